@@ -1,0 +1,44 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { ConfigError, readEnvironment } from '@app/config';
+import { loadBridgeConfig } from '@app/pipeline';
+import { BridgeModule } from './bridge.module';
+
+const USAGE = `usage: bridge <command> [config.yaml]
+  run [file]        start a worker (file defaults to $BRIDGE_CONFIG, then config/bridge.yaml)
+  validate <file>   check a configuration and list every problem; exit 1 if any`;
+
+async function main(argv: string[]): Promise<number> {
+  const env = readEnvironment();
+  const [command = 'run', fileArg] = argv;
+  const file = fileArg ?? env.BRIDGE_CONFIG ?? 'config/bridge.yaml';
+  if (command !== 'run' && command !== 'validate') {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  let loaded;
+  try {
+    loaded = loadBridgeConfig(file, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return 1;
+  }
+  if (command === 'validate') {
+    process.stdout.write(`${file}: ok (${loaded.rules.length} rule(s), ${loaded.plan.subscriptions.length} subscription(s))\n`);
+    return 0;
+  }
+  const app = await NestFactory.createApplicationContext(BridgeModule.forConfig(loaded), { bufferLogs: false });
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  return -1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`bridge failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,26 @@
+/** One jest run covers unit specs (beside the code) and end-to-end specs (test/e2e) on real brokers. */
+const moduleNameMapper = {
+  '^@app/(topic|config|core|mqtt|kafka|pipeline)$': '<rootDir>/libs/$1/src',
+  '^@app/(topic|config|core|mqtt|kafka|pipeline)/(.*)$': '<rootDir>/libs/$1/src/$2',
+};
+const common = {
+  preset: 'ts-jest',
+  testEnvironment: 'node',
+  moduleNameMapper,
+  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+};
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', roots: ['<rootDir>/libs', '<rootDir>/apps'], testMatch: ['**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'e2e',
+      roots: ['<rootDir>/test'],
+      testMatch: ['**/*.e2e-spec.ts'],
+      globalSetup: '<rootDir>/test/harness/global-setup.ts',
+      globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
+      setupFilesAfterEnv: ['<rootDir>/test/e2e/jest.setup.ts'],
+    },
+  ],
+  reporters: ['default', '<rootDir>/test/harness/summary.reporter.js'],
+};

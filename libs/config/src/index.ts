@@ -1,0 +1,4 @@
+export * from './config.error';
+export * from './config.validate';
+export * from './environment';
+export * from './yaml-document';

@@ -1,0 +1,129 @@
+import { readFileSync } from 'node:fs';
+import { isMap, isPair, isScalar, isSeq, LineCounter, Node, parseDocument, visit } from 'yaml';
+import { ConfigError, ConfigProblem, formatPath, PathSegment } from './config.error';
+
+/** A parsed YAML file that can say where any path of it stands. */
+export class YamlDocument {
+  private constructor(
+    readonly file: string,
+    private readonly doc: ReturnType<typeof parseDocument>,
+    private readonly lines: LineCounter,
+  ) {}
+
+  /**
+   * Reads and parses a file, then replaces `${NAME}` and `${NAME:-default}` in scalar
+   * values from `env` (`$${` stays a literal `${`). Throws ConfigError with every
+   * syntax error and every unset variable.
+   */
+  static load(file: string, env: Readonly<Record<string, string | undefined>>): YamlDocument {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(error);
+      throw new ConfigError([{ file, line: 0, column: 0, path: '', message: reason }]);
+    }
+    return YamlDocument.parse(file, text, env);
+  }
+
+  static parse(file: string, text: string, env: Readonly<Record<string, string | undefined>>): YamlDocument {
+    const lines = new LineCounter();
+    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    const problems: ConfigProblem[] = doc.errors.map((e) => {
+      const pos = lines.linePos(e.pos[0]);
+      return { file, line: pos.line, column: pos.col, path: '', message: e.message.split('\n')[0] };
+    });
+    const located = new YamlDocument(file, doc, lines);
+    if (problems.length === 0) located.interpolate(env, problems);
+    if (problems.length > 0) throw new ConfigError(problems);
+    return located;
+  }
+
+  toJS(): unknown {
+    return this.doc.toJS();
+  }
+
+  /**
+   * A problem at `path`, placed at the deepest node of the path that exists (a missing
+   * field is reported where its parent is). `keyOf` places it at a map key instead,
+   * for unknown fields.
+   */
+  problem(path: readonly PathSegment[], message: string, keyOf?: string): ConfigProblem {
+    const offset = this.offsetOf(path, keyOf);
+    const pos = offset === undefined ? { line: 1, col: 1 } : this.lines.linePos(offset);
+    const fullPath = keyOf === undefined ? path : [...path, keyOf];
+    return { file: this.file, line: pos.line, column: pos.col, path: formatPath(fullPath), message };
+  }
+
+  private offsetOf(path: readonly PathSegment[], keyOf?: string): number | undefined {
+    let node: unknown = this.doc.contents;
+    let offset = rangeStart(node);
+    for (const seg of path) {
+      const next = child(node, seg);
+      if (next === undefined) return offset;
+      node = next.value;
+      offset = rangeStart(node) ?? offset;
+    }
+    if (keyOf !== undefined) {
+      const key = child(node, keyOf)?.key;
+      offset = rangeStart(key) ?? offset;
+    }
+    return offset;
+  }
+
+  private interpolate(env: Readonly<Record<string, string | undefined>>, problems: ConfigProblem[]): void {
+    const pattern = /\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}/g;
+    visit(this.doc, {
+      Scalar: (key, node, ancestors) => {
+        if (key === 'key' || typeof node.value !== 'string' || !node.value.includes('${')) return;
+        const missing: string[] = [];
+        node.value = node.value.replace(pattern, (whole, escaped: string, name: string, fallback?: string) => {
+          if (escaped) return whole.slice(1);
+          const value = env[name];
+          if (value !== undefined && value !== '') return value;
+          if (fallback !== undefined) return fallback;
+          missing.push(name);
+          return whole;
+        });
+        if (missing.length > 0) {
+          const pos = this.lines.linePos(node.range?.[0] ?? 0);
+          problems.push({
+            file: this.file,
+            line: pos.line,
+            column: pos.col,
+            path: formatPath(pathOf(ancestors, node)),
+            message: `environment variable ${missing.map((m) => '${' + m + '}').join(', ')} is not set (write \${NAME:-default} for a default)`,
+          });
+        }
+      },
+    });
+  }
+}
+
+function rangeStart(node: unknown): number | undefined {
+  return (node as Node | undefined)?.range?.[0];
+}
+
+function child(node: unknown, seg: PathSegment): { key?: unknown; value: unknown } | undefined {
+  if (isMap(node)) {
+    const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
+    return pair ? { key: pair.key, value: pair.value } : undefined;
+  }
+  if (isSeq(node) && typeof seg === 'number') {
+    const item = node.items[seg];
+    return item === undefined ? undefined : { value: item };
+  }
+  return undefined;
+}
+
+function pathOf(ancestors: readonly unknown[], target: unknown): PathSegment[] {
+  const path: PathSegment[] = [];
+  const chain = [...ancestors, target];
+  for (let i = 0; i < chain.length - 1; i++) {
+    const parent = chain[i];
+    const next = chain[i + 1];
+    if (isPair(parent) && isScalar(parent.key)) path.push(String(parent.key.value));
+    else if (isSeq(parent)) path.push(parent.items.indexOf(next as never));
+  }
+  return path;
+}

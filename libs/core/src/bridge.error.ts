@@ -1,0 +1,65 @@
+/**
+ * Every failure the pipeline reasons about. Retry and dead-letter decisions read
+ * `retriable` and `code`, never the message text.
+ */
+export abstract class BridgeError extends Error {
+  abstract readonly retriable: boolean;
+  /** Stable reason code, carried into dead-letter records and metrics. */
+  abstract readonly code: string;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The destination could not be reached or did not answer in time; trying again may help. */
+export class DestinationUnavailableError extends BridgeError {
+  readonly retriable = true;
+  readonly code = 'destination-unavailable';
+}
+
+/** The destination refused this record for good (too large, invalid topic, not authorised...). */
+export class DestinationRejectedError extends BridgeError {
+  readonly retriable = false;
+  constructor(
+    message: string,
+    readonly code: string = 'destination-rejected',
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The bridge is shutting down; the message stays unacknowledged and the broker redelivers it. */
+export class ShutdownError extends BridgeError {
+  readonly retriable = false;
+  readonly code = 'shutdown';
+}
+
+/** Anything that is not a typed failure is a bug: it is dead-lettered, never retried blindly. */
+export class InternalError extends BridgeError {
+  readonly retriable = false;
+  readonly code = 'internal';
+}
+
+/** Errors from the pure protocol parts (templates, crypto) carry these two fields without extending BridgeError. */
+export interface ClassifiedFailure {
+  readonly retriable: boolean;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** Reads the class of any thrown value; untyped errors count as internal and non-retriable. */
+export function classify(error: unknown): ClassifiedFailure {
+  if (error instanceof BridgeError) return error;
+  if (
+    error instanceof Error &&
+    typeof (error as Partial<ClassifiedFailure>).retriable === 'boolean' &&
+    typeof (error as Partial<ClassifiedFailure>).code === 'string'
+  ) {
+    return error as Error & ClassifiedFailure;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new InternalError(message, { cause: error });
+}

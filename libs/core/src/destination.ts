@@ -1,0 +1,32 @@
+import type { TemplateContext } from '@app/topic';
+import { BridgeMessage } from './bridge-message';
+
+/** What a rule hands to a destination: the message plus everything the rule derived from it. */
+export interface OutboundRecord {
+  readonly message: BridgeMessage;
+  readonly rule: string;
+  /** What the destination's templates render from (topic levels, captures, QoS, rule). */
+  readonly context: TemplateContext;
+  /** The payload to write (the transformed one, or the original bytes). */
+  readonly payload: Buffer;
+  /** Headers added by the rule's transform, on top of those the destination derives itself. */
+  readonly headers: Readonly<Record<string, string | Buffer>>;
+}
+
+/**
+ * The lifecycle every destination implements.
+ *
+ * - `connect()` is called once before the first write; it rejects when the destination
+ *   cannot be reached at start-up.
+ * - `write(record)` resolves only once the destination has durably confirmed the record
+ *   (as durable as the record's delivery settings ask). It rejects with a typed
+ *   `BridgeError`: `retriable` tells the caller whether writing again can help. Records
+ *   written to one destination for the same address are confirmed in the order written.
+ * - `close()` waits for writes in flight, then releases connections. Writes after close reject.
+ */
+export interface Destination {
+  readonly name: string;
+  connect(): Promise<void>;
+  write(record: OutboundRecord): Promise<void>;
+  close(): Promise<void>;
+}

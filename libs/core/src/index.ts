@@ -1,0 +1,5 @@
+export * from './bridge-message';
+export * from './bridge.error';
+export * from './destination';
+export * from './source';
+export * from './retry-policy';

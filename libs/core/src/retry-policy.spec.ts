@@ -1,0 +1,20 @@
+import { nextDelay, RetryPolicy } from './retry-policy';
+
+const policy: RetryPolicy = { initialMs: 100, maxMs: 1000, maxAttempts: 0, maxElapsedMs: 0 };
+
+describe('nextDelay', () => {
+  it('doubles up to the ceiling, with jitter between half and all of it', () => {
+    expect(nextDelay(policy, 1, 0, () => 0)).toBe(50);
+    expect(nextDelay(policy, 1, 0, () => 1)).toBe(100);
+    expect(nextDelay(policy, 3, 0, () => 1)).toBe(400);
+    expect(nextDelay(policy, 10, 0, () => 1)).toBe(1000);
+    expect(nextDelay(policy, 60, 0, () => 0.5)).toBe(750);
+  });
+
+  it('gives up after the attempts or the time allowed', () => {
+    expect(nextDelay({ ...policy, maxAttempts: 3 }, 3, 0)).toBeUndefined();
+    expect(nextDelay({ ...policy, maxAttempts: 3 }, 2, 0)).toBeDefined();
+    expect(nextDelay({ ...policy, maxElapsedMs: 500 }, 1, 500)).toBeUndefined();
+    expect(nextDelay({ ...policy, maxElapsedMs: 500 }, 1, 499)).toBeDefined();
+  });
+});

@@ -1,0 +1,23 @@
+import { BridgeMessage } from '@app/core';
+import { mqttHeaders } from './kafka-headers';
+
+const base: BridgeMessage = { topic: 'a/b', payload: Buffer.from('x'), qos: 1, retain: true, properties: {}, receivedAt: 0 };
+
+describe('mqttHeaders', () => {
+  it('always carries topic, QoS, retain flag and rule', () => {
+    expect(mqttHeaders(base, 'r1')).toEqual({ 'mqtt.topic': 'a/b', 'mqtt.qos': '1', 'mqtt.retain': 'true', 'bridge.rule': 'r1' });
+  });
+
+  it('maps MQTT 5 properties, keeping repeated user properties as a list', () => {
+    const corr = Buffer.from([1, 2, 3]);
+    const headers = mqttHeaders(
+      { ...base, retain: false, properties: { contentType: 'application/json', correlationData: corr, userProperties: { site: 'lyon', tag: ['a', 'b'] } } },
+      'r',
+    );
+    expect(headers['mqtt.retain']).toBe('false');
+    expect(headers['mqtt.content-type']).toBe('application/json');
+    expect(headers['mqtt.correlation-data']).toBe(corr);
+    expect(headers['mqtt.user.site']).toBe('lyon');
+    expect(headers['mqtt.user.tag']).toEqual(['a', 'b']);
+  });
+});

@@ -1,0 +1,51 @@
+import { Destination, DestinationRejectedError, OutboundRecord } from '@app/core';
+import { CompiledTemplate, compileTemplate } from '@app/topic';
+import { mqttHeaders } from './kafka-headers';
+import { KafkaDestinationConfig } from './kafka.schema';
+import { KafkaWriter } from './kafka.writer';
+
+const KAFKA_TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
+
+/** A rule's Kafka destination: renders topic, key and headers, then writes through the shared KafkaWriter. */
+export class KafkaDestination implements Destination {
+  private readonly topic: CompiledTemplate;
+  private readonly key?: CompiledTemplate;
+  private readonly headers: ReadonlyArray<readonly [string, CompiledTemplate]>;
+
+  constructor(
+    readonly name: string,
+    private readonly config: KafkaDestinationConfig,
+    private readonly writer: KafkaWriter,
+    captures: readonly string[],
+  ) {
+    this.topic = compileTemplate(config.topic, captures);
+    this.key = config.key === '' ? undefined : compileTemplate(config.key, captures);
+    this.headers = Object.entries(config.headers).map(([name, value]) => [name, compileTemplate(value, captures)] as const);
+  }
+
+  async connect(): Promise<void> {
+    // The writer is shared by every Kafka destination and connected by its owner.
+  }
+
+  async write(record: OutboundRecord): Promise<void> {
+    const ctx = record.context;
+    const topic = this.topic.render(ctx);
+    if (!KAFKA_TOPIC.test(topic) || topic === '.' || topic === '..') {
+      throw new DestinationRejectedError(
+        `rendered Kafka topic ${JSON.stringify(topic)} is not a valid topic name (letters, digits, '.', '_', '-'; at most 249)`,
+        'invalid-topic',
+      );
+    }
+    const headers = { ...mqttHeaders(record.message, record.rule), ...record.headers };
+    for (const [name, template] of this.headers) headers[name] = template.render(ctx);
+    const delivery = this.config.delivery[`qos${record.message.qos}`];
+    return this.writer.write(
+      { topic, key: this.key ? this.key.render(ctx) : null, value: record.payload, partition: this.config.partition, headers },
+      delivery,
+    );
+  }
+
+  async close(): Promise<void> {
+    // Closing the shared writer is its owner's job.
+  }
+}

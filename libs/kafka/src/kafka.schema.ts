@@ -1,0 +1,86 @@
+import { z } from 'zod';
+
+const acks = z.union([z.literal(0), z.literal(1), z.literal('all')]);
+
+/** Producer guarantees for one MQTT QoS level. */
+export const deliverySchema = z
+  .object({
+    acks,
+    /** Idempotent producer: no duplicates from producer retries; needs acks: all. */
+    idempotent: z.boolean().default(false),
+  })
+  .strict();
+
+export const kafkaConnectionSchema = z
+  .object({
+    brokers: z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port')).min(1),
+    clientId: z.string().min(1).default('mqtt-bridge'),
+    tls: z
+      .object({
+        ca: z.string().min(1).optional(),
+        cert: z.string().min(1).optional(),
+        key: z.string().min(1).optional(),
+        rejectUnauthorized: z.boolean().default(true),
+      })
+      .strict()
+      .optional(),
+    sasl: z
+      .object({
+        mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+        username: z.string().min(1),
+        password: z.string().min(1),
+      })
+      .strict()
+      .optional(),
+    connectionTimeoutMs: z.number().int().min(100).default(3_000),
+    requestTimeoutMs: z.number().int().min(100).default(30_000),
+    producer: z
+      .object({
+        /** Most records in one produce request; more accumulate while a request is in flight. */
+        maxBatchMessages: z.number().int().min(1).max(100_000).default(1_000),
+        compression: z.enum(['none', 'gzip']).default('none'),
+        /** Records larger than this are refused before sending (the broker's message.max.bytes). */
+        maxMessageBytes: z.number().int().min(1024).default(1_048_576),
+        /** How the bridge retries a produce request that failed for a transient reason. */
+        retry: z
+          .object({
+            initialMs: z.number().int().min(1).default(200),
+            maxMs: z.number().int().min(1).default(10_000),
+            /** 0: keep trying while the destination is down (messages wait, unacknowledged, at the MQTT broker). */
+            maxAttempts: z.number().int().min(0).default(0),
+            maxElapsedMs: z.number().int().min(0).default(0),
+          })
+          .strict()
+          .default({}),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+/** A rule destination of type `kafka`. Strings marked template accept `{capture}` placeholders. */
+export const kafkaDestinationSchema = z
+  .object({
+    type: z.literal('kafka'),
+    /** Template. */
+    topic: z.string().min(1),
+    /** Template; default keeps per-MQTT-topic order within one partition. Empty string: no key. */
+    key: z.string().default('{topic}'),
+    /** Fixed partition; default: chosen from the key by the Kafka default partitioner. */
+    partition: z.number().int().min(0).optional(),
+    /** Extra headers; values are templates. */
+    headers: z.record(z.string()).default({}),
+    delivery: z
+      .object({
+        qos0: deliverySchema.default({ acks: 1, idempotent: false }),
+        qos1: deliverySchema.default({ acks: 'all', idempotent: true }),
+        qos2: deliverySchema.default({ acks: 'all', idempotent: true }),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+export type KafkaConnectionConfig = z.output<typeof kafkaConnectionSchema>;
+export type KafkaDestinationConfig = z.output<typeof kafkaDestinationSchema>;
+export type DeliveryConfig = z.output<typeof deliverySchema>;

@@ -1,0 +1,152 @@
+import { Logger } from '@nestjs/common';
+import { CompressionTypes, IHeaders, Kafka, Producer, TopicMessages } from 'kafkajs';
+import { DestinationRejectedError, ShutdownError } from '@app/core';
+import { kafkaClientConfig, KafkaClientFactory } from './kafka.client-factory';
+import { toBridgeError } from './kafka.errors';
+import { DeliveryConfig, KafkaConnectionConfig } from './kafka.schema';
+import { SerialBatcher } from './serial-batcher';
+
+/** One record as kafkajs will write it. */
+export interface KafkaRecord {
+  readonly topic: string;
+  readonly key: string | null;
+  readonly value: Buffer;
+  readonly partition?: number;
+  readonly headers: IHeaders;
+}
+
+interface Lane {
+  readonly producer: Producer;
+  readonly batcher: SerialBatcher<KafkaRecord>;
+  connected: boolean;
+}
+
+/**
+ * The bridge's connection to one Kafka cluster. Each distinct delivery setting (acks,
+ * idempotence) gets its own producer and its own ordered batch lane, because kafkajs fixes
+ * idempotence per producer. Within a lane records are confirmed in the order written.
+ */
+export class KafkaWriter {
+  private readonly log = new Logger(KafkaWriter.name);
+  private readonly kafka: Kafka;
+  private readonly lanes = new Map<string, Lane>();
+  private closed = false;
+
+  constructor(
+    factory: KafkaClientFactory,
+    private readonly config: KafkaConnectionConfig,
+  ) {
+    this.kafka = factory.createClient(kafkaClientConfig(config));
+  }
+
+  /** Records queued or in flight, over all lanes. */
+  get queued(): number {
+    let n = 0;
+    for (const lane of this.lanes.values()) n += lane.batcher.queued;
+    return n;
+  }
+
+  /** Checks the cluster answers; the bridge still starts if not, and writes wait for it. */
+  async probe(): Promise<boolean> {
+    const admin = this.kafka.admin();
+    try {
+      await admin.connect();
+      await admin.describeCluster();
+      return true;
+    } catch (error) {
+      this.log.warn(`Kafka ${this.config.brokers.join(',')} not reachable yet: ${(error as Error).message}`);
+      return false;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  /** Resolves when Kafka confirmed the record as `delivery` asks; rejects with a typed BridgeError. */
+  write(record: KafkaRecord, delivery: DeliveryConfig): Promise<void> {
+    if (this.closed) return Promise.reject(new ShutdownError('Kafka writer is closed'));
+    const size = recordSize(record);
+    if (size > this.config.producer.maxMessageBytes) {
+      return Promise.reject(
+        new DestinationRejectedError(
+          `record of ${size} bytes exceeds kafka.producer.maxMessageBytes (${this.config.producer.maxMessageBytes})`,
+          'record-too-large',
+        ),
+      );
+    }
+    return this.lane(delivery).batcher.push(record);
+  }
+
+  async close(timeoutMs = 10_000): Promise<void> {
+    this.closed = true;
+    await Promise.all(
+      [...this.lanes.values()].map(async (lane) => {
+        await lane.batcher.close(timeoutMs);
+        await lane.producer.disconnect().catch(() => undefined);
+      }),
+    );
+  }
+
+  private lane(delivery: DeliveryConfig): Lane {
+    const id = `${delivery.acks}/${delivery.idempotent}`;
+    let lane = this.lanes.get(id);
+    if (lane) return lane;
+    const producer = this.kafka.producer({
+      idempotent: delivery.idempotent,
+      // One request in flight per lane keeps per-partition order through retries.
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: true,
+    });
+    const acks = delivery.acks === 'all' ? -1 : delivery.acks;
+    const compression = this.config.producer.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+    const created: Lane = {
+      producer,
+      connected: false,
+      batcher: new SerialBatcher<KafkaRecord>(
+        async (records) => {
+          try {
+            if (!created.connected) {
+              await producer.connect();
+              created.connected = true;
+            }
+            await producer.sendBatch({ topicMessages: byTopic(records), acks, compression });
+          } catch (error) {
+            throw toBridgeError(error);
+          }
+        },
+        {
+          maxBatch: this.config.producer.maxBatchMessages,
+          retry: this.config.producer.retry,
+          onRetry: (error, attempt, delay) =>
+            this.log.warn(`Kafka write failed (attempt ${attempt}), retrying in ${delay} ms: ${(error as Error).message}`),
+        },
+      ),
+    };
+    producer.on(producer.events.DISCONNECT, () => (created.connected = false));
+    this.lanes.set(id, created);
+    return created;
+  }
+}
+
+function byTopic(records: readonly KafkaRecord[]): TopicMessages[] {
+  const topics = new Map<string, TopicMessages>();
+  for (const r of records) {
+    let entry = topics.get(r.topic);
+    if (!entry) {
+      entry = { topic: r.topic, messages: [] };
+      topics.set(r.topic, entry);
+    }
+    entry.messages.push({ key: r.key, value: r.value, partition: r.partition, headers: r.headers });
+  }
+  return [...topics.values()];
+}
+
+/** Close to what the broker counts against message.max.bytes: value, key, headers and record overhead. */
+function recordSize(record: KafkaRecord): number {
+  let size = 70 + record.value.length + (record.key ? Buffer.byteLength(record.key) : 0);
+  for (const [name, value] of Object.entries(record.headers)) {
+    size += Buffer.byteLength(name) + 8;
+    const values = Array.isArray(value) ? value : [value];
+    for (const v of values) size += v === undefined ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length;
+  }
+  return size;
+}

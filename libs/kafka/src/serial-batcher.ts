@@ -1,0 +1,115 @@
+import { classify, nextDelay, RetryPolicy, ShutdownError } from '@app/core';
+
+interface Pending<T> {
+  readonly item: T;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/** Per-item outcome of a batch send: undefined for success, else the error for that item. */
+export type BatchOutcome = ReadonlyArray<unknown | undefined>;
+
+export interface SerialBatcherOptions {
+  readonly maxBatch: number;
+  readonly retry: RetryPolicy;
+  readonly onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
+}
+
+/**
+ * Sends items in batches, one batch at a time, in the order they were pushed.
+ *
+ * While a batch is in flight the next one accumulates, so the batch size adapts to the
+ * destination's round trip. A retriable failure retries the same batch before anything
+ * behind it is sent, which keeps order per key. A non-retriable failure of a batch is
+ * narrowed down by sending its items one by one, so one bad record does not take its
+ * neighbours with it.
+ */
+export class SerialBatcher<T> {
+  private queue: Pending<T>[] = [];
+  private running = false;
+  private closed = false;
+  private abortRetries = false;
+  private wakeRetry?: () => void;
+  private idle: Array<() => void> = [];
+
+  constructor(
+    private readonly send: (items: readonly T[]) => Promise<void>,
+    private readonly options: SerialBatcherOptions,
+  ) {}
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  push(item: T): Promise<void> {
+    if (this.closed) return Promise.reject(new ShutdownError('destination is closed'));
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      if (!this.running) {
+        // Start on the next turn of the event loop, so a burst parsed from one socket read goes out as one batch.
+        this.running = true;
+        setImmediate(() => void this.run());
+      }
+    });
+  }
+
+  /** Stops taking items and waits for the queue; after `timeoutMs` retries stop and what is left is rejected. */
+  async close(timeoutMs = 10_000): Promise<void> {
+    this.closed = true;
+    if (!this.running) return;
+    const timer = setTimeout(() => {
+      this.abortRetries = true;
+      this.wakeRetry?.();
+    }, timeoutMs);
+    await new Promise<void>((resolve) => this.idle.push(resolve));
+    clearTimeout(timer);
+  }
+
+  private async run(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, this.options.maxBatch);
+        const outcome = await this.sendWithRetry(batch.map((p) => p.item));
+        if (outcome === undefined) batch.forEach((p) => p.resolve());
+        else batch.forEach((p, i) => (outcome[i] === undefined ? p.resolve() : p.reject(outcome[i])));
+      }
+    } finally {
+      this.running = false;
+      this.idle.splice(0).forEach((resolve) => resolve());
+    }
+  }
+
+  /** undefined when the whole batch went through, else the per-item outcome. */
+  private async sendWithRetry(items: readonly T[]): Promise<BatchOutcome | undefined> {
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.send(items);
+        return undefined;
+      } catch (error) {
+        const failure = classify(error);
+        if (!failure.retriable) {
+          if (items.length === 1) return [failure];
+          const outcome: unknown[] = [];
+          for (const item of items) outcome.push((await this.sendWithRetry([item]))?.[0]);
+          return outcome;
+        }
+        const delay = this.abortRetries ? undefined : nextDelay(this.options.retry, attempt, Date.now() - started);
+        if (delay === undefined) {
+          const final = this.abortRetries ? new ShutdownError('closed while retrying', { cause: error }) : failure;
+          return items.map(() => final);
+        }
+        this.options.onRetry?.(error, attempt, delay);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.wakeRetry = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wakeRetry = undefined;
+      }
+    }
+  }
+}
+

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+const qos = z.union([z.literal(0), z.literal(1), z.literal(2)]);
+
+export const mqttTlsSchema = z
+  .object({
+    /** Paths to PEM files, read once at start-up. */
+    ca: z.string().min(1).optional(),
+    cert: z.string().min(1).optional(),
+    key: z.string().min(1).optional(),
+    rejectUnauthorized: z.boolean().default(true),
+  })
+  .strict();
+
+/** How to reach an MQTT broker; shared by the source and (later) MQTT destinations. */
+export const mqttConnectionSchema = z
+  .object({
+    url: z
+      .string()
+      .regex(/^(mqtts?|tcp|ssl|wss?):\/\/[^/\s]+/, 'expected a broker URL such as mqtt://host:1883 or mqtts://host:8883'),
+    clientId: z.string().min(1).max(256).optional(),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    /** 4 is MQTT 3.1.1, 5 is MQTT 5.0. */
+    protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5),
+    keepaliveSeconds: z.number().int().min(0).max(65535).default(30),
+    connectTimeoutMs: z.number().int().min(100).default(10_000),
+    reconnectPeriodMs: z.number().int().min(100).default(1_000),
+    tls: mqttTlsSchema.optional(),
+  })
+  .strict();
+
+export const mqttSourceSchema = mqttConnectionSchema
+  .extend({
+    session: z
+      .object({
+        /** Keep the session (subscriptions and queued QoS 1/2 messages) while the bridge is away. */
+        persistent: z.boolean().default(false),
+        /** MQTT 5 session expiry; ignored on 3.1.1, where a persistent session never expires. */
+        expirySeconds: z.number().int().min(1).max(4_294_967_295).default(3600),
+      })
+      .strict()
+      .default({}),
+    /** Upper bound of messages received but not yet acknowledged; also sent as MQTT 5 receive maximum. */
+    maxInFlight: z.number().int().min(1).max(65535).default(1000),
+    status: z
+      .object({
+        /** Template; `{clientId}` is the bridge's client id. */
+        topic: z.string().min(1),
+        qos: qos.default(1),
+        retain: z.boolean().default(true),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type MqttConnectionConfig = z.output<typeof mqttConnectionSchema>;
+export type MqttSourceConfig = z.output<typeof mqttSourceSchema>;

@@ -1,0 +1,274 @@
+import { Logger } from '@nestjs/common';
+import { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
+import { BridgeMessage, Inbound, MessageProperties, QoS, Source } from '@app/core';
+import { AckSequencer, AckTicket } from './ack-sequencer';
+import { connectionOptions, MqttClientFactory } from './mqtt.client-factory';
+import { MqttSourceConfig } from './mqtt.schema';
+
+/** One SUBSCRIBE the source keeps at the broker. */
+export interface MqttSubscription {
+  /** MQTT 5 subscription identifier (1..268435455); unused on 3.1.1. */
+  readonly id: number;
+  /** Full filter as sent, including any `$share/<group>/` prefix. */
+  readonly filter: string;
+  readonly qos: QoS;
+  /** MQTT 5 retain handling: 0 send retained on subscribe, 1 only for a new subscription, 2 never. */
+  readonly retainHandling: 0 | 1 | 2;
+}
+
+export interface MqttSourceOptions {
+  readonly config: MqttSourceConfig;
+  readonly clientId: string;
+  readonly subscriptions: readonly MqttSubscription[];
+  /** Rendered status topic, when the worker announces itself. */
+  readonly statusTopic?: string;
+}
+
+type PacketSender = (packet: { cmd: string; messageId?: number }, cb?: (err?: Error) => void, ...rest: unknown[]) => void;
+
+/**
+ * Subscribes to the broker and hands every message to the pipeline without waiting for it.
+ *
+ * MQTT.js processes incoming packets one at a time and sends PUBACK/PUBREC when its hooks
+ * call back, so waiting for Kafka inside a hook would serialise the stream (MQTT.js #1935).
+ * Instead the hooks return at once and the acknowledgement packet MQTT.js then sends is held
+ * back by the AckSequencer until the pipeline calls `ack()`, and released in arrival order.
+ * QoS 2 is handled when the PUBLISH arrives: PUBREC (not PUBCOMP) is what waits for the
+ * destination, so a crash before it makes the broker send the PUBLISH again.
+ * Intake is bounded by `maxInFlight` (also advertised as MQTT 5 receive maximum); past it the
+ * hook waits, which stops MQTT.js reading the socket.
+ */
+export class MqttSource implements Source {
+  readonly name = 'mqtt';
+  private readonly log = new Logger(MqttSource.name);
+  private readonly acks = new AckSequencer();
+  private readonly awaitingAck = new Map<number, AckTicket>();
+  private readonly capacityWaiters: Array<() => void> = [];
+  private client?: MqttClient;
+  private handler?: (inbound: Inbound) => void;
+  private inFlightCount = 0;
+  private closing = false;
+
+  constructor(
+    private readonly factory: MqttClientFactory,
+    private readonly options: MqttSourceOptions,
+  ) {}
+
+  /** Messages handed to the pipeline and not yet acknowledged by it. */
+  get inFlight(): number {
+    return this.inFlightCount;
+  }
+
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  connect(handler: (inbound: Inbound) => void): Promise<void> {
+    this.handler = handler;
+    const client = this.factory.createClient(this.options.config.url, this.clientOptions());
+    this.client = client;
+    this.holdAcknowledgements(client);
+    // QoS 0 has no acknowledgement to hold; waiting here is what bounds its intake.
+    client.handleMessage = (packet, callback) => {
+      if (packet.qos === 0) this.whenCapacity(() => callback());
+      else callback();
+    };
+    client.on('message', (topic, payload, packet) => {
+      if (packet.qos === 0) this.deliver(topic, packet);
+    });
+    client.on('close', () => {
+      // Held acknowledgements belong to the dead connection; the broker redelivers those messages.
+      this.acks.reset();
+      this.awaitingAck.clear();
+    });
+    client.on('offline', () => this.log.warn(`disconnected from ${this.options.config.url}; reconnecting`));
+    return new Promise<void>((resolve, reject) => {
+      let first = true;
+      client.on('error', (error) => {
+        this.log.error(`MQTT error: ${error.message}`);
+        const refused = (error as { code?: number }).code;
+        if (first && typeof refused === 'number' && refused > 0) {
+          first = false;
+          client.end(true);
+          reject(new Error(`MQTT broker ${this.options.config.url} refused the connection: ${error.message}`));
+        }
+      });
+      client.on('connect', (connack) => {
+        this.onConnect(client, connack.sessionPresent).then(
+          () => {
+            if (first) {
+              first = false;
+              resolve();
+            }
+          },
+          (error: Error) => {
+            this.log.error(error.message);
+            if (first) {
+              first = false;
+              client.end(true);
+              reject(error);
+            }
+          },
+        );
+      });
+    });
+  }
+
+  async close(drainTimeoutMs = 10_000): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    this.closing = true;
+    const deadline = Date.now() + drainTimeoutMs;
+    while (this.inFlightCount > 0 && Date.now() < deadline && client.connected) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    if (this.options.statusTopic && client.connected) {
+      await client.publishAsync(this.options.statusTopic, statusPayload('offline', this.options.clientId), {
+        qos: this.options.config.status?.qos ?? 1,
+        retain: this.options.config.status?.retain ?? true,
+      }).catch(() => undefined);
+    }
+    await client.endAsync(false);
+    this.client = undefined;
+  }
+
+  private clientOptions(): IClientOptions {
+    const { config, clientId, statusTopic } = this.options;
+    const v5 = config.protocolVersion === 5;
+    const options: IClientOptions = {
+      ...connectionOptions(config, clientId),
+      clean: !config.session.persistent,
+      resubscribe: false,
+      customHandleAcks: (topic, _message, packet: IPublishPacket, done) => this.onAckablePublish(topic, packet, done),
+    };
+    if (v5) {
+      options.properties = {
+        receiveMaximum: config.maxInFlight,
+        ...(config.session.persistent ? { sessionExpiryInterval: config.session.expirySeconds } : {}),
+      };
+    }
+    if (statusTopic) {
+      options.will = {
+        topic: statusTopic,
+        payload: statusPayload('offline', clientId),
+        qos: config.status?.qos ?? 1,
+        retain: config.status?.retain ?? true,
+      };
+    }
+    return options;
+  }
+
+  private async onConnect(client: MqttClient, sessionPresent: boolean): Promise<void> {
+    const { config, subscriptions, statusTopic } = this.options;
+    this.log.log(`connected to ${config.url} as ${this.options.clientId} (session present: ${sessionPresent})`);
+    if (!sessionPresent || !config.session.persistent) {
+      for (const sub of subscriptions) {
+        const granted = await client.subscribeAsync(
+          { [sub.filter]: { qos: sub.qos, rh: sub.retainHandling } },
+          config.protocolVersion === 5 ? { properties: { subscriptionIdentifier: sub.id } } : {},
+        );
+        const code = granted[0]?.qos ?? 128;
+        if (code >= 128) throw new Error(`broker refused subscription ${sub.filter} (reason code ${code})`);
+        if (code < sub.qos) this.log.warn(`broker granted QoS ${code} instead of ${sub.qos} for ${sub.filter}`);
+      }
+    }
+    if (statusTopic) {
+      await client.publishAsync(statusTopic, statusPayload('online', this.options.clientId), {
+        qos: config.status?.qos ?? 1,
+        retain: config.status?.retain ?? true,
+      });
+    }
+  }
+
+  /** customHandleAcks: called for QoS 1 and 2 PUBLISH before MQTT.js acknowledges them. */
+  private onAckablePublish(topic: string, packet: IPublishPacket, done: (error: Error | number, code?: number) => void): void {
+    if (this.closing) {
+      // Not taken: never acknowledged, so the broker keeps it for the next session.
+      const ticket = this.acks.track();
+      this.awaitingAck.set(packet.messageId ?? -1, ticket);
+      done(0);
+      return;
+    }
+    const ticket = this.acks.track();
+    this.awaitingAck.set(packet.messageId ?? -1, ticket);
+    this.deliver(topic, packet, () => this.acks.complete(ticket));
+    this.whenCapacity(() => done(0));
+  }
+
+  private deliver(topic: string, packet: IPublishPacket, onAck: () => void = () => undefined): void {
+    if (this.closing || !this.handler) return;
+    const props = packet.properties;
+    const properties: MessageProperties = props
+      ? {
+          contentType: props.contentType,
+          correlationData: props.correlationData,
+          responseTopic: props.responseTopic,
+          payloadFormatIndicator: props.payloadFormatIndicator,
+          messageExpiryInterval: props.messageExpiryInterval,
+          userProperties: props.userProperties,
+        }
+      : {};
+    const message: BridgeMessage = {
+      topic,
+      payload: typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload,
+      qos: packet.qos,
+      retain: packet.retain,
+      properties,
+      receivedAt: performance.now(),
+    };
+    const ids = props?.subscriptionIdentifier;
+    let acked = false;
+    this.inFlightCount++;
+    this.handler({
+      message,
+      subscriptionIds: ids === undefined ? undefined : Array.isArray(ids) ? ids : [ids],
+      ack: () => {
+        if (acked) return;
+        acked = true;
+        this.inFlightCount--;
+        onAck();
+        this.releaseCapacity();
+      },
+    });
+  }
+
+  private whenCapacity(proceed: () => void): void {
+    if (this.inFlightCount < this.options.config.maxInFlight) proceed();
+    else this.capacityWaiters.push(proceed);
+  }
+
+  private releaseCapacity(): void {
+    while (this.capacityWaiters.length > 0 && this.inFlightCount < this.options.config.maxInFlight) {
+      this.capacityWaiters.shift()!();
+    }
+  }
+
+  /**
+   * Intercepts the PUBACK/PUBREC that MQTT.js sends right after our hook returns and
+   * queues it in the AckSequencer; MQTT.js is told it went out so it reads the next packet.
+   */
+  private holdAcknowledgements(client: MqttClient): void {
+    const target = client as unknown as { _sendPacket?: PacketSender };
+    const original = target._sendPacket;
+    if (typeof original !== 'function') {
+      throw new Error('this MQTT.js version has no _sendPacket hook; pin the mqtt version in package.json');
+    }
+    target._sendPacket = (packet, cb, ...rest) => {
+      const id = packet.messageId;
+      const ticket = id === undefined ? undefined : this.awaitingAck.get(id);
+      if ((packet.cmd === 'puback' || packet.cmd === 'pubrec') && ticket) {
+        this.awaitingAck.delete(id!);
+        this.acks.attach(ticket, () => {
+          if (client.connected) original.call(client, packet);
+        });
+        cb?.();
+        return;
+      }
+      original.call(client, packet, cb, ...rest);
+    };
+  }
+}
+
+function statusPayload(status: 'online' | 'offline', clientId: string): string {
+  return JSON.stringify({ status, clientId, at: new Date().toISOString() });
+}

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { kafkaConnectionSchema } from '@app/kafka';
+import { mqttSourceSchema } from '@app/mqtt';
+import { compileTemplate, parseTopicFilter, TemplateError, TopicFilterError } from '@app/topic';
+import { destinationSchema, destinationType } from './destination.registry';
+
+const deadLetterSchema = z
+  .object({
+    /** Kafka topic that receives what cannot be delivered, with the reason in headers. */
+    topic: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, "expected a Kafka topic name (letters, digits, '.', '_', '-')"),
+  })
+  .strict();
+
+const ruleObjectSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, "expected a name of letters, digits, '.', '_' or '-'"),
+    /** MQTT topic filters; `{name}` captures one level, a last `{name#}` the rest. */
+    filters: z.array(z.string()).min(1),
+    /** Subscribe as `$share/<group>/<filter>` so several workers split the stream. */
+    shareGroup: z.string().regex(/^[^/+#]+$/, "expected a group name without '/', '+' or '#'").optional(),
+    qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
+    /** `skip` ignores retained messages replayed by the broker when the bridge subscribes. */
+    retained: z.enum(['forward', 'skip']).default('forward'),
+    destinations: z.array(destinationSchema).min(1),
+    deadLetter: deadLetterSchema.optional(),
+  })
+  .strict();
+
+/** Checks that need the whole rule: filters parse, templates only use captures every filter defines. */
+function checkRule(rule: z.output<typeof ruleObjectSchema>, ctx: z.RefinementCtx): void {
+  const problem = (path: Array<string | number>, error: unknown, kind: new (...a: never[]) => Error) => {
+    if (!(error instanceof kind)) throw error;
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path, message: error.message });
+  };
+  const captureSets: string[][] = [];
+  rule.filters.forEach((source, i) => {
+    try {
+      captureSets.push([...parseTopicFilter(source).captures]);
+    } catch (error) {
+      problem(['filters', i], error, TopicFilterError);
+    }
+  });
+  if (captureSets.length < rule.filters.length) return;
+  const captures = captureSets[0].filter((name) => captureSets.every((set) => set.includes(name)));
+  rule.destinations.forEach((destination, d) => {
+    const type = destinationType(destination);
+    for (const [path, template] of type.templates(destination)) {
+      try {
+        compileTemplate(template, captures);
+      } catch (error) {
+        problem(['destinations', d, ...path], error, TemplateError);
+      }
+    }
+    for (const [path, message] of type.check?.(destination) ?? []) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['destinations', d, ...path], message });
+    }
+  });
+}
+
+export const ruleSchema = ruleObjectSchema.superRefine(checkRule);
+
+export const bridgeConfigSchema = z
+  .object({
+    mqtt: mqttSourceSchema,
+    kafka: kafkaConnectionSchema,
+    deadLetter: deadLetterSchema.default({ topic: 'bridge.dead-letter' }),
+    rules: z.array(ruleSchema).min(1),
+  })
+  .strict();
+
+export type RuleConfig = z.output<typeof ruleSchema>;
+export type BridgeConfig = z.output<typeof bridgeConfigSchema>;

@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import { Destination } from '@app/core';
+import { KafkaClientFactory, KafkaWriter } from '@app/kafka';
+import { MqttClientFactory, MqttSource } from '@app/mqtt';
+import { compileTemplate } from '@app/topic';
+import { LoadedConfig } from './bridge-config.loader';
+import { BridgeStats } from './bridge-stats';
+import { BridgePipeline, RuntimeRule } from './bridge.pipeline';
+import { DeadLetterWriter } from './dead-letter.writer';
+import { createDestination } from './destination.registry';
+
+/**
+ * One bridge worker: an MQTT source, the rules' destinations, the dead-letter writer and
+ * the pipeline between them. `start()` connects everything and subscribes; `stop()`
+ * stops intake, lets in-flight messages finish within `drainMs`, then disconnects.
+ */
+export class BridgeWorker {
+  private readonly log = new Logger(BridgeWorker.name);
+  readonly stats = new BridgeStats();
+  readonly clientId: string;
+  private readonly writer: KafkaWriter;
+  private readonly destinations: Destination[] = [];
+  private readonly deadLetters: DeadLetterWriter;
+  private readonly source: MqttSource;
+  private readonly pipeline: BridgePipeline;
+
+  constructor(
+    private readonly loaded: LoadedConfig,
+    mqttFactory: MqttClientFactory,
+    kafkaFactory: KafkaClientFactory,
+  ) {
+    const { config, plan } = loaded;
+    this.clientId = config.mqtt.clientId ?? `mqtt-bridge-${randomBytes(4).toString('hex')}`;
+    this.writer = new KafkaWriter(kafkaFactory, config.kafka);
+    const resources = { kafkaWriter: () => this.writer };
+    const rules: RuntimeRule[] = loaded.rules.map((rule, r) => {
+      const ruleConfig = config.rules[r];
+      const destinations = ruleConfig.destinations.map((d, i) =>
+        createDestination(d, `${rule.name}/${d.type}[${i}]`, rule.captures, resources),
+      );
+      this.destinations.push(...destinations);
+      return { name: rule.name, destinations, deadLetterTopic: (ruleConfig.deadLetter ?? config.deadLetter).topic };
+    });
+    this.deadLetters = new DeadLetterWriter(this.writer, config.kafka.producer.retry);
+    this.pipeline = new BridgePipeline(plan, rules, this.deadLetters, this.stats, this.clientId);
+    const statusTopic = config.mqtt.status
+      ? compileTemplate(config.mqtt.status.topic, []).render({ topic: '', levels: [], captures: {}, qos: 0, rule: '', clientId: this.clientId })
+      : undefined;
+    this.source = new MqttSource(mqttFactory, {
+      config: config.mqtt,
+      clientId: this.clientId,
+      subscriptions: plan.subscriptions,
+      statusTopic,
+    });
+  }
+
+  get inFlight(): number {
+    return this.source.inFlight;
+  }
+
+  get mqttConnected(): boolean {
+    return this.source.connected;
+  }
+
+  async start(): Promise<void> {
+    await this.writer.probe();
+    for (const destination of this.destinations) await destination.connect();
+    await this.source.connect((inbound) => this.pipeline.handle(inbound));
+    this.log.log(
+      `bridging ${this.loaded.plan.subscriptions.map((s) => s.filter).join(', ')} with ${this.loaded.rules.length} rule(s) from ${this.loaded.file}`,
+    );
+  }
+
+  async stop(drainMs = 10_000): Promise<void> {
+    await this.source.close(drainMs);
+    this.deadLetters.close();
+    for (const destination of this.destinations) await destination.close();
+    await this.writer.close(Math.min(drainMs, 5_000));
+  }
+}

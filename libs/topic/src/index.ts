@@ -1,0 +1,2 @@
+export * from './topic-filter';
+export * from './template';

@@ -1,0 +1,17 @@
+import { quote } from './quote';
+
+describe('quote', () => {
+  it('wraps short strings in double quotes', () => {
+    expect(quote('a/b')).toBe('"a/b"');
+  });
+
+  it('makes invisible characters visible', () => {
+    expect(quote('a\u0000b')).toBe('"a\\u0000b"');
+  });
+
+  it('truncates long strings and says how long they were', () => {
+    const long = 'x'.repeat(100);
+    expect(quote(long, 5)).toBe('"xxxxx…" (100 characters)');
+    expect(quote('abcde', 5)).toBe('"abcde"');
+  });
+});

@@ -1,0 +1,202 @@
+import { quote } from './quote';
+
+/** What a template may read from one message. */
+export interface TemplateContext {
+  readonly topic: string;
+  /** The topic split on '/', computed once per message by the caller. */
+  readonly levels: readonly string[];
+  readonly captures: Readonly<Record<string, string>>;
+  readonly qos: number;
+  readonly rule: string;
+  readonly clientId: string;
+}
+
+/** A template that cannot be compiled; the message names the placeholder, its column and what is allowed. */
+export class TemplateError extends Error {
+  constructor(
+    /** The template as written. */
+    readonly template: string,
+    /** 1-based column (in characters) of the problem. */
+    readonly column: number,
+    detail: string,
+  ) {
+    super(`invalid template ${quote(template)} at column ${column}: ${detail}`);
+    this.name = 'TemplateError';
+  }
+}
+
+/** A message the template cannot be rendered for; it must be dead-lettered rather than routed elsewhere. */
+export class TemplateRenderError extends Error {
+  readonly retriable = false as const;
+  readonly code = 'template' as const;
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'TemplateRenderError';
+  }
+}
+
+/** A template parsed once into parts, so rendering is a single concatenation loop. */
+export interface CompiledTemplate {
+  readonly source: string;
+  /** Distinct placeholder names in order of first use, e.g. `['site', 'level.2', 'qos']`. */
+  readonly placeholders: readonly string[];
+  /** True when the template has no placeholders, so every message renders the same string. */
+  readonly isStatic: boolean;
+  /** @throws TemplateRenderError when the message lacks a level or capture the template needs. */
+  render(ctx: TemplateContext): string;
+}
+
+type Part =
+  | { readonly kind: 'text'; readonly text: string }
+  | { readonly kind: 'topic' | 'qos' | 'rule' | 'clientId' }
+  | { readonly kind: 'level'; readonly index: number }
+  | { readonly kind: 'capture'; readonly name: string };
+
+const BUILT_INS = ['topic', 'qos', 'rule', 'clientId'] as const;
+type BuiltIn = (typeof BUILT_INS)[number];
+const LEVEL_PREFIX = 'level.';
+const LEVEL_INDEX = /^(0|[1-9][0-9]*)$/;
+
+/**
+ * Compiles `{name}` placeholders (captures of the rule's filters or built-ins) with `{{`/`}}` escapes.
+ * @param allowedCaptures capture names defined by the rule's filters.
+ * @throws TemplateError on malformed syntax or an unknown name, listing the allowed names.
+ */
+export function compileTemplate(source: string, allowedCaptures: readonly string[]): CompiledTemplate {
+  const parts: Part[] = [];
+  const placeholders: string[] = [];
+  let text = '';
+  let i = 0;
+  while (i < source.length) {
+    const char = source[i];
+    if ((char === '{' || char === '}') && source[i + 1] === char) {
+      text += char;
+      i += 2;
+      continue;
+    }
+    if (char === '}') {
+      throw new TemplateError(source, columnOf(source, i), 'stray "}"; write "}}" for a literal brace');
+    }
+    if (char !== '{') {
+      text += char;
+      i++;
+      continue;
+    }
+    const close = source.indexOf('}', i + 1);
+    const nextOpen = source.indexOf('{', i + 1);
+    if (close === -1 || (nextOpen !== -1 && nextOpen < close)) {
+      throw new TemplateError(source, columnOf(source, i), 'unclosed "{"; write "{{" for a literal brace');
+    }
+    const name = source.slice(i + 1, close);
+    if (text) parts.push({ kind: 'text', text });
+    text = '';
+    parts.push(resolvePlaceholder(source, columnOf(source, i), name, allowedCaptures));
+    if (!placeholders.includes(name)) placeholders.push(name);
+    i = close + 1;
+  }
+  if (text) parts.push({ kind: 'text', text });
+  return build(source, parts, placeholders);
+}
+
+function resolvePlaceholder(source: string, column: number, name: string, captures: readonly string[]): Part {
+  if (name.length === 0) {
+    throw new TemplateError(source, column, `empty placeholder "{}"; ${describeAllowed(captures)}`);
+  }
+  const isCapture = captures.includes(name);
+  if (isBuiltIn(name)) {
+    if (isCapture) {
+      throw new TemplateError(
+        source,
+        column,
+        `placeholder "{${name}}" is ambiguous: it is both a built-in and a capture of the rule's filters; ` +
+          'rename the capture',
+      );
+    }
+    return { kind: name };
+  }
+  if (name.startsWith(LEVEL_PREFIX)) {
+    const digits = name.slice(LEVEL_PREFIX.length);
+    if (!LEVEL_INDEX.test(digits)) {
+      throw new TemplateError(
+        source,
+        column,
+        `placeholder "{${name}}" needs a 0-based level number without leading zeros, e.g. "{level.0}"`,
+      );
+    }
+    return { kind: 'level', index: Number(digits) };
+  }
+  if (isCapture) return { kind: 'capture', name };
+  throw new TemplateError(source, column, `unknown placeholder "{${name}}"; ${describeAllowed(captures)}`);
+}
+
+function isBuiltIn(name: string): name is BuiltIn {
+  return (BUILT_INS as readonly string[]).includes(name);
+}
+
+function describeAllowed(captures: readonly string[]): string {
+  const builtIns = ['topic', 'level.N', ...BUILT_INS.slice(1)].map((n) => `{${n}}`).join(', ');
+  const fromFilters = captures.length
+    ? `captures ${captures.map((n) => `{${n}}`).join(', ')}`
+    : "no captures (the rule's filters name none)";
+  return `allowed are built-ins ${builtIns} and ${fromFilters}`;
+}
+
+// Columns count characters, not UTF-16 units, as an editor shows them.
+function columnOf(source: string, index: number): number {
+  return Array.from(source.slice(0, index)).length + 1;
+}
+
+function build(source: string, parts: readonly Part[], placeholders: readonly string[]): CompiledTemplate {
+  const isStatic = placeholders.length === 0;
+  const constant = isStatic ? parts.map((part) => (part.kind === 'text' ? part.text : '')).join('') : '';
+  return Object.freeze({
+    source,
+    placeholders: Object.freeze([...placeholders]),
+    isStatic,
+    render: isStatic
+      ? () => constant
+      : (ctx: TemplateContext) => {
+          let out = '';
+          for (let i = 0; i < parts.length; i++) out += renderPart(parts[i], ctx, source);
+          return out;
+        },
+  });
+}
+
+function renderPart(part: Part, ctx: TemplateContext, source: string): string {
+  switch (part.kind) {
+    case 'text':
+      return part.text;
+    case 'topic':
+      return ctx.topic;
+    case 'qos':
+      return String(ctx.qos);
+    case 'rule':
+      return ctx.rule;
+    case 'clientId':
+      return ctx.clientId;
+    case 'level': {
+      const value = ctx.levels[part.index];
+      if (value === undefined) {
+        throw new TemplateRenderError(
+          `template ${quote(source)} needs {level.${part.index}} but topic ${quote(ctx.topic)} ` +
+            `has only ${ctx.levels.length} level${ctx.levels.length === 1 ? '' : 's'} (0-based)`,
+        );
+      }
+      return value;
+    }
+    case 'capture': {
+      // hasOwn keeps a capture named like an Object.prototype member from reading the prototype.
+      const value = Object.hasOwn(ctx.captures, part.name) ? ctx.captures[part.name] : undefined;
+      if (value === undefined) {
+        // A rule may list several filters that capture different names.
+        throw new TemplateRenderError(
+          `template ${quote(source)} needs capture {${part.name}} but the filter that matched topic ` +
+            `${quote(ctx.topic)} does not capture it`,
+        );
+      }
+      return value;
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { connectAsync, IClientOptions, MqttClient } from 'mqtt';
+import { KafkaClientFactory } from '@app/kafka';
+import { MqttClientFactory } from '@app/mqtt';
+import { BridgeWorker, loadBridgeConfig } from '@app/pipeline';
+import { quietKafka } from '../../harness/kafka.broker';
+
+/** A short random id that keeps topics, client ids and groups of one test apart from others. */
+export function uniqueId(prefix = 't'): string {
+  return `${prefix}${randomBytes(4).toString('hex')}`;
+}
+
+/** Writes a YAML config to a temp file and starts a worker on it (in this process). */
+export async function startWorker(yaml: string, env: Record<string, string> = {}): Promise<{ worker: BridgeWorker; file: string; dispose(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'bridge-e2e-'));
+  const file = join(dir, 'bridge.yaml');
+  writeFileSync(file, yaml);
+  const worker = new BridgeWorker(loadBridgeConfig(file, env), new MqttClientFactory(), new KafkaClientFactory());
+  await worker.start();
+  return {
+    worker,
+    file,
+    async dispose() {
+      await worker.stop(2_000);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function mqttClient(url: string, options: IClientOptions = {}): Promise<MqttClient> {
+  return connectAsync(url, { protocolVersion: 5, reconnectPeriod: 200, ...options });
+}
+
+/** Records a topic holds, from its offsets: catches duplicates that a count-bounded consume would miss. */
+export async function recordCount(brokers: string[], topic: string): Promise<number> {
+  const admin = quietKafka(brokers).admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
