@@ -18,6 +18,7 @@ export default async function globalSetup(): Promise<void> {
   if (externalBrokersFromEnv()) return; // user-provided cluster: nothing to start
 
   await sweepStaleDirs(); // broker dirs left by crashed earlier runs
+  removeStalePerRunStateFiles();
   const stateFile = await chooseStateFile();
   const started = Date.now();
   const broker = await KafkaBroker.start({ useEnv: false, stateFile });
@@ -74,5 +75,13 @@ function killLeftover(stateFile: string): void {
     fs.rmSync(stateFile, { force: true });
   } catch {
     /* already torn down */
+  }
+}
+
+/** `bridge-e2e-kafka-<pid>.json` files of runs that are gone. */
+function removeStalePerRunStateFiles(): void {
+  for (const name of fs.readdirSync(os.tmpdir())) {
+    const match = /^bridge-e2e-kafka-(\d+)\.json$/.exec(name);
+    if (match && !isAlive(Number(match[1]))) fs.rmSync(path.join(os.tmpdir(), name), { force: true });
   }
 }

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Kafka, logLevel, type IHeaders, type KafkaConfig } from 'kafkajs';
 import { canConnect, freePort } from './free-port';
-import { cmdline, dieWithParent, isAlive, killHard, realProcess, signal, sleep, sweepStaleDirsOnce, tail, terminate, which, writeOwner } from './proc';
+import { cmdline, dieWithParent, isAlive, killHard, realProcess, signal, sleep, sweepStaleDirsOnce, tail, terminate, waitForStopState, which, writeOwner } from './proc';
 
 export const DEFAULT_KAFKA_VERSION = '3.9.1';
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -388,16 +388,20 @@ export class KafkaBroker {
     await this.launch();
   }
 
-  /** SIGSTOP: the broker freezes (connections stay open, requests time out). */
-  pause(): void {
+  /** SIGSTOP: the broker freezes (connections stay open, requests time out). Resolves once stopped. */
+  async pause(): Promise<void> {
     this.requireControl('pause');
-    if (!signal(this.pid, 'SIGSTOP')) throw new Error('KafkaBroker.pause(): broker is not running');
+    const pid = this.pid;
+    if (!pid || !signal(pid, 'SIGSTOP')) throw new Error('KafkaBroker.pause(): broker is not running');
+    await waitForStopState(pid, true);
   }
 
   /** SIGCONT after `pause()`. */
-  resume(): void {
+  async resume(): Promise<void> {
     this.requireControl('resume');
-    if (!signal(this.pid, 'SIGCONT')) throw new Error('KafkaBroker.resume(): broker is not running');
+    const pid = this.pid;
+    if (!pid || !signal(pid, 'SIGCONT')) throw new Error('KafkaBroker.resume(): broker is not running');
+    await waitForStopState(pid, false);
   }
 
   /**

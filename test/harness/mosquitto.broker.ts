@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { canConnect, freePort } from './free-port';
-import { dieWithParent, isAlive, killHard, realProcess, signal, sleep, sweepStaleDirsOnce, tail, terminate, which, writeOwner } from './proc';
+import { dieWithParent, isAlive, killHard, realProcess, signal, sleep, sweepStaleDirsOnce, tail, terminate, waitForStopState, which, writeOwner } from './proc';
 
 export interface MosquittoOptions {
   /** Listen port on 127.0.0.1; default: a free port. */
@@ -144,14 +144,18 @@ export class MosquittoBroker {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
-  /** SIGSTOP: the broker freezes (TCP connections stay open, nothing is answered). */
-  pause(): void {
-    if (!signal(this.child?.pid, 'SIGSTOP')) throw new Error('MosquittoBroker.pause(): broker is not running');
+  /** SIGSTOP: the broker freezes (TCP connections stay open, nothing is answered). Resolves once stopped. */
+  async pause(): Promise<void> {
+    const pid = this.child?.pid;
+    if (!pid || !signal(pid, 'SIGSTOP')) throw new Error('MosquittoBroker.pause(): broker is not running');
+    await waitForStopState(pid, true);
   }
 
   /** SIGCONT after `pause()`. */
-  resume(): void {
-    if (!signal(this.child?.pid, 'SIGCONT')) throw new Error('MosquittoBroker.resume(): broker is not running');
+  async resume(): Promise<void> {
+    const pid = this.child?.pid;
+    if (!pid || !signal(pid, 'SIGCONT')) throw new Error('MosquittoBroker.resume(): broker is not running');
+    await waitForStopState(pid, false);
   }
 
   /** The last lines of mosquitto's log (for assertion messages). */
@@ -202,6 +206,10 @@ export class MosquittoBroker {
   }
 
   private async launch(bin: string): Promise<void> {
+    // Our readiness probe cannot tell our listener from someone else's: refuse a taken port.
+    if (await canConnect(this.portValue)) {
+      throw new Error(`mosquitto: 127.0.0.1:${this.portValue} is already taken by another process (Address already in use)`);
+    }
     this.writeConfig();
     installExitHook();
     // stdout/stderr (e.g. config errors before the log file is opened) go to a file as well.

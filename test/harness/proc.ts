@@ -56,6 +56,18 @@ export function cmdline(pid: number): string {
   }
 }
 
+/** Resolves once the kernel reports `pid` as stopped (SIGSTOP) or, with `stopped=false`, as running again. */
+export async function waitForStopState(pid: number, stopped: boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const stat = procStat(pid);
+    if (!stat) return; // gone, or no procfs to check
+    if ((stat.state === 'T') === stopped) return;
+    if (Date.now() >= deadline) throw new Error(`process ${pid} did not ${stopped ? 'stop' : 'continue'} within ${timeoutMs} ms`);
+    await sleep(10);
+  }
+}
+
 /** Sends `signal`; returns false when the process no longer exists. */
 export function signal(pid: number | undefined, sig: NodeJS.Signals): boolean {
   if (!pid) return false;

@@ -29,7 +29,26 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const app = await NestFactory.createApplicationContext(BridgeModule.forConfig(loaded), { bufferLogs: false });
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  // Own signal handling rather than enableShutdownHooks(), which re-raises the signal and so
+  // never exits 0 after a clean drain. A second signal skips the drain.
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      process.stderr.write(`${signal} again: exiting without draining\n`);
+      process.exit(130);
+    }
+    stopping = true;
+    process.stderr.write(`${signal}: draining in-flight messages, then exiting\n`);
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`shutdown failed: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
   return -1;
 }
 

@@ -29,6 +29,8 @@ export function kafkaClientConfig(config: KafkaConnectionConfig): KafkaConfig {
     sasl: config.sasl ? ({ ...config.sasl } as SASLOptions) : undefined,
     // The bridge owns retries (SerialBatcher), so kafkajs gives up early and reports.
     retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 },
-    logLevel: logLevel.WARN,
+    // The bridge logs its own retries; kafkajs's per-attempt errors would repeat them.
+    logLevel: logLevel.NOTHING,
   };
 }
+

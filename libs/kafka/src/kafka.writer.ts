@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { CompressionTypes, IHeaders, Kafka, Producer, TopicMessages } from 'kafkajs';
+import { CompressionTypes, IHeaders, Kafka, Partitioners, Producer, TopicMessages } from 'kafkajs';
 import { DestinationRejectedError, ShutdownError } from '@app/core';
 import { kafkaClientConfig, KafkaClientFactory } from './kafka.client-factory';
 import { toBridgeError } from './kafka.errors';
@@ -95,6 +95,8 @@ export class KafkaWriter {
       // One request in flight per lane keeps per-partition order through retries.
       maxInFlightRequests: 1,
       allowAutoTopicCreation: true,
+      // Murmur2 on the key, as the Java client does, so keys land where other producers put them.
+      createPartitioner: Partitioners.DefaultPartitioner,
     });
     const acks = delivery.acks === 'all' ? -1 : delivery.acks;
     const compression = this.config.producer.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;

@@ -15,7 +15,7 @@ function compileError(source: string, captures: readonly string[] = []): Templat
 }
 
 const ALLOWED_NO_CAPTURES =
-  "allowed are built-ins {topic}, {level.N}, {qos}, {rule}, {clientId} and no captures (the rule's filters name none)";
+  "allowed are built-ins {topic}, {level.N}, {qos}, {rule}, {clientId} and no captures (none is defined by every one of the rule's filters)";
 
 describe('compileTemplate: rendering', () => {
   it('renders pure literal text as a static template', () => {

@@ -138,7 +138,7 @@ function describeAllowed(captures: readonly string[]): string {
   const builtIns = ['topic', 'level.N', ...BUILT_INS.slice(1)].map((n) => `{${n}}`).join(', ');
   const fromFilters = captures.length
     ? `captures ${captures.map((n) => `{${n}}`).join(', ')}`
-    : "no captures (the rule's filters name none)";
+    : 'no captures (none is defined by every one of the rule\'s filters)';
   return `allowed are built-ins ${builtIns} and ${fromFilters}`;
 }
 

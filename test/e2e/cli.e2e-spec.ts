@@ -1,0 +1,92 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { MosquittoBroker } from '../harness/mosquitto.broker';
+import { sharedKafka } from '../harness/shared-kafka';
+import { mqttClient, uniqueId } from './support/bridge.fixture';
+
+const ROOT = resolve(__dirname, '../..');
+const BRIDGE = ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/bridge/src/main.ts')];
+
+describe('bridge command line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bridge-cli-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  function file(name: string, text: string): string {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  }
+
+  it('validate exits 1 and lists file, line and path of every problem', () => {
+    const bad = file(
+      'bad.yaml',
+      `mqtt:
+  url: mqtt://127.0.0.1:1883
+  protocolVersion: "5"
+kafka:
+  brokers: [127.0.0.1:9092]
+  extra: true
+rules:
+  - name: r
+    filters: ["a/#/b"]
+    destinations: [{ type: kafka, topic: t }]
+`,
+    );
+    const run = spawnSync(process.execPath, [...BRIDGE, 'validate', bad], { cwd: ROOT, encoding: 'utf8' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`${bad}:3:20 mqtt.protocolVersion:`);
+    expect(run.stderr).toContain(`${bad}:6:3 kafka.extra: unknown field`);
+    expect(run.stderr).toContain(`${bad}:9:15 rules[0].filters[0]:`);
+  });
+
+  it('validate exits 0 on the example configuration', () => {
+    const run = spawnSync(process.execPath, [...BRIDGE, 'validate', join(ROOT, 'config/bridge.example.yaml')], { cwd: ROOT, encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/ok \(2 rule\(s\), 3 subscription\(s\)\)/);
+  });
+
+  it('run bridges messages as a process and exits cleanly on SIGTERM', async () => {
+    const mosquitto = await MosquittoBroker.start();
+    const kafka = sharedKafka();
+    const id = uniqueId();
+    await kafka.createTopic(`${id}.out`, 1);
+    const config = file(
+      'run.yaml',
+      `mqtt: { url: "\${MQTT_URL}", clientId: ${id} }
+kafka: { brokers: ["\${KAFKA_BROKERS}"] }
+rules:
+  - name: r
+    filters: ["${id}/{device}"]
+    destinations: [{ type: kafka, topic: ${id}.out, key: "{device}" }]
+`,
+    );
+    const child = spawn(process.execPath, [...BRIDGE, 'run', config], {
+      cwd: ROOT,
+      env: { ...process.env, MQTT_URL: mosquitto.url, KAFKA_BROKERS: kafka.brokers.join(',') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const publisher = await mqttClient(mosquitto.url);
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!output.includes('bridging') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(output).toContain('bridging');
+      await publisher.publishAsync(`${id}/dev-1`, 'hello', { qos: 1 });
+      const [record] = await kafka.consume(`${id}.out`, { count: 1 });
+      expect(record.key?.toString()).toBe('dev-1');
+      expect(record.value?.toString()).toBe('hello');
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      await publisher.endAsync();
+      await mosquitto.stop();
+    }
+  });
+});
