@@ -150,28 +150,40 @@ ${rules}`;
     }
   });
 
-  it('withholds the MQTT acknowledgement while Kafka is down and delivers when it returns', async () => {
+  it.each([
+    [5, 1],
+    [5, 2],
+    [4, 1],
+    [4, 2],
+  ])('withholds the acknowledgement (MQTT %s, QoS %s) while Kafka is down; the broker redelivers', async (protocol, qos) => {
     const id = uniqueId();
     await kafka.createTopic(`${id}.held`, 1);
-    const yaml = config(id, `
+    const yaml = config(
+      id,
+      `
   - name: held
     filters: ["${id}/held/#"]
+    qos: ${qos}
     destinations: [{ type: kafka, topic: ${id}.held }]
-`);
+`,
+      `  protocolVersion: ${protocol}`,
+    );
     const first = await startWorker(yaml);
     let second: Awaited<ReturnType<typeof startWorker>> | undefined;
     try {
       await kafka.stop();
-      await publisher.publishAsync(`${id}/held/1`, 'while-kafka-down', { qos: 1 });
+      await publisher.publishAsync(`${id}/held/1`, 'while-kafka-down', { qos: qos as 1 | 2 });
       await waitFor(() => first.worker.inFlight === 1, 5_000, 'the message to reach the bridge');
-      await new Promise((r) => setTimeout(r, 1_500));
+      await new Promise((r) => setTimeout(r, 1_000));
       expect(first.worker.inFlight).toBe(1);
-      // Leave without acknowledging: if the bridge had acknowledged, the broker would not hold the message any more.
+      // Leave without acknowledging: had the bridge acknowledged, the broker would not hold the message any more.
       await first.worker.stop(0);
       await kafka.restart();
       second = await startWorker(yaml);
-      const [record] = await kafka.consume(`${id}.held`, { count: 1, timeoutMs: 60_000 });
+      const [record] = await kafka.consume(`${id}.held`, { count: 1, timeoutMs: 60_000, settleMs: 500 });
       expect(record.value?.toString()).toBe('while-kafka-down');
+      expect(String(record.headers['mqtt.qos'])).toBe(String(qos));
+      expect(await recordCount(kafka.brokers, `${id}.held`)).toBe(1);
     } finally {
       if (!kafka.running) await kafka.restart();
       await second?.dispose();

@@ -162,6 +162,7 @@ export async function resolveKafkaJars(version: string = kafkaVersion()): Promis
     const args = [
       '-q',
       '-B',
+      '-Dstyle.color=never',
       '-f',
       POM,
       'dependency:copy-dependencies',
@@ -354,13 +355,14 @@ export class KafkaBroker {
     return this.st?.version;
   }
 
+  /** pid of the broker process while it runs (re-read from the state file for the shared broker). */
   get pid(): number | undefined {
     this.refresh();
-    return this.st?.pid || undefined;
+    return this.livePid();
   }
 
   get running(): boolean {
-    return isAlive(this.pid);
+    return this.pid !== undefined;
   }
 
   /** A serialisable snapshot for `KafkaBroker.attach()` in another process. */
@@ -440,38 +442,56 @@ export class KafkaBroker {
 
   /**
    * Reads `topic` from the beginning with a fresh consumer group until `count` messages arrived
-   * (plus `settleMs` to catch extras). Rejects after `timeoutMs` saying how many arrived.
+   * (plus `settleMs` to catch extras). Rejects after `timeoutMs` saying how many arrived. A topic
+   * that does not exist yet is waited for (not created: whatever is under test has to do that).
    */
   async consume(topic: string, opts: ConsumeOptions): Promise<ConsumedMessage[]> {
     const { count, timeoutMs = 30_000, settleMs = 0 } = opts;
     const groupId = `harness-consume-${randomBytes(6).toString('hex')}`;
-    const consumer = this.kafka().consumer({ groupId, maxWaitTimeInMs: 100, retry: { retries: 10 } });
+    const consumer = this.kafka().consumer({
+      groupId,
+      maxWaitTimeInMs: 100,
+      allowAutoTopicCreation: false,
+      retry: { retries: 10 },
+    });
     const messages: ConsumedMessage[] = [];
+    let topicSeen = false;
+    let finished = false;
     let reached: () => void = () => undefined;
     const countReached = new Promise<void>((resolve) => (reached = resolve));
     let timer: NodeJS.Timeout | undefined;
     let crashed: (err: Error) => void = () => undefined;
     const failure = new Promise<never>((_, reject) => {
       crashed = reject;
-      timer = setTimeout(
-        () =>
-          reject(
-            new Error(
-              `consume(${topic}): timed out after ${timeoutMs} ms with ${messages.length} of ${count} message(s) received`,
-            ),
-          ),
-        timeoutMs,
-      );
+      timer = setTimeout(() => {
+        const why = topicSeen ? '' : ' (the topic never appeared)';
+        reject(new Error(`consume(${topic}): timed out after ${timeoutMs} ms with ${messages.length} of ${count} message(s) received${why}`));
+      }, timeoutMs);
     });
     failure.catch(() => undefined);
     const removeCrashListener = consumer.on(consumer.events.CRASH, (event) => {
       if (!event.payload.restart) crashed(new Error(`consume(${topic}): consumer crashed: ${event.payload.error.message}`));
     });
+
+    const subscribeWhenTopicExists = async () => {
+      for (;;) {
+        try {
+          await consumer.subscribe({ topic, fromBeginning: true });
+          topicSeen = true;
+          return;
+        } catch (err) {
+          const type = (err as { type?: string }).type;
+          if (finished || (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE')) throw err;
+          await sleep(200);
+        }
+      }
+    };
+
     try {
       await Promise.race([
         (async () => {
           await consumer.connect();
-          await consumer.subscribe({ topic, fromBeginning: true });
+          await subscribeWhenTopicExists();
           await consumer.run({
             eachMessage: async ({ topic: t, partition, message }) => {
               messages.push({
@@ -494,6 +514,7 @@ export class KafkaBroker {
       if (settleMs > 0) await Promise.race([sleep(settleMs), failure]);
       return [...messages];
     } finally {
+      finished = true;
       clearTimeout(timer);
       removeCrashListener();
       await consumer.disconnect().catch(() => undefined);
@@ -507,11 +528,19 @@ export class KafkaBroker {
   /** @internal synchronous SIGKILL + dir removal for the process exit hook. */
   killSync(): void {
     if (!this.st) return;
-    signal(this.st.pid, 'SIGKILL');
+    signal(this.livePid(), 'SIGKILL');
     fs.rmSync(this.st.dir, { recursive: true, force: true });
   }
 
   // -------------------------------------------------------------------------------------------
+
+  /** The recorded pid if it is alive and still this broker (pids get reused). */
+  private livePid(): number | undefined {
+    const st = this.st;
+    if (!st?.pid || !isAlive(st.pid)) return undefined;
+    const cmd = cmdline(st.pid);
+    return cmd === '' || cmd.includes(st.dir) ? st.pid : undefined;
+  }
 
   private requireState(what: string): KafkaBrokerState {
     if (!this.st) throw new Error(`KafkaBroker.${what}: not available on an external cluster (KAFKA_BROKERS=${this.brokers.join(',')})`);
@@ -548,9 +577,7 @@ export class KafkaBroker {
     // broker (re)started from a jest worker: it must outlive that worker until global teardown.
     const owner = this.mode === 'owned' || st.ownerPid === process.pid;
     const [java, ...args] = owner ? dieWithParent(st.command) : st.command;
-    if (isAlive(st.pid) && cmdline(st.pid).includes(st.dir)) {
-      throw new Error(`KafkaBroker: broker pid ${st.pid} is still running`);
-    }
+    if (this.livePid()) throw new Error(`KafkaBroker: broker pid ${st.pid} is still running`);
     if (await canConnect(st.port)) throw new Error(`KafkaBroker: port ${st.port} is already taken by another process (Address already in use)`);
     const out = fs.openSync(st.logFile, 'a');
     fs.writeSync(out, `\n===== harness: starting broker at ${new Date().toISOString()} =====\n`);

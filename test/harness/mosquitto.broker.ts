@@ -108,12 +108,16 @@ export class MosquittoBroker {
     return `mqtt://127.0.0.1:${this.portValue}`;
   }
 
+  /** pid of the mosquitto process while it runs. */
   get pid(): number | undefined {
-    return this.child?.pid;
+    const child = this.child;
+    // Once Node has reaped the child its pid may be reused: only trust it while no exit was seen.
+    if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return undefined;
+    return isAlive(child.pid) ? child.pid : undefined;
   }
 
   get running(): boolean {
-    return isAlive(this.child?.pid) && this.child?.exitCode === null && this.child?.signalCode === null;
+    return this.pid !== undefined;
   }
 
   /**
@@ -126,7 +130,7 @@ export class MosquittoBroker {
 
   /** SIGKILL – a crash: nothing is saved since the last autosave. The dir stays for `restart()`. */
   async kill(): Promise<void> {
-    await killHard(this.child?.pid);
+    await killHard(this.pid);
   }
 
   /** Stops gracefully if running, then starts again on the same port with the same persistence dir. */
@@ -146,14 +150,14 @@ export class MosquittoBroker {
 
   /** SIGSTOP: the broker freezes (TCP connections stay open, nothing is answered). Resolves once stopped. */
   async pause(): Promise<void> {
-    const pid = this.child?.pid;
+    const pid = this.pid;
     if (!pid || !signal(pid, 'SIGSTOP')) throw new Error('MosquittoBroker.pause(): broker is not running');
     await waitForStopState(pid, true);
   }
 
   /** SIGCONT after `pause()`. */
   async resume(): Promise<void> {
-    const pid = this.child?.pid;
+    const pid = this.pid;
     if (!pid || !signal(pid, 'SIGCONT')) throw new Error('MosquittoBroker.resume(): broker is not running');
     await waitForStopState(pid, false);
   }
@@ -165,7 +169,7 @@ export class MosquittoBroker {
 
   /** @internal synchronous SIGKILL + dir removal for the process exit hook. */
   killSync(): void {
-    signal(this.child?.pid, 'SIGKILL');
+    signal(this.pid, 'SIGKILL');
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -252,6 +256,6 @@ export class MosquittoBroker {
   }
 
   private async halt(): Promise<void> {
-    await terminate(this.child?.pid, 10_000);
+    await terminate(this.pid, 10_000);
   }
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isMap, isPair, isScalar, isSeq, LineCounter, Node, parseDocument, visit } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, Node, parse, parseDocument, Scalar, visit } from 'yaml';
 import { ConfigError, ConfigProblem, formatPath, PathSegment } from './config.error';
 
 /** A parsed YAML file that can say where any path of it stands. */
@@ -77,7 +77,7 @@ export class YamlDocument {
       Scalar: (key, node, ancestors) => {
         if (key === 'key' || typeof node.value !== 'string' || !node.value.includes('${')) return;
         const missing: string[] = [];
-        node.value = node.value.replace(pattern, (whole, escaped: string, name: string, fallback?: string) => {
+        const replaced = node.value.replace(pattern, (whole, escaped: string, name: string, fallback?: string) => {
           if (escaped) return whole.slice(1);
           const value = env[name];
           if (value !== undefined && value !== '') return value;
@@ -85,6 +85,7 @@ export class YamlDocument {
           missing.push(name);
           return whole;
         });
+        node.value = node.type === Scalar.PLAIN ? plainScalar(replaced) : replaced;
         if (missing.length > 0) {
           const pos = this.lines.linePos(node.range?.[0] ?? 0);
           problems.push({
@@ -97,6 +98,19 @@ export class YamlDocument {
         }
       },
     });
+  }
+}
+
+/**
+ * An unquoted `${PORT}` should become the number 1883, as if the value had been written in
+ * the file; a quoted one stays a string.
+ */
+function plainScalar(text: string): unknown {
+  try {
+    const value: unknown = parse(text);
+    return value === null || typeof value === 'object' ? text : value;
+  } catch {
+    return text;
   }
 }
 

@@ -68,6 +68,9 @@ export class MqttSource implements Source {
     const client = this.factory.createClient(this.options.config.url, this.clientOptions());
     this.client = client;
     this.holdAcknowledgements(client);
+    // MQTT.js only honours customHandleAcks on MQTT 5; on 3.1.1 it installs a default that
+    // acknowledges at once. Setting it on the live options makes both versions take this path.
+    client.options.customHandleAcks = (topic, _message, packet: IPublishPacket, done) => this.onAckablePublish(topic, packet, done);
     // QoS 0 has no acknowledgement to hold; waiting here is what bounds its intake.
     client.handleMessage = (packet, callback) => {
       if (packet.qos === 0) this.whenCapacity(() => callback());
@@ -139,7 +142,6 @@ export class MqttSource implements Source {
       ...connectionOptions(config, clientId),
       clean: !config.session.persistent,
       resubscribe: false,
-      customHandleAcks: (topic, _message, packet: IPublishPacket, done) => this.onAckablePublish(topic, packet, done),
     };
     if (v5) {
       options.properties = {

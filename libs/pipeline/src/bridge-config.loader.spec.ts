@@ -90,6 +90,13 @@ rules:
     expect(problems(text)).toEqual([expect.stringMatching(/^3:8 mqtt\.url: environment variable \$\{MQTT_URL\} is not set/)]);
   });
 
+  it('types unquoted substitutions as YAML would, and keeps quoted ones strings', () => {
+    const text = valid.replace('url: mqtt://127.0.0.1:1883', 'url: mqtt://127.0.0.1:1883\n  protocolVersion: ${V}\n  clientId: "${ID}"');
+    const loaded = loadBridgeConfig(write(text), { V: '4', ID: '42' });
+    expect(loaded.config.mqtt.protocolVersion).toBe(4);
+    expect(loaded.config.mqtt.clientId).toBe('42');
+  });
+
   it('keeps $${ as a literal', () => {
     const loaded = loadBridgeConfig(write(valid.replace('name: r', () => 'name: r\n    shareGroup: "g$${x}"')), {});
     expect(loaded.config.rules[0].shareGroup).toBe('g${x}');

@@ -1,0 +1,19 @@
+# Multi-stage build of the bridge worker. Runs as the unprivileged `node` user.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts
+COPY tsconfig.json tsconfig.build.json nest-cli.json ./
+COPY apps ./apps
+COPY libs ./libs
+RUN npx nest build && npm prune --omit=dev --ignore-scripts
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY config ./config
+USER node
+ENTRYPOINT ["node", "dist/apps/bridge/src/main.js"]
+CMD ["run", "config/bridge.yaml"]
