@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   console.log(`  ${kafka.brokers.join(',')}`);
   let worker: BridgeWorker | undefined;
   try {
-    const loaded = loadBridgeConfig(join(__dirname, '../config/bridge.demo.yaml'), {
+    const loaded = await loadBridgeConfig(join(__dirname, '../config/bridge.demo.yaml'), {
       ...env,
       MQTT_URL: mqtt.url,
       MQTT_PROTOCOL: String(mqtt.protocol),

@@ -18,7 +18,7 @@ async function main(argv: string[]): Promise<number> {
   }
   let loaded;
   try {
-    loaded = loadBridgeConfig(file, env);
+    loaded = await loadBridgeConfig(file, env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\n`);

@@ -7,8 +7,12 @@ export interface OutboundRecord {
   readonly rule: string;
   /** What the destination's templates render from (topic levels, captures, QoS, rule). */
   readonly context: TemplateContext;
-  /** The payload to write (the transformed one, or the original bytes). */
-  readonly payload: Buffer;
+  /**
+   * The payload to write to `address` (the destination's rendered topic): the original bytes,
+   * the decrypted ones, or an envelope sealed for and bound to that address. May throw a
+   * typed non-retriable error (the record is then dead-lettered).
+   */
+  payload(address: string): Buffer;
   /** Headers added by the rule's transform, on top of those the destination derives itself. */
   readonly headers: Readonly<Record<string, string | Buffer>>;
 }

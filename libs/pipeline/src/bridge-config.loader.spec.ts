@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@app/config';
+import { formatKeyFile, generateKeyEntry, SodiumProvider } from '@app/crypto';
 import { loadBridgeConfig } from './bridge-config.loader';
 
 const dir = mkdtempSync(join(tmpdir(), 'bridge-config-spec-'));
@@ -12,10 +13,10 @@ function write(text: string): string {
   return file;
 }
 
-function problems(text: string, env: Record<string, string> = {}): string[] {
+async function problems(text: string, env: Record<string, string> = {}): Promise<string[]> {
   const file = write(text);
   try {
-    loadBridgeConfig(file, env);
+    await loadBridgeConfig(file, env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     return error.problems.map((p) => `${p.line}:${p.column} ${p.path}: ${p.message}`);
@@ -36,8 +37,8 @@ rules:
 `;
 
 describe('loadBridgeConfig', () => {
-  it('loads a valid file and fills defaults', () => {
-    const loaded = loadBridgeConfig(write(valid), {});
+  it('loads a valid file and fills defaults', async () => {
+    const loaded = await loadBridgeConfig(write(valid), {});
     expect(loaded.config.mqtt.protocolVersion).toBe(5);
     expect(loaded.config.rules[0].qos).toBe(1);
     expect(loaded.config.rules[0].destinations[0]).toMatchObject({ key: '{topic}', delivery: { qos1: { acks: 'all', idempotent: true } } });
@@ -46,13 +47,13 @@ describe('loadBridgeConfig', () => {
     expect(loaded.plan.subscriptions.map((s) => s.filter)).toEqual(['s/+/#']);
   });
 
-  it('accepts the documented example configuration', () => {
-    const loaded = loadBridgeConfig(join(__dirname, '../../../config/bridge.example.yaml'), {});
+  it('accepts the documented example configuration', async () => {
+    const loaded = await loadBridgeConfig(join(__dirname, '../../../config/bridge.example.yaml'), {});
     expect(loaded.rules.map((r) => r.name)).toEqual(['telemetry', 'alarms']);
   });
 
-  it('reports a wrong type, an unknown field and a bad filter with line, column and path, all at once', () => {
-    const found = problems(`
+  it('reports a wrong type, an unknown field and a bad filter with line, column and path, all at once', async () => {
+    const found = await problems(`
 mqtt:
   url: mqtt://127.0.0.1:1883
   keepaliveSeconds: soon
@@ -70,41 +71,41 @@ rules:
     expect(found[2]).toMatch(/^10:15 rules\[0\]\.filters\[0\]: .*"#".*last level/);
   });
 
-  it('refuses templates naming captures the filters do not define', () => {
-    const found = problems(valid.replace('t.{site}', 't.{device}'));
+  it('refuses templates naming captures the filters do not define', async () => {
+    const found = await problems(valid.replace('t.{site}', 't.{device}'));
     expect(found).toHaveLength(1);
     expect(found[0]).toMatch(/^10:\d+ rules\[0\]\.destinations\[0\]\.topic: .*\{device\}/);
   });
 
-  it('refuses an unknown destination type and an idempotent producer without acks: all', () => {
-    expect(problems(valid.replace('type: kafka', 'type: kafak'))[0]).toMatch(/rules\[0\]\.destinations\[0\]\.type: expected one of "kafka"/);
+  it('refuses an unknown destination type and an idempotent producer without acks: all', async () => {
+    expect((await problems(valid.replace('type: kafka', 'type: kafak')))[0]).toMatch(/rules\[0\]\.destinations\[0\]\.type: expected one of "kafka"/);
     const idempotent = valid.replace('topic: "t.{site}" }', 'topic: t, delivery: { qos1: { acks: 1, idempotent: true } } }');
-    expect(problems(idempotent)[0]).toMatch(/delivery\.qos1: an idempotent producer needs acks: all/);
+    expect((await problems(idempotent))[0]).toMatch(/delivery\.qos1: an idempotent producer needs acks: all/);
   });
 
-  it('interpolates environment variables and names the unset ones', () => {
+  it('interpolates environment variables and names the unset ones', async () => {
     const text = valid.replace('mqtt://127.0.0.1:1883', '${MQTT_URL}').replace('[127.0.0.1:9092]', '["${KAFKA:-127.0.0.1:9093}"]');
-    const loaded = loadBridgeConfig(write(text), { MQTT_URL: 'mqtt://broker:1883' });
+    const loaded = await loadBridgeConfig(write(text), { MQTT_URL: 'mqtt://broker:1883' });
     expect(loaded.config.mqtt.url).toBe('mqtt://broker:1883');
     expect(loaded.config.kafka.brokers).toEqual(['127.0.0.1:9093']);
-    expect(problems(text)).toEqual([expect.stringMatching(/^3:8 mqtt\.url: environment variable \$\{MQTT_URL\} is not set/)]);
+    expect(await problems(text)).toEqual([expect.stringMatching(/^3:8 mqtt\.url: environment variable \$\{MQTT_URL\} is not set/)]);
   });
 
-  it('types unquoted substitutions as YAML would, and keeps quoted ones strings', () => {
+  it('types unquoted substitutions as YAML would, and keeps quoted ones strings', async () => {
     const text = valid.replace('url: mqtt://127.0.0.1:1883', 'url: mqtt://127.0.0.1:1883\n  protocolVersion: ${V}\n  clientId: "${ID}"');
-    const loaded = loadBridgeConfig(write(text), { V: '4', ID: '42' });
+    const loaded = await loadBridgeConfig(write(text), { V: '4', ID: '42' });
     expect(loaded.config.mqtt.protocolVersion).toBe(4);
     expect(loaded.config.mqtt.clientId).toBe('42');
   });
 
-  it('keeps $${ as a literal', () => {
-    const loaded = loadBridgeConfig(write(valid.replace('name: r', () => 'name: r\n    shareGroup: "g$${x}"')), {});
+  it('keeps $${ as a literal', async () => {
+    const loaded = await loadBridgeConfig(write(valid.replace('name: r', () => 'name: r\n    shareGroup: "g$${x}"')), {});
     expect(loaded.config.rules[0].shareGroup).toBe('g${x}');
   });
 
-  it('refuses duplicate rule names and a persistent session without a client id', () => {
+  it('refuses duplicate rule names and a persistent session without a client id', async () => {
     const text = valid.replace('url: mqtt://127.0.0.1:1883', 'url: mqtt://127.0.0.1:1883\n  session: { persistent: true }') + valid.slice(valid.indexOf('  - name: r'));
-    const found = problems(text);
+    const found = await problems(text);
     expect(found).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/mqtt\.clientId: a persistent session needs a fixed clientId/),
@@ -113,14 +114,39 @@ rules:
     );
   });
 
-  it('refuses overlapping filters on MQTT 3.1.1, where copies cannot be told apart', () => {
+  it('refuses overlapping filters on MQTT 3.1.1, where copies cannot be told apart', async () => {
     const text = valid.replace('url: mqtt://127.0.0.1:1883', 'url: mqtt://127.0.0.1:1883\n  protocolVersion: 4').replace('["s/{site}/#"]', '["s/{site}/#", "s/{site}/y"]');
-    expect(problems(text)).toEqual([expect.stringMatching(/filters: filter "s\/\+\/y" overlaps "s\/\+\/#".*protocolVersion: 5/)]);
-    expect(() => loadBridgeConfig(write(text.replace('protocolVersion: 4', 'protocolVersion: 5')), {})).not.toThrow();
+    expect(await problems(text)).toEqual([expect.stringMatching(/filters: filter "s\/\+\/y" overlaps "s\/\+\/#".*protocolVersion: 5/)]);
+    await expect(loadBridgeConfig(write(text.replace('protocolVersion: 4', 'protocolVersion: 5')), {})).resolves.toBeDefined();
   });
 
-  it('reports YAML syntax errors with their line, and a missing file', () => {
-    expect(problems('mqtt:\n  url: [unclosed\n')[0]).toMatch(/^\d+:\d+ : /);
-    expect(() => loadBridgeConfig(join(dir, 'missing.yaml'), {})).toThrow(/missing\.yaml: file not found/);
+  it('refuses impossible transforms and keys that the key file does not hold', async () => {
+    const sodium = await new SodiumProvider().ready();
+    const keys = join(dir, 'keys.json');
+    writeFileSync(keys, formatKeyFile([generateKeyEntry(sodium, 'devices', 'symmetric')]));
+    const rule = (transform: string) =>
+      valid.replace('rules:', `keys: { file: keys.json }\nrules:`).replace('    filters:', `    transform: ${transform}\n    filters:`);
+    expect(await problems(rule('{ mode: decrypt }'))).toEqual([expect.stringMatching(/rules\[0\]\.transform\.sourceKey: mode decrypt needs sourceKey/)]);
+    expect(await problems(rule('{ mode: passthrough, destinationKey: devices }'))).toEqual([
+      expect.stringMatching(/transform\.destinationKey: mode passthrough does not use destinationKey/),
+    ]);
+    expect(await problems(rule('{ mode: reencrypt, sourceKey: devices, destinationKey: consumers }'))).toEqual([
+      expect.stringMatching(/transform\.destinationKey: key "consumers" is not in .*keys\.json \(known: devices\)/),
+    ]);
+    const loaded = await loadBridgeConfig(write(rule('{ mode: decrypt, sourceKey: devices }')), {});
+    expect(loaded.config.keys?.file).toBe(keys);
+    expect(loaded.keys?.map((k) => k.name)).toEqual(['devices']);
+    const noKeys = valid.replace('    filters:', '    transform: { mode: decrypt, sourceKey: devices }\n    filters:');
+    expect(await problems(noKeys)).toEqual([expect.stringMatching(/sourceKey: names key "devices" but the configuration has no keys section/)]);
+  });
+
+  it('reports an unreadable key file at keys.file', async () => {
+    const text = valid.replace('rules:', 'keys: { file: nowhere.json }\nrules:');
+    expect(await problems(text)).toEqual([expect.stringMatching(/keys\.file: .*cannot read the key file \(ENOENT\)/)]);
+  });
+
+  it('reports YAML syntax errors with their line, and a missing file', async () => {
+    expect((await problems('mqtt:\n  url: [unclosed\n'))[0]).toMatch(/^\d+:\d+ : /);
+    await expect(loadBridgeConfig(join(dir, 'missing.yaml'), {})).rejects.toThrow(/missing\.yaml: file not found/);
   });
 });

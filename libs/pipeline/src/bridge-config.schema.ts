@@ -3,6 +3,7 @@ import { kafkaConnectionSchema } from '@app/kafka';
 import { mqttSourceSchema } from '@app/mqtt';
 import { compileTemplate, parseTopicFilter, TemplateError, TopicFilterError } from '@app/topic';
 import { destinationSchema, destinationType } from './destination.registry';
+import { transformProblems, transformSchema } from './transform.schema';
 
 const deadLetterSchema = z
   .object({
@@ -22,6 +23,8 @@ const ruleObjectSchema = z
     /** `skip` ignores retained messages replayed by the broker when the bridge subscribes. */
     retained: z.enum(['forward', 'skip']).default('forward'),
     destinations: z.array(destinationSchema).min(1),
+    /** What happens to the payload; default: passed through untouched. */
+    transform: transformSchema.default({ mode: 'passthrough' }),
     deadLetter: deadLetterSchema.optional(),
   })
   .strict();
@@ -32,6 +35,9 @@ function checkRule(rule: z.output<typeof ruleObjectSchema>, ctx: z.RefinementCtx
     if (!(error instanceof kind)) throw error;
     ctx.addIssue({ code: z.ZodIssueCode.custom, path, message: error.message });
   };
+  for (const [field, message] of transformProblems(rule.transform)) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['transform', field], message });
+  }
   const captureSets: string[][] = [];
   rule.filters.forEach((source, i) => {
     try {
@@ -59,10 +65,19 @@ function checkRule(rule: z.output<typeof ruleObjectSchema>, ctx: z.RefinementCtx
 
 export const ruleSchema = ruleObjectSchema.superRefine(checkRule);
 
+const keysSchema = z
+  .object({
+    /** JSON keystore file (see docs/envelope.md); re-read when it changes, so keys rotate without a restart. */
+    file: z.string().min(1),
+    reloadIntervalMs: z.number().int().min(100).default(1_000),
+  })
+  .strict();
+
 export const bridgeConfigSchema = z
   .object({
     mqtt: mqttSourceSchema,
     kafka: kafkaConnectionSchema,
+    keys: keysSchema.optional(),
     deadLetter: deadLetterSchema.default({ topic: 'bridge.dead-letter' }),
     rules: z.array(ruleSchema).min(1),
   })
@@ -70,3 +85,4 @@ export const bridgeConfigSchema = z
 
 export type RuleConfig = z.output<typeof ruleSchema>;
 export type BridgeConfig = z.output<typeof bridgeConfigSchema>;
+export type KeysConfig = z.output<typeof keysSchema>;

@@ -3,13 +3,16 @@ import { BridgeMessage, classify, Destination, Inbound, ShutdownError } from '@a
 import { TemplateContext } from '@app/topic';
 import { BridgeStats } from './bridge-stats';
 import { DeadLetterWriter } from './dead-letter.writer';
+import { PayloadTransformer, PreparedPayload } from './payload.transformer';
 import { SubscriptionPlan } from './subscription-plan';
+import { TransformConfig } from './transform.schema';
 
 /** A rule ready to run: its destinations built, its dead-letter topic resolved. */
 export interface RuntimeRule {
   readonly name: string;
   readonly destinations: readonly Destination[];
   readonly deadLetterTopic: string;
+  readonly transform: TransformConfig;
 }
 
 /**
@@ -25,6 +28,7 @@ export class BridgePipeline {
     private readonly plan: SubscriptionPlan,
     private readonly rules: readonly RuntimeRule[],
     private readonly deadLetters: DeadLetterWriter,
+    private readonly transformer: PayloadTransformer,
     private readonly stats: BridgeStats,
     private readonly clientId: string,
   ) {}
@@ -60,19 +64,35 @@ export class BridgePipeline {
   private async deliver(rule: RuntimeRule, message: BridgeMessage, context: TemplateContext): Promise<void> {
     const counters = this.stats.rule(rule.name);
     counters.received++;
-    await Promise.all(
-      rule.destinations.map(async (destination) => {
-        try {
-          await destination.write({ message, rule: rule.name, context, payload: message.payload, headers: {} });
-          counters.delivered++;
-        } catch (error) {
-          if (error instanceof ShutdownError) throw error;
-          const failure = classify(error);
-          this.log.warn(`rule ${rule.name}: ${destination.name} failed for ${message.topic} (${failure.code}): ${failure.message}; dead-lettering`);
-          await this.deadLetters.write({ message, rule: rule.name, destination: destination.name, failure, topic: rule.deadLetterTopic });
-          this.stats.deadLettered(rule.name, failure.code);
-        }
-      }),
-    );
+    let payload: PreparedPayload;
+    try {
+      payload = this.transformer.prepare(rule.transform, message);
+    } catch (error) {
+      await this.deadLetter(rule, message, 'transform', error);
+      return;
+    }
+    try {
+      await Promise.all(
+        rule.destinations.map(async (destination) => {
+          try {
+            await destination.write({ message, rule: rule.name, context, payload: payload.forAddress, headers: {} });
+            counters.delivered++;
+          } catch (error) {
+            if (error instanceof ShutdownError) throw error;
+            await this.deadLetter(rule, message, destination.name, error);
+          }
+        }),
+      );
+    } finally {
+      payload.dispose();
+    }
+  }
+
+  /** Sets the original message aside with its reason; resolves once the dead letter is confirmed. */
+  private async deadLetter(rule: RuntimeRule, message: BridgeMessage, stage: string, error: unknown): Promise<void> {
+    const failure = classify(error);
+    this.log.warn(`rule ${rule.name}: ${stage} failed for ${message.topic} (${failure.code}): ${failure.message}; dead-lettering`);
+    await this.deadLetters.write({ message, rule: rule.name, destination: stage, failure, topic: rule.deadLetterTopic });
+    this.stats.deadLettered(rule.name, failure.code);
   }
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { Destination } from '@app/core';
+import { EnvelopeSealer, FileKeyStore, SodiumProvider } from '@app/crypto';
 import { KafkaClientFactory, KafkaWriter } from '@app/kafka';
 import { MqttClientFactory, MqttSource } from '@app/mqtt';
 import { compileTemplate } from '@app/topic';
@@ -9,6 +10,8 @@ import { BridgeStats } from './bridge-stats';
 import { BridgePipeline, RuntimeRule } from './bridge.pipeline';
 import { DeadLetterWriter } from './dead-letter.writer';
 import { createDestination } from './destination.registry';
+import { KeyringWatcher } from './keyring.watcher';
+import { PayloadTransformer } from './payload.transformer';
 
 /**
  * One bridge worker: an MQTT source, the rules' destinations, the dead-letter writer and
@@ -23,27 +26,39 @@ export class BridgeWorker {
   private readonly destinations: Destination[] = [];
   private readonly deadLetters: DeadLetterWriter;
   private readonly source: MqttSource;
-  private readonly pipeline: BridgePipeline;
+  private readonly keys: KeyringWatcher;
+  private pipeline?: BridgePipeline;
+  private readonly rules: RuntimeRule[];
 
   constructor(
     private readonly loaded: LoadedConfig,
     mqttFactory: MqttClientFactory,
     kafkaFactory: KafkaClientFactory,
+    private readonly sodium: SodiumProvider = new SodiumProvider(),
   ) {
     const { config, plan } = loaded;
     this.clientId = config.mqtt.clientId ?? `mqtt-bridge-${randomBytes(4).toString('hex')}`;
     this.writer = new KafkaWriter(kafkaFactory, config.kafka);
     const resources = { kafkaWriter: () => this.writer };
-    const rules: RuntimeRule[] = loaded.rules.map((rule, r) => {
+    this.rules = loaded.rules.map((rule, r) => {
       const ruleConfig = config.rules[r];
       const destinations = ruleConfig.destinations.map((d, i) =>
         createDestination(d, `${rule.name}/${d.type}[${i}]`, rule.captures, resources),
       );
       this.destinations.push(...destinations);
-      return { name: rule.name, destinations, deadLetterTopic: (ruleConfig.deadLetter ?? config.deadLetter).topic };
+      return {
+        name: rule.name,
+        destinations,
+        deadLetterTopic: (ruleConfig.deadLetter ?? config.deadLetter).topic,
+        transform: ruleConfig.transform,
+      };
     });
     this.deadLetters = new DeadLetterWriter(this.writer, config.kafka.producer.retry);
-    this.pipeline = new BridgePipeline(plan, rules, this.deadLetters, this.stats, this.clientId);
+    this.keys = new KeyringWatcher(
+      config.keys ? new FileKeyStore(config.keys.file) : undefined,
+      loaded.keys,
+      config.keys?.reloadIntervalMs,
+    );
     const statusTopic = config.mqtt.status
       ? compileTemplate(config.mqtt.status.topic, []).render({ topic: '', levels: [], captures: {}, qos: 0, rule: '', clientId: this.clientId })
       : undefined;
@@ -64,9 +79,20 @@ export class BridgeWorker {
   }
 
   async start(): Promise<void> {
+    const sealer = await EnvelopeSealer.create(this.sodium);
+    await this.keys.start();
+    const pipeline = new BridgePipeline(
+      this.loaded.plan,
+      this.rules,
+      this.deadLetters,
+      new PayloadTransformer(sealer, this.keys),
+      this.stats,
+      this.clientId,
+    );
+    this.pipeline = pipeline;
     await this.writer.probe();
     for (const destination of this.destinations) await destination.connect();
-    await this.source.connect((inbound) => this.pipeline.handle(inbound));
+    await this.source.connect((inbound) => pipeline.handle(inbound));
     this.log.log(
       `bridging ${this.loaded.plan.subscriptions.map((s) => s.filter).join(', ')} with ${this.loaded.rules.length} rule(s) from ${this.loaded.file}`,
     );
@@ -77,5 +103,6 @@ export class BridgeWorker {
     this.deadLetters.close();
     for (const destination of this.destinations) await destination.close();
     await this.writer.close(Math.min(drainMs, 5_000));
+    this.keys.stop();
   }
 }

@@ -18,7 +18,7 @@ export async function startWorker(yaml: string, env: Record<string, string> = {}
   const dir = mkdtempSync(join(tmpdir(), 'bridge-e2e-'));
   const file = join(dir, 'bridge.yaml');
   writeFileSync(file, yaml);
-  const worker = new BridgeWorker(loadBridgeConfig(file, env), new MqttClientFactory(), new KafkaClientFactory());
+  const worker = new BridgeWorker(await loadBridgeConfig(file, env), new MqttClientFactory(), new KafkaClientFactory());
   await worker.start();
   return {
     worker,
