@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { MosquittoBroker } from '../harness/mosquitto.broker';
@@ -46,6 +46,26 @@ rules:
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/ok \(2 rule\(s\), 3 subscription\(s\)\)/);
+  });
+
+  it('keys manages a key file: create, rotate, revoke, list, public; never prints or clobbers secrets', () => {
+    const keys = join(dir, 'keys.json');
+    const bridge = (...args: string[]) => spawnSync(process.execPath, [...BRIDGE, 'keys', keys, ...args], { cwd: ROOT, encoding: 'utf8' });
+    expect(bridge('create', 'devices', 'symmetric').status).toBe(0);
+    expect(bridge('create', 'units', 'sealed').status).toBe(0);
+    expect(bridge('create', 'devices', 'symmetric').stderr).toMatch(/already exists/);
+    expect(bridge('rotate', 'devices').stdout).toMatch(/primary is now v2/);
+    expect(bridge('revoke', 'devices', '1').status).toBe(0);
+    const list = bridge('list');
+    expect(list.stdout).toMatch(/^devices\tsymmetric\tmin-decrypt v1\tv1:revoked v2\*:active$/m);
+    expect(list.stdout).toMatch(/^units\tsealed/m);
+    const secrets = (JSON.parse(readFileSync(keys, 'utf8')) as { keys: Array<{ versions: Array<{ key: string }> }> }).keys.flatMap((k) => k.versions.map((v) => v.key));
+    for (const secret of secrets) expect(list.stdout).not.toContain(secret);
+    expect(bridge('public', 'units').stdout).toMatch(/^units v1 [A-Za-z0-9+/]{43}=$/m);
+    expect(bridge('rotate', 'nobody')).toMatchObject({ status: 1, stderr: expect.stringMatching(/no key named "nobody"/) });
+    writeFileSync(keys, '{ not json');
+    expect(bridge('create', 'other', 'symmetric').status).toBe(1);
+    expect(readFileSync(keys, 'utf8')).toBe('{ not json');
   });
 
   it('run bridges messages as a process and exits cleanly on SIGTERM', async () => {

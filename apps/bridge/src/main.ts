@@ -3,14 +3,17 @@ import { NestFactory } from '@nestjs/core';
 import { ConfigError, readEnvironment } from '@app/config';
 import { loadBridgeConfig } from '@app/pipeline';
 import { BridgeModule } from './bridge.module';
+import { keysCommand, KEYS_USAGE, UsageError } from './keys.command';
 
 const USAGE = `usage: bridge <command> [config.yaml]
   run [file]        start a worker (file defaults to $BRIDGE_CONFIG, then config/bridge.yaml)
-  validate <file>   check a configuration and list every problem; exit 1 if any`;
+  validate <file>   check a configuration and list every problem; exit 1 if any
+${KEYS_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const env = readEnvironment();
   const [command = 'run', fileArg] = argv;
+  if (command === 'keys') return runKeys(argv.slice(1));
   const file = fileArg ?? env.BRIDGE_CONFIG ?? 'config/bridge.yaml';
   if (command !== 'run' && command !== 'validate') {
     process.stderr.write(`${USAGE}\n`);
@@ -50,6 +53,19 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   return -1;
+}
+
+async function runKeys(args: string[]): Promise<number> {
+  try {
+    return await keysCommand(args, (line) => process.stdout.write(`${line}\n`));
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`${USAGE}\n`);
+      return 2;
+    }
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
 }
 
 main(process.argv.slice(2)).then(

@@ -102,3 +102,18 @@ describe('FileKeyStore', () => {
     expect(missing.message).toMatch(/cannot read the key file \(ENOENT\)/);
   });
 });
+
+describe('FileKeyStore.save', () => {
+  it('replaces the file atomically, owner-readable only, and loads back the same keys', async () => {
+    const { stat, readdir } = await import('node:fs/promises');
+    const store = new FileKeyStore(join(dir, 'saved.json'));
+    const entries = testEntries(sodium);
+    await store.save(entries);
+    await store.save(entries);
+    const loaded = await store.load();
+    expect(loaded.map((e) => [e.name, e.primaryVersion])).toEqual(entries.map((e) => [e.name, e.primaryVersion]));
+    expect(Buffer.from(loaded[0].versions[0].secret).equals(Buffer.from(entries[0].versions[0].secret))).toBe(true);
+    expect((await stat(store.path)).mode & 0o777).toBe(0o600);
+    expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+});

@@ -1,6 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { InvalidKeysError } from './invalid-keys.error';
-import { parseKeyFile } from './key-file';
+import { formatKeyFile, parseKeyFile } from './key-file';
 import type { KeyEntry } from './keyring';
 
 /** Where key entries come from; the bridge builds a new Keyring from each load. */
@@ -21,5 +22,33 @@ export class FileKeyStore implements KeyStore {
       throw new InvalidKeysError(this.path, [{ path: '', message: `cannot read the key file (${reason})` }]);
     }
     return parseKeyFile(text, this.path);
+  }
+
+  /**
+   * Replaces the file atomically: write a temporary file beside it, fsync, rename over the
+   * old one, fsync the directory. A crash at any point leaves either the old file or the new
+   * one, never a torn one. The file is created readable by its owner only.
+   */
+  async save(entries: readonly KeyEntry[]): Promise<void> {
+    const temp = join(dirname(this.path), `.${basename(this.path)}.${process.pid}.${Date.now()}.tmp`);
+    const file = await open(temp, 'w', 0o600);
+    try {
+      await file.writeFile(formatKeyFile(entries), 'utf8');
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    try {
+      await rename(temp, this.path);
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      throw error;
+    }
+    const dir = await open(dirname(this.path), 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
   }
 }

@@ -34,9 +34,8 @@ describe('envelope-v1.json test vectors', () => {
       expect(group.some((v) => v.keyName.length === 64)).toBe(true);
     }
     expect(new Set(file.vectors.map((v) => `${v.keyName}/${v.keyVersion}`)).size).toBe(file.vectors.length);
-    expect(new Set(file.negative.map((v) => v.expectedError))).toEqual(
-      new Set(['decrypt-failed', 'topic-mismatch', 'envelope-malformed', 'envelope-algorithm', 'envelope-version', 'key-unknown', 'topic-unbound']),
-    );
+    const reasons = ['decrypt-failed', 'topic-mismatch', 'envelope-malformed', 'envelope-algorithm', 'envelope-version', 'key-unknown'];
+    expect(new Set(file.negative.map((v) => v.expectedError))).toEqual(new Set([...reasons, 'topic-unbound']));
   });
 
   it.each(symmetric.map((v) => [v.description, v] as const))('recomputes "%s" byte for byte', (_, v) => {
