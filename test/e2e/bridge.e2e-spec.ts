@@ -1,15 +1,14 @@
 import { MqttClient } from 'mqtt';
-import { MosquittoBroker } from '../harness/mosquitto.broker';
 import { sharedKafka } from '../harness/shared-kafka';
-import { mqttClient, recordCount, startWorker, uniqueId, waitFor } from './support/bridge.fixture';
+import { mqttClient, recordCount, startWorker, uniqueId, waitFor, testMqttBroker, TestMqttBroker } from './support/bridge.fixture';
 
 describe('bridge: MQTT -> Kafka on real Mosquitto and Kafka', () => {
   const kafka = sharedKafka();
-  let mosquitto: MosquittoBroker;
+  let mosquitto: TestMqttBroker;
   let publisher: MqttClient;
 
   beforeAll(async () => {
-    mosquitto = await MosquittoBroker.start();
+    mosquitto = await testMqttBroker();
     publisher = await mqttClient(mosquitto.url, { clientId: uniqueId('pub') });
   });
 

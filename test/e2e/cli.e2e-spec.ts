@@ -2,9 +2,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { MosquittoBroker } from '../harness/mosquitto.broker';
 import { sharedKafka } from '../harness/shared-kafka';
-import { mqttClient, uniqueId } from './support/bridge.fixture';
+import { mqttClient, uniqueId, testMqttBroker } from './support/bridge.fixture';
 
 const ROOT = resolve(__dirname, '../..');
 const BRIDGE = ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/bridge/src/main.ts')];
@@ -69,7 +68,7 @@ rules:
   });
 
   it('run bridges messages as a process and exits cleanly on SIGTERM', async () => {
-    const mosquitto = await MosquittoBroker.start();
+    const mosquitto = await testMqttBroker();
     const kafka = sharedKafka();
     const id = uniqueId();
     await kafka.createTopic(`${id}.out`, 1);

@@ -14,9 +14,8 @@ import {
   SodiumProvider,
   type Sodium,
 } from '@app/crypto';
-import { MosquittoBroker } from '../harness/mosquitto.broker';
 import { sharedKafka } from '../harness/shared-kafka';
-import { mqttClient, startWorker, uniqueId, waitFor } from './support/bridge.fixture';
+import { mqttClient, startWorker, uniqueId, waitFor, testMqttBroker, TestMqttBroker } from './support/bridge.fixture';
 
 /** Key material as a device or consumer holds it: one version of a key entry. */
 function holder(entry: KeyEntry, version = entry.primaryVersion): PublisherKey {
@@ -28,7 +27,7 @@ describe('payload crypto through real Mosquitto and Kafka', () => {
   const kafka = sharedKafka();
   const dir = mkdtempSync(join(tmpdir(), 'bridge-crypto-e2e-'));
   const keysFile = join(dir, 'keys.json');
-  let mosquitto: MosquittoBroker;
+  let mosquitto: TestMqttBroker;
   let device: MqttClient;
   let sodium: Sodium;
   let pc: PublisherCrypto;
@@ -49,7 +48,7 @@ describe('payload crypto through real Mosquitto and Kafka', () => {
     sealedDevices = generateKeyEntry(sodium, 'field-units', 'sealed');
     consumers = generateKeyEntry(sodium, 'consumers', 'symmetric');
     writeKeys([devices, sealedDevices, consumers]);
-    mosquitto = await MosquittoBroker.start();
+    mosquitto = await testMqttBroker();
     device = await mqttClient(mosquitto.url, { clientId: uniqueId('dev') });
   });
 

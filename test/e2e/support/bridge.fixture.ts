@@ -7,6 +7,7 @@ import { KafkaClientFactory } from '@app/kafka';
 import { MqttClientFactory } from '@app/mqtt';
 import { BridgeWorker, loadBridgeConfig } from '@app/pipeline';
 import { quietKafka } from '../../harness/kafka.broker';
+import { MosquittoBroker, mqttUrlFromEnv } from '../../harness/mosquitto.broker';
 
 /** A short random id that keeps topics, client ids and groups of one test apart from others. */
 export function uniqueId(prefix = 't'): string {
@@ -52,4 +53,16 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, timeo
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** The MQTT broker a test talks to: `MQTT_URL` when the user gave one, else a fresh Mosquitto on a free port. */
+export interface TestMqttBroker {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export async function testMqttBroker(): Promise<TestMqttBroker> {
+  const external = mqttUrlFromEnv();
+  if (external) return { url: external, stop: async () => undefined };
+  return MosquittoBroker.start();
 }
