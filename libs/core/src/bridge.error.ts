@@ -63,3 +63,24 @@ export function classify(error: unknown): ClassifiedFailure {
   const message = error instanceof Error ? error.message : String(error);
   return new InternalError(message, { cause: error });
 }
+
+/**
+ * The final failure of a delivery, after whatever retries its policy allowed: the class and
+ * reason of the last error, plus how many attempts were made and when the first and last
+ * failed (all carried into the dead-letter record).
+ */
+export class DeliveryFailedError extends BridgeError {
+  readonly retriable: boolean;
+  readonly code: string;
+
+  constructor(
+    last: ClassifiedFailure,
+    readonly attempts: number,
+    readonly firstFailureAt: Date,
+    readonly lastFailureAt: Date,
+  ) {
+    super(last.message, { cause: last });
+    this.retriable = last.retriable;
+    this.code = last.code;
+  }
+}

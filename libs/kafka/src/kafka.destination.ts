@@ -40,7 +40,7 @@ export class KafkaDestination implements Destination {
     for (const [name, template] of this.headers) headers[name] = template.render(ctx);
     const delivery = this.config.delivery[`qos${record.message.qos}`];
     return this.writer.write(
-      { topic, key: this.key ? this.key.render(ctx) : null, value: record.payload(topic), partition: this.config.partition, headers },
+      { topic, key: this.key ? this.key.render(ctx) : null, value: record.payload(topic), partition: this.config.partition, headers, rule: record.rule },
       delivery,
     );
   }

@@ -13,7 +13,12 @@ export interface KafkaRecord {
   readonly value: Buffer;
   readonly partition?: number;
   readonly headers: IHeaders;
+  /** The rule the record is written for, for accounting only. */
+  readonly rule?: string;
 }
+
+/** Told about every retried batch, so retries can be counted per rule. */
+export type RetryListener = (records: readonly KafkaRecord[]) => void;
 
 interface Lane {
   readonly producer: Producer;
@@ -35,6 +40,7 @@ export class KafkaWriter {
   constructor(
     factory: KafkaClientFactory,
     private readonly config: KafkaConnectionConfig,
+    private readonly onRetry: RetryListener = () => undefined,
   ) {
     this.kafka = factory.createClient(kafkaClientConfig(config));
   }
@@ -118,8 +124,10 @@ export class KafkaWriter {
         {
           maxBatch: this.config.producer.maxBatchMessages,
           retry: this.config.producer.retry,
-          onRetry: (error, attempt, delay) =>
-            this.log.warn(`Kafka write failed (attempt ${attempt}), retrying in ${delay} ms: ${(error as Error).message}`),
+          onRetry: (error, attempt, delay, records) => {
+            this.log.warn(`Kafka write of ${records.length} record(s) failed (attempt ${attempt}), retrying in ${delay} ms: ${(error as Error).message}`);
+            this.onRetry(records as readonly KafkaRecord[]);
+          },
         },
       ),
     };

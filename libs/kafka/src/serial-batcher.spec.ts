@@ -38,7 +38,7 @@ describe('SerialBatcher', () => {
     }, { maxBatch: 10, retry: fastRetry });
     const results = await Promise.allSettled([1, 2, 3].map((n) => batcher.push(n)));
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'record-too-large', retriable: false });
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'record-too-large', retriable: false, attempts: 1 });
     expect(delivered).toEqual([1, 3]);
   });
 
@@ -46,7 +46,7 @@ describe('SerialBatcher', () => {
     const batcher = new SerialBatcher<number>(async () => {
       throw new DestinationUnavailableError('down');
     }, { maxBatch: 10, retry: { ...fastRetry, maxAttempts: 3 } });
-    await expect(batcher.push(1)).rejects.toMatchObject({ retriable: true, code: 'destination-unavailable' });
+    await expect(batcher.push(1)).rejects.toMatchObject({ retriable: true, code: 'destination-unavailable', attempts: 3 });
   });
 
   it('on close, stops retrying after the timeout and rejects with a shutdown error', async () => {

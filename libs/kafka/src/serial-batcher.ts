@@ -1,4 +1,4 @@
-import { classify, nextDelay, RetryPolicy, ShutdownError } from '@app/core';
+import { classify, DeliveryFailedError, nextDelay, RetryPolicy, ShutdownError } from '@app/core';
 
 interface Pending<T> {
   readonly item: T;
@@ -9,10 +9,10 @@ interface Pending<T> {
 /** Per-item outcome of a batch send: undefined for success, else the error for that item. */
 export type BatchOutcome = ReadonlyArray<unknown | undefined>;
 
-export interface SerialBatcherOptions {
+export interface SerialBatcherOptions<T> {
   readonly maxBatch: number;
   readonly retry: RetryPolicy;
-  readonly onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
+  readonly onRetry?: (error: unknown, attempt: number, delayMs: number, items: readonly T[]) => void;
 }
 
 /**
@@ -34,7 +34,7 @@ export class SerialBatcher<T> {
 
   constructor(
     private readonly send: (items: readonly T[]) => Promise<void>,
-    private readonly options: SerialBatcherOptions,
+    private readonly options: SerialBatcherOptions<T>,
   ) {}
 
   get queued(): number {
@@ -81,25 +81,29 @@ export class SerialBatcher<T> {
 
   /** undefined when the whole batch went through, else the per-item outcome. */
   private async sendWithRetry(items: readonly T[]): Promise<BatchOutcome | undefined> {
-    const started = Date.now();
+    let firstFailure: Date | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
         await this.send(items);
         return undefined;
       } catch (error) {
         const failure = classify(error);
+        const now = new Date();
+        firstFailure ??= now;
         if (!failure.retriable) {
-          if (items.length === 1) return [failure];
+          if (items.length === 1) return [new DeliveryFailedError(failure, attempt, firstFailure, now)];
           const outcome: unknown[] = [];
           for (const item of items) outcome.push((await this.sendWithRetry([item]))?.[0]);
           return outcome;
         }
-        const delay = this.abortRetries ? undefined : nextDelay(this.options.retry, attempt, Date.now() - started);
+        const delay = this.abortRetries ? undefined : nextDelay(this.options.retry, attempt, now.getTime() - firstFailure.getTime());
         if (delay === undefined) {
-          const final = this.abortRetries ? new ShutdownError('closed while retrying', { cause: error }) : failure;
+          const final = this.abortRetries
+            ? new ShutdownError('closed while retrying', { cause: error })
+            : new DeliveryFailedError(failure, attempt, firstFailure, now);
           return items.map(() => final);
         }
-        this.options.onRetry?.(error, attempt, delay);
+        this.options.onRetry?.(error, attempt, delay, items);
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, delay);
           this.wakeRetry = () => {

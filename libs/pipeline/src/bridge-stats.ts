@@ -3,6 +3,8 @@ export interface RuleCounters {
   received: number;
   delivered: number;
   deadLettered: number;
+  /** Records of this rule in batches that were retried (one count per record and retry). */
+  retried: number;
   /** Dead-lettered, by reason code. */
   reasons: Record<string, number>;
 }
@@ -15,7 +17,7 @@ export class BridgeStats {
   rule(name: string): RuleCounters {
     let counters = this.rules.get(name);
     if (!counters) {
-      counters = { received: 0, delivered: 0, deadLettered: 0, reasons: {} };
+      counters = { received: 0, delivered: 0, deadLettered: 0, retried: 0, reasons: {} };
       this.rules.set(name, counters);
     }
     return counters;
@@ -25,6 +27,10 @@ export class BridgeStats {
     const counters = this.rule(rule);
     counters.deadLettered++;
     counters.reasons[code] = (counters.reasons[code] ?? 0) + 1;
+  }
+
+  retried(rule: string): void {
+    this.rule(rule).retried++;
   }
 
   snapshot(): Record<string, RuleCounters> {

@@ -38,7 +38,9 @@ export class BridgeWorker {
   ) {
     const { config, plan } = loaded;
     this.clientId = config.mqtt.clientId ?? `mqtt-bridge-${randomBytes(4).toString('hex')}`;
-    this.writer = new KafkaWriter(kafkaFactory, config.kafka);
+    this.writer = new KafkaWriter(kafkaFactory, config.kafka, (records) => {
+      for (const record of records) if (record.rule) this.stats.retried(record.rule);
+    });
     const resources = { kafkaWriter: () => this.writer };
     this.rules = loaded.rules.map((rule, r) => {
       const ruleConfig = config.rules[r];

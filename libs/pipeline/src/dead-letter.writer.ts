@@ -1,14 +1,16 @@
 import { Logger } from '@nestjs/common';
-import { BridgeMessage, classify, ClassifiedFailure, nextDelay, RetryPolicy, ShutdownError } from '@app/core';
+import { BridgeMessage, classify, ClassifiedFailure, DeliveryFailedError, nextDelay, RetryPolicy, ShutdownError } from '@app/core';
 import { KafkaWriter, mqttHeaders } from '@app/kafka';
 
 /** Headers of a dead-letter record, on top of the `mqtt.*` ones; documented in the README. */
 export const DLQ_HEADER = {
   reason: 'bridge.dlq.reason',
   message: 'bridge.dlq.message',
-  retriable: 'bridge.dlq.retriable',
   destination: 'bridge.dlq.destination',
-  failedAt: 'bridge.dlq.failed-at',
+  failureClass: 'bridge.dlq.class',
+  attempts: 'bridge.dlq.attempts',
+  firstFailureAt: 'bridge.dlq.first-failure-at',
+  lastFailureAt: 'bridge.dlq.last-failure-at',
 } as const;
 
 export interface DeadLetter {
@@ -35,15 +37,20 @@ export class DeadLetterWriter {
   ) {}
 
   async write(letter: DeadLetter): Promise<void> {
+    const { failure } = letter;
+    const now = new Date();
+    const tried = failure instanceof DeliveryFailedError ? failure : undefined;
     const headers = {
       ...mqttHeaders(letter.message, letter.rule),
-      [DLQ_HEADER.reason]: letter.failure.code,
-      [DLQ_HEADER.message]: letter.failure.message,
-      [DLQ_HEADER.retriable]: String(letter.failure.retriable),
+      [DLQ_HEADER.reason]: failure.code,
+      [DLQ_HEADER.message]: failure.message,
+      [DLQ_HEADER.failureClass]: failure.retriable ? 'transient' : 'permanent',
       [DLQ_HEADER.destination]: letter.destination,
-      [DLQ_HEADER.failedAt]: new Date().toISOString(),
+      [DLQ_HEADER.attempts]: String(tried?.attempts ?? 1),
+      [DLQ_HEADER.firstFailureAt]: (tried?.firstFailureAt ?? now).toISOString(),
+      [DLQ_HEADER.lastFailureAt]: (tried?.lastFailureAt ?? now).toISOString(),
     };
-    const record = { topic: letter.topic, key: letter.message.topic, value: letter.message.payload, headers };
+    const record = { topic: letter.topic, key: letter.message.topic, value: letter.message.payload, headers, rule: letter.rule };
     const started = Date.now();
     for (let attempt = 1; ; attempt++) {
       try {

@@ -1,0 +1,180 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MqttClient } from 'mqtt';
+import { createPublisherCrypto, formatKeyFile, generateKeyEntry, KeyEntry, PublisherCrypto, SodiumProvider } from '@app/crypto';
+import { sharedKafka } from '../harness/shared-kafka';
+import { mqttClient, recordCount, startWorker, testMqttBroker, TestMqttBroker, uniqueId, waitFor } from './support/bridge.fixture';
+
+describe('dead letters and retries through real brokers', () => {
+  const kafka = sharedKafka();
+  const dir = mkdtempSync(join(tmpdir(), 'bridge-dlq-e2e-'));
+  const keysFile = join(dir, 'keys.json');
+  let mosquitto: TestMqttBroker;
+  let publisher: MqttClient;
+  let pc: PublisherCrypto;
+  let devices: KeyEntry;
+
+  beforeAll(async () => {
+    const sodium = await new SodiumProvider().ready();
+    pc = await createPublisherCrypto();
+    devices = generateKeyEntry(sodium, 'devices', 'symmetric');
+    writeFileSync(keysFile, formatKeyFile([devices]));
+    mosquitto = await testMqttBroker();
+    publisher = await mqttClient(mosquitto.url, { clientId: uniqueId('pub') });
+  });
+
+  afterAll(async () => {
+    if (!kafka.running) await kafka.restart();
+    await publisher?.endAsync();
+    await mosquitto?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function config(id: string, rules: string, retry = '{ initialMs: 100, maxMs: 1000 }'): string {
+    return `
+mqtt: { url: ${mosquitto.url}, clientId: ${id}, session: { persistent: true } }
+kafka:
+  brokers: [${kafka.brokers.join(',')}]
+  producer: { retry: ${retry} }
+keys: { file: ${keysFile} }
+deadLetter: { topic: ${id}.dlq }
+rules:
+${rules}`;
+  }
+
+  const sealed = (text: string, topic: string) => {
+    const v = devices.versions[0];
+    return Buffer.from(pc.sealSymmetric(new TextEncoder().encode(text), v.secret, devices.name, v.version, topic));
+  };
+
+  it('loses nothing of a QoS 1 stream while Kafka is down for 30 s, poison included', async () => {
+    const id = uniqueId();
+    await kafka.createTopic(`${id}.out`, 1);
+    await kafka.createTopic(`${id}.dlq`, 1);
+    const bridge = await startWorker(
+      config(
+        id,
+        `
+  - name: stream
+    filters: ["${id}/s/{n}"]
+    transform: { mode: decrypt, sourceKey: devices }
+    destinations: [{ type: kafka, topic: ${id}.out, key: "stream" }]
+`,
+      ),
+    );
+    try {
+      let seq = 0;
+      const publishBurst = async (count: number) => {
+        for (let i = 0; i < count; i++, seq++) {
+          const topic = `${id}/s/${seq % 5}`;
+          await publisher.publishAsync(topic, sealed(String(seq), topic), { qos: 1 });
+        }
+      };
+      await publishBurst(200);
+      await kafka.stop();
+      const outageStarted = Date.now();
+      // Keep publishing through the outage, with one poison message that can only be dead-lettered
+      // (and the dead-letter topic is down too).
+      while (Date.now() - outageStarted < 30_000) {
+        await publishBurst(20);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      await publisher.publishAsync(`${id}/s/poison`, Buffer.from('not an envelope'), { qos: 1 });
+      const inFlightDuringOutage = bridge.worker.inFlight;
+      await kafka.restart();
+      await publishBurst(200);
+      const sent = seq;
+
+      const records = await kafka.consume(`${id}.out`, { count: sent, timeoutMs: 90_000 });
+      const seen = new Set(records.map((r) => Number(r.value!.toString())));
+      const lost = Array.from({ length: sent }, (_, i) => i).filter((n) => !seen.has(n));
+      expect({ sent, lost }).toEqual({ sent, lost: [] });
+      // One key, one partition: the order of first appearance is the publish order.
+      const firstSeen = records.map((r) => Number(r.value!.toString())).filter((n, i, all) => all.indexOf(n) === i);
+      expect(firstSeen).toEqual(Array.from({ length: sent }, (_, i) => i));
+
+      const [poison] = await kafka.consume(`${id}.dlq`, { count: 1 });
+      expect(String(poison.headers['bridge.dlq.reason'])).toBe('envelope-version');
+      expect(poison.value!.toString()).toBe('not an envelope');
+
+      expect(inFlightDuringOutage).toBeGreaterThan(0);
+      await waitFor(() => bridge.worker.inFlight === 0, 20_000, 'every message to be acknowledged');
+      expect(bridge.worker.stats.snapshot().stream.retried).toBeGreaterThan(0);
+    } finally {
+      if (!kafka.running) await kafka.restart();
+      await bridge.dispose();
+    }
+  });
+
+  it('dead-letters a message whose retries ran out, with class, attempts and failure times', async () => {
+    const id = uniqueId();
+    await kafka.createTopic(`${id}.out`, 1);
+    await kafka.createTopic(`${id}.dlq`, 1);
+    const bridge = await startWorker(
+      config(
+        id,
+        `
+  - name: bounded
+    filters: ["${id}/b"]
+    destinations: [{ type: kafka, topic: ${id}.out }]
+`,
+        '{ initialMs: 100, maxMs: 200, maxAttempts: 3 }',
+      ),
+    );
+    try {
+      await kafka.stop();
+      await publisher.publishAsync(`${id}/b`, 'gave-up', { qos: 1 });
+      await waitFor(() => (bridge.worker.stats.snapshot().bounded?.retried ?? 0) >= 2, 15_000, 'the retries to run out');
+      // The dead-letter write waits for Kafka too: the message is still unacknowledged.
+      expect(bridge.worker.inFlight).toBe(1);
+      await kafka.restart();
+      const [letter] = await kafka.consume(`${id}.dlq`, { count: 1, timeoutMs: 60_000 });
+      expect(letter.value!.toString()).toBe('gave-up');
+      expect(String(letter.headers['bridge.dlq.reason'])).toBe('destination-unavailable');
+      expect(String(letter.headers['bridge.dlq.class'])).toBe('transient');
+      expect(String(letter.headers['bridge.dlq.attempts'])).toBe('3');
+      expect(String(letter.headers['bridge.dlq.destination'])).toBe('bounded/kafka[0]');
+      const first = Date.parse(String(letter.headers['bridge.dlq.first-failure-at']));
+      const last = Date.parse(String(letter.headers['bridge.dlq.last-failure-at']));
+      expect(last).toBeGreaterThan(first);
+      await waitFor(() => bridge.worker.inFlight === 0, 10_000, 'the acknowledgement');
+      expect(await recordCount(kafka.brokers, `${id}.out`)).toBe(0);
+    } finally {
+      if (!kafka.running) await kafka.restart();
+      await bridge.dispose();
+    }
+  });
+
+  it('a poison message on one topic does not hold up another topic', async () => {
+    const id = uniqueId();
+    await kafka.createTopic(`${id}.good`, 1);
+    await kafka.createTopic(`${id}.dlq`, 1);
+    const bridge = await startWorker(
+      config(
+        id,
+        `
+  - name: mixed
+    filters: ["${id}/{stream}"]
+    transform: { mode: decrypt, sourceKey: devices }
+    destinations: [{ type: kafka, topic: ${id}.good, key: "{stream}" }]
+`,
+      ),
+    );
+    try {
+      const sends: Promise<unknown>[] = [];
+      for (let i = 0; i < 300; i++) {
+        sends.push(publisher.publishAsync(`${id}/good`, sealed(String(i), `${id}/good`), { qos: 1 }));
+        if (i % 3 === 0) sends.push(publisher.publishAsync(`${id}/bad`, Buffer.from(`poison-${i}`), { qos: 1 }));
+      }
+      await Promise.all(sends);
+      const good = await kafka.consume(`${id}.good`, { count: 300, timeoutMs: 30_000 });
+      expect(good.map((r) => Number(r.value!.toString()))).toEqual(Array.from({ length: 300 }, (_, i) => i));
+      const letters = await kafka.consume(`${id}.dlq`, { count: 100 });
+      expect(new Set(letters.map((l) => String(l.headers['mqtt.topic'])))).toEqual(new Set([`${id}/bad`]));
+      expect(bridge.worker.stats.snapshot().mixed).toMatchObject({ delivered: 300, deadLettered: 100 });
+    } finally {
+      await bridge.dispose();
+    }
+  });
+});
