@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MqttClient } from 'mqtt';
-import { createPublisherCrypto, formatKeyFile, generateKeyEntry, KeyEntry, PublisherCrypto, SodiumProvider } from '@app/crypto';
+import { createPublisherCrypto, formatKeyFile, generateKeyEntry, KeyEntry, PublisherCrypto, rotateKeyEntry, SodiumProvider } from '@app/crypto';
 import { sharedKafka } from '../harness/shared-kafka';
-import { mqttClient, recordCount, startWorker, testMqttBroker, TestMqttBroker, uniqueId, waitFor } from './support/bridge.fixture';
+import { mqttClient, recordCount, startWorker, startWorkerless, testMqttBroker, TestMqttBroker, uniqueId, waitFor } from './support/bridge.fixture';
 
 describe('dead letters and retries through real brokers', () => {
   const kafka = sharedKafka();
@@ -176,5 +176,82 @@ ${rules}`;
     } finally {
       await bridge.dispose();
     }
+  });
+});
+
+describe('replaying dead letters', () => {
+  const kafka = sharedKafka();
+  const dir = mkdtempSync(join(tmpdir(), 'bridge-replay-e2e-'));
+  const keysFile = join(dir, 'keys.json');
+  let mosquitto: TestMqttBroker;
+  let publisher: MqttClient;
+
+  beforeAll(async () => {
+    mosquitto = await testMqttBroker();
+    publisher = await mqttClient(mosquitto.url, { clientId: uniqueId('pub') });
+  });
+
+  afterAll(async () => {
+    await publisher?.endAsync();
+    await mosquitto?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('shows what would happen in a dry run, then delivers each fixed dead letter exactly once', async () => {
+    const sodium = await new SodiumProvider().ready();
+    const pc = await createPublisherCrypto();
+    const v1 = generateKeyEntry(sodium, 'devices', 'symmetric');
+    const v2 = rotateKeyEntry(sodium, v1);
+    writeFileSync(keysFile, formatKeyFile([v1]));
+    const id = uniqueId();
+    for (const t of ['out', 'dlq', 'dlq.replayed']) await kafka.createTopic(`${id}.${t}`, 1);
+    const yaml = `
+mqtt: { url: ${mosquitto.url}, clientId: ${id} }
+kafka: { brokers: [${kafka.brokers.join(',')}] }
+keys: { file: ${keysFile}, reloadIntervalMs: 200 }
+rules:
+  - name: r
+    filters: ["${id}/{device}"]
+    transform: { mode: decrypt, sourceKey: devices }
+    destinations: [{ type: kafka, topic: ${id}.out, key: "{device}" }]
+    deadLetter: { topic: ${id}.dlq }
+`;
+    const bridge = await startWorker(yaml);
+    try {
+      // The device already has version 2; the bridge's key file does not yet.
+      const key = v2.versions.find((v) => v.version === 2)!;
+      await publisher.publishAsync(`${id}/d1`, Buffer.from(pc.sealSymmetric(new TextEncoder().encode('late'), key.secret, 'devices', 2, `${id}/d1`)), { qos: 1 });
+      const [letter] = await kafka.consume(`${id}.dlq`, { count: 1 });
+      expect(String(letter.headers['bridge.dlq.reason'])).toBe('key-unknown');
+    } finally {
+      await bridge.dispose();
+    }
+
+    const replay = async (dryRun: boolean) => {
+      const lines: string[] = [];
+      const worker = (await startWorkerless(yaml)).worker;
+      const report = await worker.replay('r', { dryRun }, (l) => lines.push(`${l.result}: ${l.detail}`));
+      return { report, lines };
+    };
+
+    const stillBroken = await replay(true);
+    expect(stillBroken.lines).toEqual(['would fail: key-unknown']);
+
+    writeFileSync(keysFile, formatKeyFile([v2]));
+    const fixed = await replay(true);
+    expect(fixed.lines).toEqual([`would deliver: kafka topic ${id}.out key d1`]);
+    expect(await recordCount(kafka.brokers, `${id}.out`)).toBe(0);
+
+    const real = await replay(false);
+    expect(real.lines).toEqual([`delivered: r/kafka[0]`]);
+    expect(real.report).toMatchObject({ replayed: 1, delivered: 1, failed: 0 });
+    const [delivered] = await kafka.consume(`${id}.out`, { count: 1, settleMs: 500 });
+    expect(delivered.value!.toString()).toBe('late');
+    const [log] = await kafka.consume(`${id}.dlq.replayed`, { count: 1 });
+    expect(JSON.parse(log.value!.toString())).toMatchObject({ rule: 'r', topic: `${id}/d1`, result: 'delivered', offset: '0' });
+
+    const again = await replay(false);
+    expect(again.report.replayed).toBe(0);
+    expect(await recordCount(kafka.brokers, `${id}.out`)).toBe(1);
   });
 });

@@ -4,16 +4,19 @@ import { ConfigError, readEnvironment } from '@app/config';
 import { loadBridgeConfig } from '@app/pipeline';
 import { BridgeModule } from './bridge.module';
 import { keysCommand, KEYS_USAGE, UsageError } from './keys.command';
+import { replayCommand, REPLAY_USAGE } from './replay.command';
 
 const USAGE = `usage: bridge <command> [config.yaml]
   run [file]        start a worker (file defaults to $BRIDGE_CONFIG, then config/bridge.yaml)
   validate <file>   check a configuration and list every problem; exit 1 if any
+${REPLAY_USAGE}
 ${KEYS_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const env = readEnvironment();
   const [command = 'run', fileArg] = argv;
-  if (command === 'keys') return runKeys(argv.slice(1));
+  if (command === 'keys') return guarded(() => keysCommand(argv.slice(1), print));
+  if (command === 'replay') return guarded(() => replayCommand(argv.slice(1), env, print));
   const file = fileArg ?? env.BRIDGE_CONFIG ?? 'config/bridge.yaml';
   if (command !== 'run' && command !== 'validate') {
     process.stderr.write(`${USAGE}\n`);
@@ -55,9 +58,14 @@ async function main(argv: string[]): Promise<number> {
   return -1;
 }
 
-async function runKeys(args: string[]): Promise<number> {
+function print(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** Runs a subcommand: usage errors print the usage (exit 2), others their message (exit 1). */
+async function guarded(command: () => Promise<number>): Promise<number> {
   try {
-    return await keysCommand(args, (line) => process.stdout.write(`${line}\n`));
+    return await command();
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(`${USAGE}\n`);

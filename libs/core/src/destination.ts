@@ -26,11 +26,14 @@ export interface OutboundRecord {
  *   (as durable as the record's delivery settings ask). It rejects with a typed
  *   `BridgeError`: `retriable` tells the caller whether writing again can help. Records
  *   written to one destination for the same address are confirmed in the order written.
+ * - `describe(record)` says where `write` would put the record, without writing (dry runs);
+ *   it throws what `write` would throw for a record that cannot be addressed.
  * - `close()` waits for writes in flight, then releases connections. Writes after close reject.
  */
 export interface Destination {
   readonly name: string;
   connect(): Promise<void>;
   write(record: OutboundRecord): Promise<void>;
+  describe(record: OutboundRecord): string;
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { BridgeMessage } from '@app/core';
-import { mqttHeaders } from './kafka-headers';
+import { messageFromHeaders, mqttHeaders } from './kafka-headers';
 
 const base: BridgeMessage = { topic: 'a/b', payload: Buffer.from('x'), qos: 1, retain: true, properties: {}, receivedAt: 0 };
 
@@ -19,5 +19,23 @@ describe('mqttHeaders', () => {
     expect(headers['mqtt.correlation-data']).toBe(corr);
     expect(headers['mqtt.user.site']).toBe('lyon');
     expect(headers['mqtt.user.tag']).toEqual(['a', 'b']);
+  });
+});
+
+describe('messageFromHeaders', () => {
+  it('rebuilds the message mqttHeaders described', () => {
+    const corr = Buffer.from([7]);
+    const message: BridgeMessage = {
+      ...base,
+      qos: 2,
+      properties: { contentType: 'text/plain', correlationData: corr, responseTopic: 'r/t', userProperties: { a: '1', b: ['x', 'y'] } },
+    };
+    const back = messageFromHeaders(mqttHeaders(message, 'r'), Buffer.from('p'))!;
+    expect(back).toMatchObject({ topic: 'a/b', qos: 2, retain: true, payload: Buffer.from('p') });
+    expect(back.properties).toEqual(message.properties);
+  });
+
+  it('says undefined for a record that did not come from MQTT', () => {
+    expect(messageFromHeaders({ other: 'x' }, Buffer.alloc(0))).toBeUndefined();
   });
 });

@@ -30,3 +30,37 @@ export function mqttHeaders(message: BridgeMessage, rule: string): IHeaders {
   }
   return headers;
 }
+
+/**
+ * The message a record written with `mqttHeaders` came from (topic, QoS, retain flag, MQTT 5
+ * properties), for replaying dead letters. Undefined when the record has no `mqtt.topic`.
+ */
+export function messageFromHeaders(headers: IHeaders, payload: Buffer): BridgeMessage | undefined {
+  const text = (name: string): string | undefined => {
+    const value = headers[name];
+    const first = Array.isArray(value) ? value[0] : value;
+    return first === undefined ? undefined : first.toString();
+  };
+  const topic = text(HEADER.topic);
+  if (!topic) return undefined;
+  const qos = Number(text(HEADER.qos));
+  const userProperties: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (!name.startsWith(HEADER.userPrefix) || value === undefined) continue;
+    userProperties[name.slice(HEADER.userPrefix.length)] = Array.isArray(value) ? value.map(String) : value.toString();
+  }
+  const correlation = headers[HEADER.correlationData];
+  return {
+    topic,
+    payload,
+    qos: qos === 0 || qos === 2 ? qos : 1,
+    retain: text(HEADER.retain) === 'true',
+    properties: {
+      contentType: text(HEADER.contentType),
+      correlationData: correlation === undefined ? undefined : Buffer.from(Array.isArray(correlation) ? correlation[0] : correlation),
+      responseTopic: text(HEADER.responseTopic),
+      userProperties: Object.keys(userProperties).length > 0 ? userProperties : undefined,
+    },
+    receivedAt: performance.now(),
+  };
+}

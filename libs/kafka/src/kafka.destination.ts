@@ -28,21 +28,30 @@ export class KafkaDestination implements Destination {
   }
 
   async write(record: OutboundRecord): Promise<void> {
-    const ctx = record.context;
-    const topic = this.topic.render(ctx);
+    const { topic, key } = this.address(record);
+    const headers = { ...mqttHeaders(record.message, record.rule), ...record.headers };
+    for (const [name, template] of this.headers) headers[name] = template.render(record.context);
+    const delivery = this.config.delivery[`qos${record.message.qos}`];
+    return this.writer.write(
+      { topic, key, value: record.payload(topic), partition: this.config.partition, headers, rule: record.rule },
+      delivery,
+    );
+  }
+
+  describe(record: OutboundRecord): string {
+    const { topic, key } = this.address(record);
+    return `kafka topic ${topic}${key === null ? '' : ` key ${key}`}${this.config.partition === undefined ? '' : ` partition ${this.config.partition}`}`;
+  }
+
+  private address(record: OutboundRecord): { topic: string; key: string | null } {
+    const topic = this.topic.render(record.context);
     if (!KAFKA_TOPIC.test(topic) || topic === '.' || topic === '..') {
       throw new DestinationRejectedError(
         `rendered Kafka topic ${JSON.stringify(topic)} is not a valid topic name (letters, digits, '.', '_', '-'; at most 249)`,
         'invalid-topic',
       );
     }
-    const headers = { ...mqttHeaders(record.message, record.rule), ...record.headers };
-    for (const [name, template] of this.headers) headers[name] = template.render(ctx);
-    const delivery = this.config.delivery[`qos${record.message.qos}`];
-    return this.writer.write(
-      { topic, key: this.key ? this.key.render(ctx) : null, value: record.payload(topic), partition: this.config.partition, headers, rule: record.rule },
-      delivery,
-    );
+    return { topic, key: this.key ? this.key.render(record.context) : null };
   }
 
   async close(): Promise<void> {

@@ -5,6 +5,8 @@ export interface RuleCounters {
   deadLettered: number;
   /** Records of this rule in batches that were retried (one count per record and retry). */
   retried: number;
+  /** Dead letters fed back by a replay. */
+  replayed: number;
   /** Dead-lettered, by reason code. */
   reasons: Record<string, number>;
 }
@@ -17,7 +19,7 @@ export class BridgeStats {
   rule(name: string): RuleCounters {
     let counters = this.rules.get(name);
     if (!counters) {
-      counters = { received: 0, delivered: 0, deadLettered: 0, retried: 0, reasons: {} };
+      counters = { received: 0, delivered: 0, deadLettered: 0, retried: 0, replayed: 0, reasons: {} };
       this.rules.set(name, counters);
     }
     return counters;
@@ -27,6 +29,10 @@ export class BridgeStats {
     const counters = this.rule(rule);
     counters.deadLettered++;
     counters.reasons[code] = (counters.reasons[code] ?? 0) + 1;
+  }
+
+  replayed(rule: string): void {
+    this.rule(rule).replayed++;
   }
 
   retried(rule: string): void {

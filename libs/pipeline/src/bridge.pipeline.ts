@@ -7,6 +7,14 @@ import { PayloadTransformer, PreparedPayload } from './payload.transformer';
 import { SubscriptionPlan } from './subscription-plan';
 import { TransformConfig } from './transform.schema';
 
+/** What happened to one message under one rule. */
+export interface RuleOutcome {
+  /** Destinations that confirmed the record (dry run: where it would go). */
+  readonly delivered: string[];
+  /** Reason codes of what was dead-lettered (dry run: what would fail). */
+  readonly failed: string[];
+}
+
 /** A rule ready to run: its destinations built, its dead-letter topic resolved. */
 export interface RuntimeRule {
   readonly name: string;
@@ -42,16 +50,10 @@ export class BridgePipeline {
       return;
     }
     const levels = message.topic.split('/');
-    const work = routes.map((route) =>
-      this.deliver(this.rules[route.rule], message, {
-        topic: message.topic,
-        levels,
-        captures: route.captures,
-        qos: message.qos,
-        rule: this.rules[route.rule].name,
-        clientId: this.clientId,
-      }),
-    );
+    const work = routes.map((route) => {
+      const rule = this.rules[route.rule];
+      return this.deliver(rule, message, this.contextFor(rule, message, levels, route.captures));
+    });
     Promise.all(work).then(
       () => inbound.ack(),
       (error: unknown) => {
@@ -61,15 +63,33 @@ export class BridgePipeline {
     );
   }
 
-  private async deliver(rule: RuntimeRule, message: BridgeMessage, context: TemplateContext): Promise<void> {
+  /**
+   * Runs one message through one rule outside the MQTT flow (replay of a dead letter).
+   * With `dryRun` nothing is written: the outcome says where the message would go or why it
+   * would fail.
+   */
+  async replay(ruleName: string, message: BridgeMessage, dryRun: boolean): Promise<RuleOutcome | undefined> {
+    const index = this.rules.findIndex((r) => r.name === ruleName);
+    const captures = index < 0 ? undefined : this.plan.captures(index, message.topic);
+    if (!captures) return undefined;
+    const context = this.contextFor(this.rules[index], message, message.topic.split('/'), captures);
+    return dryRun ? this.describe(this.rules[index], message, context) : this.deliver(this.rules[index], message, context);
+  }
+
+  private contextFor(rule: RuntimeRule, message: BridgeMessage, levels: string[], captures: Readonly<Record<string, string>>): TemplateContext {
+    return { topic: message.topic, levels, captures, qos: message.qos, rule: rule.name, clientId: this.clientId };
+  }
+
+  private async deliver(rule: RuntimeRule, message: BridgeMessage, context: TemplateContext): Promise<RuleOutcome> {
     const counters = this.stats.rule(rule.name);
     counters.received++;
+    const outcome: RuleOutcome = { delivered: [], failed: [] };
     let payload: PreparedPayload;
     try {
       payload = this.transformer.prepare(rule.transform, message);
     } catch (error) {
-      await this.deadLetter(rule, message, 'transform', error);
-      return;
+      outcome.failed.push(await this.deadLetter(rule, message, 'transform', error));
+      return outcome;
     }
     try {
       await Promise.all(
@@ -77,22 +97,51 @@ export class BridgePipeline {
           try {
             await destination.write({ message, rule: rule.name, context, payload: payload.forAddress, headers: {} });
             counters.delivered++;
+            outcome.delivered.push(destination.name);
           } catch (error) {
             if (error instanceof ShutdownError) throw error;
-            await this.deadLetter(rule, message, destination.name, error);
+            outcome.failed.push(await this.deadLetter(rule, message, destination.name, error));
           }
         }),
       );
     } finally {
       payload.dispose();
     }
+    return outcome;
+  }
+
+  private describe(rule: RuntimeRule, message: BridgeMessage, context: TemplateContext): RuleOutcome {
+    const outcome: RuleOutcome = { delivered: [], failed: [] };
+    let payload: PreparedPayload;
+    try {
+      payload = this.transformer.prepare(rule.transform, message);
+    } catch (error) {
+      outcome.failed.push(classify(error).code);
+      return outcome;
+    }
+    try {
+      for (const destination of rule.destinations) {
+        try {
+          const record = { message, rule: rule.name, context, payload: payload.forAddress, headers: {} };
+          const where = destination.describe(record);
+          record.payload(where);
+          outcome.delivered.push(where);
+        } catch (error) {
+          outcome.failed.push(classify(error).code);
+        }
+      }
+    } finally {
+      payload.dispose();
+    }
+    return outcome;
   }
 
   /** Sets the original message aside with its reason; resolves once the dead letter is confirmed. */
-  private async deadLetter(rule: RuntimeRule, message: BridgeMessage, stage: string, error: unknown): Promise<void> {
+  private async deadLetter(rule: RuntimeRule, message: BridgeMessage, stage: string, error: unknown): Promise<string> {
     const failure = classify(error);
     this.log.warn(`rule ${rule.name}: ${stage} failed for ${message.topic} (${failure.code}): ${failure.message}; dead-lettering`);
     await this.deadLetters.write({ message, rule: rule.name, destination: stage, failure, topic: rule.deadLetterTopic });
     this.stats.deadLettered(rule.name, failure.code);
+    return failure.code;
   }
 }

@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { Destination } from '@app/core';
 import { EnvelopeSealer, FileKeyStore, SodiumProvider } from '@app/crypto';
-import { KafkaClientFactory, KafkaWriter } from '@app/kafka';
+import { kafkaClientConfig, KafkaClientFactory, KafkaWriter } from '@app/kafka';
 import { MqttClientFactory, MqttSource } from '@app/mqtt';
 import { compileTemplate } from '@app/topic';
 import { LoadedConfig } from './bridge-config.loader';
 import { BridgeStats } from './bridge-stats';
 import { BridgePipeline, RuntimeRule } from './bridge.pipeline';
 import { DeadLetterWriter } from './dead-letter.writer';
+import { DeadLetterReplayer, ReplayLine, ReplayReport } from './dead-letter.replayer';
 import { createDestination } from './destination.registry';
 import { KeyringWatcher } from './keyring.watcher';
 import { PayloadTransformer } from './payload.transformer';
@@ -27,13 +28,12 @@ export class BridgeWorker {
   private readonly deadLetters: DeadLetterWriter;
   private readonly source: MqttSource;
   private readonly keys: KeyringWatcher;
-  private pipeline?: BridgePipeline;
   private readonly rules: RuntimeRule[];
 
   constructor(
     private readonly loaded: LoadedConfig,
     mqttFactory: MqttClientFactory,
-    kafkaFactory: KafkaClientFactory,
+    private readonly kafkaFactory: KafkaClientFactory,
     private readonly sodium: SodiumProvider = new SodiumProvider(),
   ) {
     const { config, plan } = loaded;
@@ -81,6 +81,34 @@ export class BridgeWorker {
   }
 
   async start(): Promise<void> {
+    const pipeline = await this.prepare();
+    await this.source.connect((inbound) => pipeline.handle(inbound));
+    this.log.log(
+      `bridging ${this.loaded.plan.subscriptions.map((s) => s.filter).join(', ')} with ${this.loaded.rules.length} rule(s) from ${this.loaded.file}`,
+    );
+  }
+
+  /**
+   * Feeds a rule's dead letters back through its transform and destinations (without the MQTT
+   * source), then closes everything; see DeadLetterReplayer.
+   */
+  async replay(rule: string, options: { dryRun: boolean; limit?: number }, onLine: (line: ReplayLine) => void): Promise<ReplayReport> {
+    const runtime = this.rules.find((r) => r.name === rule);
+    if (!runtime) throw new Error(`no rule named ${JSON.stringify(rule)} (rules: ${this.rules.map((r) => r.name).join(', ')})`);
+    const pipeline = await this.prepare();
+    try {
+      const kafka = this.kafkaFactory.createClient(kafkaClientConfig(this.loaded.config.kafka));
+      const replayer = new DeadLetterReplayer(kafka, pipeline, this.writer, this.stats);
+      return await replayer.run({ rule, deadLetterTopic: runtime.deadLetterTopic, ...options }, onLine);
+    } finally {
+      this.deadLetters.close();
+      await this.writer.close(5_000);
+      this.keys.stop();
+    }
+  }
+
+  /** Keys, crypto and destinations: everything but the MQTT source. */
+  private async prepare(): Promise<BridgePipeline> {
     const sealer = await EnvelopeSealer.create(this.sodium);
     await this.keys.start();
     const pipeline = new BridgePipeline(
@@ -91,13 +119,9 @@ export class BridgeWorker {
       this.stats,
       this.clientId,
     );
-    this.pipeline = pipeline;
     await this.writer.probe();
     for (const destination of this.destinations) await destination.connect();
-    await this.source.connect((inbound) => pipeline.handle(inbound));
-    this.log.log(
-      `bridging ${this.loaded.plan.subscriptions.map((s) => s.filter).join(', ')} with ${this.loaded.rules.length} rule(s) from ${this.loaded.file}`,
-    );
+    return pipeline;
   }
 
   async stop(drainMs = 10_000): Promise<void> {

@@ -7,3 +7,7 @@ export * from './dead-letter.writer';
 export * from './destination.registry';
 export * from './subscription-plan';
 export * from './bridge.worker';
+export * from './dead-letter.replayer';
+export * from './keyring.watcher';
+export * from './payload.transformer';
+export * from './transform.schema';

@@ -110,6 +110,11 @@ export class SubscriptionPlan {
     return undefined;
   }
 
+  /** The captures of a rule's first filter matching `topic`, or undefined when none matches. */
+  captures(rule: number, topic: string): Record<string, string> | undefined {
+    return this.ruleCaptures(rule, topic);
+  }
+
   private ruleCaptures(rule: number, topic: string): Record<string, string> | undefined {
     for (const filter of this.rules[rule].filters) {
       const captures = matchTopic(filter, topic);

@@ -16,11 +16,17 @@ export function uniqueId(prefix = 't'): string {
 
 /** Writes a YAML config to a temp file and starts a worker on it (in this process). */
 export async function startWorker(yaml: string, env: Record<string, string> = {}): Promise<{ worker: BridgeWorker; file: string; dispose(): Promise<void> }> {
+  const built = await startWorkerless(yaml, env);
+  await built.worker.start();
+  return built;
+}
+
+/** A worker built from a YAML config but not started (for replays). */
+export async function startWorkerless(yaml: string, env: Record<string, string> = {}): Promise<{ worker: BridgeWorker; file: string; dispose(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'bridge-e2e-'));
   const file = join(dir, 'bridge.yaml');
   writeFileSync(file, yaml);
   const worker = new BridgeWorker(await loadBridgeConfig(file, env), new MqttClientFactory(), new KafkaClientFactory());
-  await worker.start();
   return {
     worker,
     file,
