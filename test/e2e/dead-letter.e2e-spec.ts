@@ -146,6 +146,44 @@ ${rules}`;
     }
   });
 
+  it('dead-letters to an MQTT topic with the reason in user properties and the original bytes', async () => {
+    const id = uniqueId();
+    await kafka.createTopic(`${id}.out`, 1);
+    const watcher = await mqttClient(mosquitto.url, { clientId: uniqueId('dlqwatch') });
+    const letters: Array<{ payload: Buffer; props: Record<string, unknown> }> = [];
+    watcher.on('message', (_t, payload, packet) => letters.push({ payload, props: (packet.properties?.userProperties ?? {}) as Record<string, unknown> }));
+    await watcher.subscribeAsync(`dead/${id}`, { qos: 1 });
+    const bridge = await startWorker(
+      config(
+        id,
+        `
+  - name: viaMqtt
+    filters: ["${id}/m/#"]
+    transform: { mode: decrypt, sourceKey: devices }
+    destinations: [{ type: kafka, topic: ${id}.out }]
+    deadLetter: { type: mqtt, topic: dead/${id}, qos: 1 }
+`,
+      ),
+    );
+    try {
+      await publisher.publishAsync(`${id}/m/1`, Buffer.from('not sealed'), { qos: 1, properties: { userProperties: { site: 'lyon' } } });
+      await waitFor(() => letters.length === 1, 10_000, 'the MQTT dead letter');
+      expect(letters[0].payload.toString()).toBe('not sealed');
+      expect(letters[0].props).toMatchObject({
+        'bridge.dlq.reason': 'envelope-version',
+        'bridge.dlq.class': 'permanent',
+        'bridge.dlq.destination': 'transform',
+        'mqtt.topic': `${id}/m/1`,
+        'mqtt.user.site': 'lyon',
+        'bridge.rule': 'viaMqtt',
+      });
+      await waitFor(() => bridge.worker.inFlight === 0, 5_000, 'the acknowledgement');
+    } finally {
+      await bridge.dispose();
+      await watcher.endAsync();
+    }
+  });
+
   it('a poison message on one topic does not hold up another topic', async () => {
     const id = uniqueId();
     await kafka.createTopic(`${id}.good`, 1);

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
-import { BridgeMessage, Inbound, MessageProperties, QoS, Source } from '@app/core';
+import { IClientOptions, IClientPublishOptions, IPublishPacket, MqttClient } from 'mqtt';
+import { BridgeMessage, DestinationUnavailableError, Inbound, MessageProperties, QoS, Source } from '@app/core';
 import { AckSequencer, AckTicket } from './ack-sequencer';
 import { connectionOptions, MqttClientFactory } from './mqtt.client-factory';
 import { MqttSourceConfig } from './mqtt.schema';
@@ -115,6 +115,15 @@ export class MqttSource implements Source {
         );
       });
     });
+  }
+
+  /**
+   * Publishes on the source connection and resolves when the broker confirmed it. While the
+   * connection is down MQTT.js keeps the packet and sends it after reconnecting.
+   */
+  async publish(topic: string, payload: Buffer, options: IClientPublishOptions): Promise<void> {
+    if (!this.client) throw new DestinationUnavailableError('MQTT source is not connected');
+    await this.client.publishAsync(topic, payload, options);
   }
 
   async close(drainTimeoutMs = 10_000): Promise<void> {

@@ -145,6 +145,16 @@ rules:
     expect(await problems(text)).toEqual([expect.stringMatching(/keys\.file: .*cannot read the key file \(ENOENT\)/)]);
   });
 
+  it('accepts MQTT dead letters on MQTT 5 only, and never on a topic the rules subscribe to', async () => {
+    const mqttDlq = valid.replace('rules:', 'deadLetter: { type: mqtt, topic: s/x/dead }\nrules:');
+    expect(await problems(mqttDlq)).toEqual([expect.stringMatching(/deadLetter\.topic: rule r subscribes to s\/x\/dead/)]);
+    const v4 = valid.replace('rules:', 'deadLetter: { type: mqtt, topic: dead/letters }\nrules:').replace('url: mqtt://127.0.0.1:1883', 'url: mqtt://127.0.0.1:1883\n  protocolVersion: 4');
+    expect(await problems(v4)).toEqual([expect.stringMatching(/deadLetter\.type: MQTT dead letters carry their reason in MQTT 5 user properties/)]);
+    const ok = await loadBridgeConfig(write(valid.replace('rules:', 'deadLetter: { type: mqtt, topic: dead/letters, qos: 2 }\nrules:')), {});
+    expect(ok.config.deadLetter).toEqual({ type: 'mqtt', topic: 'dead/letters', qos: 2 });
+    expect((await loadBridgeConfig(write(valid), {})).config.deadLetter).toEqual({ type: 'kafka', topic: 'bridge.dead-letter' });
+  });
+
   it('reports YAML syntax errors with their line, and a missing file', async () => {
     expect((await problems('mqtt:\n  url: [unclosed\n'))[0]).toMatch(/^\d+:\d+ : /);
     await expect(loadBridgeConfig(join(dir, 'missing.yaml'), {})).rejects.toThrow(/missing\.yaml: file not found/);

@@ -2,8 +2,8 @@ import { accessSync, constants } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Environment, Report, validateDocument, YamlDocument } from '@app/config';
 import { FileKeyStore, InvalidKeysError, KeyEntry } from '@app/crypto';
-import { compileTemplate, TemplateError } from '@app/topic';
-import { BridgeConfig, bridgeConfigSchema } from './bridge-config.schema';
+import { compileTemplate, matchTopic, TemplateError } from '@app/topic';
+import { BridgeConfig, bridgeConfigSchema, DeadLetterTarget } from './bridge-config.schema';
 import { parseRule, ParsedRule } from './compiled-rule';
 import { destinationType } from './destination.registry';
 import { SubscriptionPlan } from './subscription-plan';
@@ -31,6 +31,7 @@ export async function loadBridgeConfig(file: string, env: Environment): Promise<
     checkMqtt,
     checkFiles,
     (c, report) => checkKeys(c, report, keys),
+    (c, report) => checkMqttDeadLetters(c, report, rules),
   ]);
   if (config.keys) config.keys.file = keysPath(file, config.keys.file);
   return { file, config, rules, plan: new SubscriptionPlan(rules), keys: keys.entries };
@@ -91,6 +92,24 @@ function checkRules(config: BridgeConfig, report: Report, out: ParsedRule[]): vo
       `filter ${JSON.stringify(b.filter)} overlaps ${JSON.stringify(a.filter)}: with MQTT 3.1.1 the broker may deliver a message once per subscription ` +
         'and the bridge cannot tell the copies apart; use mqtt.protocolVersion: 5 or make the filters disjoint',
     );
+  }
+}
+
+/** MQTT dead letters carry their reason in user properties (MQTT 5), and must not loop back in. */
+function checkMqttDeadLetters(config: BridgeConfig, report: Report, rules: readonly ParsedRule[]): void {
+  const targets: Array<[Array<string | number>, DeadLetterTarget]> = [
+    [['deadLetter'], config.deadLetter],
+    ...config.rules.map((rule, r): [Array<string | number>, DeadLetterTarget | undefined] => [['rules', r, 'deadLetter'], rule.deadLetter]).filter(
+      (entry): entry is [Array<string | number>, DeadLetterTarget] => entry[1] !== undefined,
+    ),
+  ];
+  for (const [path, target] of targets) {
+    if (target.type !== 'mqtt') continue;
+    if (config.mqtt.protocolVersion !== 5) {
+      report([...path, 'type'], 'MQTT dead letters carry their reason in MQTT 5 user properties: set mqtt.protocolVersion: 5 or use a Kafka topic');
+    }
+    const looping = rules.find((rule) => rule.filters.some((f) => matchTopic(f, target.topic)));
+    if (looping) report([...path, 'topic'], `rule ${looping.name} subscribes to ${target.topic}: the bridge would consume its own dead letters`);
   }
 }
 

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { BridgeMessage, classify, Destination, Inbound, ShutdownError } from '@app/core';
 import { TemplateContext } from '@app/topic';
+import { DeadLetterTarget } from './bridge-config.schema';
 import { BridgeStats } from './bridge-stats';
 import { DeadLetterWriter } from './dead-letter.writer';
 import { PayloadTransformer, PreparedPayload } from './payload.transformer';
@@ -19,7 +20,7 @@ export interface RuleOutcome {
 export interface RuntimeRule {
   readonly name: string;
   readonly destinations: readonly Destination[];
-  readonly deadLetterTopic: string;
+  readonly deadLetter: DeadLetterTarget;
   readonly transform: TransformConfig;
 }
 
@@ -140,7 +141,7 @@ export class BridgePipeline {
   private async deadLetter(rule: RuntimeRule, message: BridgeMessage, stage: string, error: unknown): Promise<string> {
     const failure = classify(error);
     this.log.warn(`rule ${rule.name}: ${stage} failed for ${message.topic} (${failure.code}): ${failure.message}; dead-lettering`);
-    await this.deadLetters.write({ message, rule: rule.name, destination: stage, failure, topic: rule.deadLetterTopic });
+    await this.deadLetters.write({ message, rule: rule.name, destination: stage, failure, target: rule.deadLetter });
     this.stats.deadLettered(rule.name, failure.code);
     return failure.code;
   }

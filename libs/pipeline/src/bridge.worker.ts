@@ -51,11 +51,11 @@ export class BridgeWorker {
       return {
         name: rule.name,
         destinations,
-        deadLetterTopic: (ruleConfig.deadLetter ?? config.deadLetter).topic,
+        deadLetter: ruleConfig.deadLetter ?? config.deadLetter,
         transform: ruleConfig.transform,
       };
     });
-    this.deadLetters = new DeadLetterWriter(this.writer, config.kafka.producer.retry);
+    this.deadLetters = new DeadLetterWriter(this.writer, (topic, payload, options) => this.source.publish(topic, payload, options), config.kafka.producer.retry);
     this.keys = new KeyringWatcher(
       config.keys ? new FileKeyStore(config.keys.file) : undefined,
       loaded.keys,
@@ -95,11 +95,14 @@ export class BridgeWorker {
   async replay(rule: string, options: { dryRun: boolean; limit?: number }, onLine: (line: ReplayLine) => void): Promise<ReplayReport> {
     const runtime = this.rules.find((r) => r.name === rule);
     if (!runtime) throw new Error(`no rule named ${JSON.stringify(rule)} (rules: ${this.rules.map((r) => r.name).join(', ')})`);
+    if (runtime.deadLetter.type !== 'kafka') {
+      throw new Error(`rule ${rule} dead-letters to MQTT topic ${runtime.deadLetter.topic}; replay reads Kafka dead-letter topics only`);
+    }
     const pipeline = await this.prepare();
     try {
       const kafka = this.kafkaFactory.createClient(kafkaClientConfig(this.loaded.config.kafka));
       const replayer = new DeadLetterReplayer(kafka, pipeline, this.writer, this.stats);
-      return await replayer.run({ rule, deadLetterTopic: runtime.deadLetterTopic, ...options }, onLine);
+      return await replayer.run({ rule, deadLetterTopic: runtime.deadLetter.topic, ...options }, onLine);
     } finally {
       this.deadLetters.close();
       await this.writer.close(5_000);
