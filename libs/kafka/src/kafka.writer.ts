@@ -123,6 +123,8 @@ export class KafkaWriter {
         },
         {
           maxBatch: this.config.producer.maxBatchMessages,
+          maxBatchBytes: this.config.producer.maxBatchBytes,
+          sizeOf: recordSize,
           retry: this.config.producer.retry,
           onRetry: (error, attempt, delay, records) => {
             this.log.warn(`Kafka write of ${records.length} record(s) failed (attempt ${attempt}), retrying in ${delay} ms: ${(error as Error).message}`);

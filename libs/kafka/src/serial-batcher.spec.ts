@@ -42,6 +42,30 @@ describe('SerialBatcher', () => {
     expect(delivered).toEqual([1, 3]);
   });
 
+  it('bounds a batch by bytes as well as by count, letting an oversized item go alone', async () => {
+    const batches: number[][] = [];
+    const batcher = new SerialBatcher<number>(async (items) => void batches.push([...items]), {
+      maxBatch: 10,
+      maxBatchBytes: 100,
+      sizeOf: (n) => n,
+      retry: fastRetry,
+    });
+    await Promise.all([40, 40, 40, 150, 10, 10].map((n) => batcher.push(n)));
+    expect(batches).toEqual([[40, 40], [40], [150], [10, 10]]);
+  });
+
+  it('halves a refused batch to isolate the bad item in few requests', async () => {
+    let requests = 0;
+    const batcher = new SerialBatcher<number>(async (items) => {
+      requests++;
+      if (items.includes(5)) throw new DestinationRejectedError('bad', 'invalid-record');
+    }, { maxBatch: 16, retry: fastRetry });
+    const results = await Promise.allSettled(Array.from({ length: 16 }, (_, i) => batcher.push(i)));
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
+    expect((results[5] as PromiseRejectedResult).reason).toMatchObject({ code: 'invalid-record' });
+    expect(requests).toBeLessThanOrEqual(1 + 2 * 4);
+  });
+
   it('gives up after the retry policy and hands back the retriable error', async () => {
     const batcher = new SerialBatcher<number>(async () => {
       throw new DestinationUnavailableError('down');

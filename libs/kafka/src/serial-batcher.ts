@@ -11,6 +11,9 @@ export type BatchOutcome = ReadonlyArray<unknown | undefined>;
 
 export interface SerialBatcherOptions<T> {
   readonly maxBatch: number;
+  /** Upper bound of the summed `sizeOf` of a batch; a single larger item still goes alone. */
+  readonly maxBatchBytes?: number;
+  readonly sizeOf?: (item: T) => number;
   readonly retry: RetryPolicy;
   readonly onRetry?: (error: unknown, attempt: number, delayMs: number, items: readonly T[]) => void;
 }
@@ -21,8 +24,9 @@ export interface SerialBatcherOptions<T> {
  * While a batch is in flight the next one accumulates, so the batch size adapts to the
  * destination's round trip. A retriable failure retries the same batch before anything
  * behind it is sent, which keeps order per key. A non-retriable failure of a batch is
- * narrowed down by sending its items one by one, so one bad record does not take its
- * neighbours with it.
+ * narrowed down by halving it until the bad records are alone, so one bad record does not take
+ * its neighbours with it. (A destination that accepted part of the refused batch receives that
+ * part again: at-least-once.)
  */
 export class SerialBatcher<T> {
   private queue: Pending<T>[] = [];
@@ -68,7 +72,7 @@ export class SerialBatcher<T> {
   private async run(): Promise<void> {
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.options.maxBatch);
+        const batch = this.queue.splice(0, this.batchLength());
         const outcome = await this.sendWithRetry(batch.map((p) => p.item));
         if (outcome === undefined) batch.forEach((p) => p.resolve());
         else batch.forEach((p, i) => (outcome[i] === undefined ? p.resolve() : p.reject(outcome[i])));
@@ -77,6 +81,19 @@ export class SerialBatcher<T> {
       this.running = false;
       this.idle.splice(0).forEach((resolve) => resolve());
     }
+  }
+
+  /** How many queued items the next batch takes: bounded by count and, when configured, by bytes. */
+  private batchLength(): number {
+    const { maxBatch, maxBatchBytes, sizeOf } = this.options;
+    const limit = Math.min(maxBatch, this.queue.length);
+    if (maxBatchBytes === undefined || sizeOf === undefined) return limit;
+    let bytes = 0;
+    for (let i = 0; i < limit; i++) {
+      bytes += sizeOf(this.queue[i].item);
+      if (bytes > maxBatchBytes) return Math.max(1, i);
+    }
+    return limit;
   }
 
   /** undefined when the whole batch went through, else the per-item outcome. */
@@ -92,8 +109,14 @@ export class SerialBatcher<T> {
         firstFailure ??= now;
         if (!failure.retriable) {
           if (items.length === 1) return [new DeliveryFailedError(failure, attempt, firstFailure, now)];
+          // Halve until the culprits are alone: log2(n) extra requests for one bad record, not n.
+          const middle = Math.ceil(items.length / 2);
+          const halves = [items.slice(0, middle), items.slice(middle)];
           const outcome: unknown[] = [];
-          for (const item of items) outcome.push((await this.sendWithRetry([item]))?.[0]);
+          for (const half of halves) {
+            const result = await this.sendWithRetry(half);
+            outcome.push(...(result ?? half.map(() => undefined)));
+          }
           return outcome;
         }
         const delay = this.abortRetries ? undefined : nextDelay(this.options.retry, attempt, now.getTime() - firstFailure.getTime());

@@ -1,0 +1,227 @@
+/**
+ * Throughput, latency and memory benchmark of the MQTT -> Kafka bridge (see bench/README.md).
+ *
+ *   node -r ts-node/register/transpile-only -r tsconfig-paths/register bench/bridge.bench.ts
+ *
+ * Starts one Mosquitto and one Kafka (or reuses MQTT_URL / KAFKA_BROKERS), measures the two
+ * limits (bare MQTT subscriber, bare Kafka producer), then every case of bench/lib/cases.ts with
+ * the worker in a child process, then latency at half the QoS 1 256 B rate. Prints a table and
+ * writes bench/results/bridge-<timestamp>.json and bench/results/latest.json.
+ */
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Kafka } from 'kafkajs';
+import { kafkaClientConfig, kafkaConnectionSchema } from '@app/kafka';
+import { startBrokers, Brokers } from './lib/brokers';
+import { runBridgeCase } from './lib/bridge-run';
+import { BenchCase, LATENCY_BASE_CASE, MESSAGES_BY_SIZE, scaled, selectedCases, sizeLabel } from './lib/cases';
+import { formatSummary, summarizeProfile } from './lib/cpu-profile';
+import { runLatency } from './lib/latency';
+import { measureLimitA, measureLimitB, measurePublisherAlone } from './lib/limits';
+import { machineInfo } from './lib/machine';
+import { fixedPayload } from './lib/payload';
+import { Publisher, topicsUnder } from './lib/publisher';
+import { formatReport, limitFor, withDerived, writeReport } from './lib/report';
+import { BenchReport, LatencyResult, RateResult, TARGETS } from './lib/results';
+import { RunEnv, mqttPrefix } from './lib/run-env';
+import { rssBaselines } from './lib/rss-baseline';
+import { workerExecArgv } from './lib/worker-handle';
+
+const RESULTS_DIR = path.join(__dirname, 'results');
+const started = performance.now();
+
+function log(line: string): void {
+  process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
+}
+
+function envNumber(name: string, fallback: number): number {
+  const value = Number(process.env[name]);
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+function describe(r: RateResult): string {
+  const pub = r.publisherRate ? `, publisher ${Math.round(r.publisherRate).toLocaleString('en-US')} msg/s` : '';
+  const ratio = r.ratio !== undefined ? `, ratio ${r.ratio.toFixed(2)}` : '';
+  return `${r.name}: ${r.arrived}/${r.messages} in ${r.seconds.toFixed(2)} s = ${Math.round(r.rate).toLocaleString('en-US')} msg/s${ratio}${pub}`;
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+let cleaningUp: Promise<void> | undefined;
+function cleanup(): Promise<void> {
+  cleaningUp ??= (async () => {
+    for (const step of cleanups.splice(0).reverse()) await step().catch((e: Error) => log(`cleanup: ${e.message}`));
+  })();
+  return cleaningUp;
+}
+
+async function main(): Promise<number> {
+  const startedAt = new Date().toISOString();
+  const cases = selectedCases();
+  const sizes = [...new Set(cases.map((c) => c.payloadBytes))];
+  const errors: string[] = [];
+  const runs: RateResult[] = [];
+  const profiles: string[] = [];
+  const profileDir = process.env.BENCH_CPU_PROF
+    ? process.env.BENCH_CPU_PROF === '1'
+      ? path.join(os.tmpdir(), `bridge-bench-prof-${startedAt.replace(/[:.]/g, '-')}`)
+      : process.env.BENCH_CPU_PROF
+    : undefined;
+  if (profileDir) fs.mkdirSync(profileDir, { recursive: true });
+  const connections = envNumber('BENCH_PUBLISHERS', 4);
+  const partitions = envNumber('BENCH_PARTITIONS', 3);
+  const latencySeconds = envNumber('BENCH_LATENCY_SECONDS', 5);
+
+  const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bridge-bench-'));
+  cleanups.push(async () => fs.rmSync(tmpDir, { recursive: true, force: true }));
+  log('starting brokers');
+  const brokers: Brokers = await startBrokers(log);
+  cleanups.push(() => brokers.stop());
+
+  const kafka = new Kafka(kafkaClientConfig(kafkaConnectionSchema.parse({ brokers: brokers.kafkaBrokers, clientId: 'bench' })));
+  const admin = kafka.admin();
+  await admin.connect();
+  const runId = randomBytes(3).toString('hex');
+  const createdTopics: string[] = [];
+  cleanups.push(async () => {
+    // On a reused cluster, leave nothing behind; a broker started here is deleted with its dir.
+    if (!brokers.pids.kafka && createdTopics.length) await admin.deleteTopics({ topics: createdTopics }).catch(() => undefined);
+    await admin.disconnect();
+  });
+  const publisher = await Publisher.connect(brokers.mqttUrl, connections, `bench-pub-${runId}`);
+  cleanups.push(() => publisher.close());
+  const env: RunEnv = {
+    mqttUrl: brokers.mqttUrl,
+    kafkaBrokers: brokers.kafkaBrokers,
+    kafka,
+    admin,
+    publisher,
+    runId,
+    partitions,
+    brokerPids: brokers.pids,
+    tmpDir,
+    createdTopics,
+  };
+
+  const attempt = async <T>(label: string, run: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await run();
+    } catch (error) {
+      const message = `${label}: ${error instanceof Error ? error.message : String(error)}`;
+      errors.push(message.split('\n')[0]);
+      log(`FAILED ${message}`);
+      return undefined;
+    }
+  };
+
+  // Warm the publisher's code paths (JIT) so the first measured run is not penalised.
+  log('warming up the publisher');
+  const warm = fixedPayload(256);
+  await publisher.publishAll({ count: 5_000, qos: 1, topics: topicsUnder(mqttPrefix(env, 'warmup')), payload: () => warm });
+
+  for (const size of sizes) {
+    const limitMessages = scaled(MESSAGES_BY_SIZE[size] ?? Math.max(...cases.filter((c) => c.payloadBytes === size).map((c) => c.messages)));
+    log(`--- ${sizeLabel(size)} payloads: limits with ${limitMessages} messages`);
+    for (const measure of [
+      () => measurePublisherAlone(env, 1, size, limitMessages),
+      () => measureLimitA(env, 1, size, limitMessages),
+      () => measureLimitB(env, size, limitMessages),
+    ]) {
+      const measured = await attempt(`limits ${sizeLabel(size)}`, measure);
+      if (measured) {
+        const r = withDerived(measured);
+        runs.push(r);
+        log(describe(r));
+      }
+    }
+    const { min } = limitFor(runs, size);
+    for (const c of cases.filter((x) => x.payloadBytes === size)) {
+      const messages = scaled(c.messages);
+      log(`bridge ${c.name}: ${messages} messages, QoS ${c.qos}, ${c.payloadBytes} B`);
+      const out = await attempt(`bridge ${c.name}`, () => runBridgeCase(env, c, messages, { profileDir }));
+      if (!out) continue;
+      const r: RateResult = withDerived({ ...out.result, ratio: min ? out.result.rate / min : undefined });
+      runs.push(r);
+      if (out.profile) profiles.push(out.profile);
+      log(describe(r));
+    }
+  }
+
+  let latency: LatencyResult | undefined;
+  const base = runs.find((r) => r.kind === 'bridge' && r.name === LATENCY_BASE_CASE);
+  const baseCase: BenchCase | undefined = cases.find((c) => c.name === LATENCY_BASE_CASE);
+  if (base && baseCase && base.rate > 0) {
+    // BENCH_LATENCY_RATE fixes the offered rate (to compare runs); default: half the measured maximum.
+    const offeredRate = envNumber('BENCH_LATENCY_RATE', Math.round(base.rate / 2));
+    log(`latency: ${LATENCY_BASE_CASE} at ${offeredRate} msg/s for ${latencySeconds} s`);
+    latency = await attempt('latency', () => runLatency(env, baseCase, { offeredRate, seconds: latencySeconds, warmupMs: 500, warmupMessages: scaled(20_000), profileDir }));
+    if (latency?.profile) profiles.push(latency.profile);
+    if (latency) log(`latency: p50 ${latency.p50Ms.toFixed(2)} ms, p99 ${latency.p99Ms.toFixed(2)} ms, p99.9 ${latency.p999Ms.toFixed(2)} ms`);
+  } else {
+    log(`latency: skipped (no measured ${LATENCY_BASE_CASE} rate)`);
+  }
+
+  log('stopping');
+  await cleanup();
+  const baselines = rssBaselines();
+
+  const report: BenchReport = {
+    startedAt,
+    durationSeconds: (performance.now() - started) / 1000,
+    machine: machineInfo({
+      kafkaVersion: brokers.kafkaVersion,
+      mosquittoVersion: brokers.mosquittoVersion,
+      kafkaBrokers: brokers.kafkaBrokers.join(','),
+      mqttUrl: brokers.mqttUrl,
+      idleNodeRssMb: baselines.nodeMb,
+      idleTsNodeRssMb: baselines.tsNodeMb,
+    }),
+    settings: {
+      publisherConnections: connections,
+      publisherWindows: publisher.windows,
+      mqttTopics: 100,
+      kafkaPartitions: partitions,
+      scale: Number(process.env.BENCH_SCALE ?? 1),
+      workerMaxInFlight: 1000,
+      kafkaMaxBatchMessages: 1000,
+      mosquitto: brokers.pids.mosquitto ? 'test harness configuration (MosquittoBroker.start())' : 'external (MQTT_URL)',
+      cpuProfile: profileDir ?? false,
+      workerExecArgv: workerExecArgv(),
+      kafkaNoDelayExperiment: process.env.BENCH_KAFKA_NODELAY === '1',
+    },
+    targets: TARGETS,
+    runs,
+    latency,
+    profiles: profiles.length ? profiles : undefined,
+    errors,
+  };
+  const file = writeReport(report, RESULTS_DIR);
+  process.stdout.write(`\n${formatReport(report)}\n\nresults: ${path.relative(process.cwd(), file)} (and bench/results/latest.json)\n`);
+  for (const profile of profiles) process.stdout.write(`\n${formatSummary(profile, summarizeProfile(profile, 20))}\n`);
+  return errors.length ? 1 : 0;
+}
+
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    log(`${sig}: stopping brokers and workers`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+// A hung run must not hold the machine: stop everything after BENCH_TIMEOUT_SECONDS (default 360).
+const watchdog = setTimeout(() => {
+  log('timed out: stopping brokers and workers');
+  void cleanup().finally(() => process.exit(2));
+}, envNumber('BENCH_TIMEOUT_SECONDS', 360) * 1000);
+watchdog.unref();
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+    clearTimeout(watchdog);
+  },
+  (error: unknown) => {
+    log(`benchmark failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+    void cleanup().finally(() => process.exit(1));
+  },
+);

@@ -1,0 +1,131 @@
+/** The shapes of what the benchmark measures (also the JSON written under bench/results/). */
+
+export type RunKind = 'publisher-alone' | 'limit-A' | 'limit-B' | 'bridge';
+
+/** One throughput measurement. */
+export interface RateResult {
+  readonly kind: RunKind;
+  readonly name: string;
+  readonly qos: 0 | 1;
+  readonly payloadBytes: number;
+  /** Messages sent. */
+  readonly messages: number;
+  /** Messages counted at the end (MQTT subscriber or Kafka watermarks). */
+  readonly arrived: number;
+  /** From the first publish (or send) to the last message/record present. */
+  readonly seconds: number;
+  /** arrived / seconds. */
+  readonly rate: number;
+  /** rate × payload bytes, in MB/s (10^6 bytes, payload only). */
+  readonly mbPerSecond: number;
+  /** The publisher's own rate in this run (first publish to last PUBACK / socket write). */
+  readonly publisherRate?: number;
+  /** CPU per process over the run, % of one core (bench, worker, subscriber, mosquitto, kafka). */
+  readonly cpuPercent?: Record<string, number>;
+  /**
+   * CPU time per message of the process doing the measured work (publisher alone and limit B: the
+   * benchmark process; limit A: the subscriber; bridge: the worker), in microseconds.
+   */
+  readonly cpuMicrosPerMessage?: number;
+  /** Worker VmRSS during the run (bridge cases only). */
+  readonly rssMaxMb?: number;
+  /** rate / min(limit A, limit B) at the same payload size (bridge cases only). */
+  readonly ratio?: number;
+  /** The ratio this case is expected to reach (targets are reported, never asserted). */
+  readonly ratioTarget?: number;
+  /** What the worker did during the run (bridge cases only). */
+  readonly worker?: WorkerRunInfo;
+  /** Records per produce request of a bare producer (limit B). */
+  readonly batchRecords?: number;
+  /** False when not every message arrived (QoS 0 loss, stall or timeout). */
+  readonly complete: boolean;
+  readonly note?: string;
+}
+
+export interface WorkerRunInfo {
+  /** VmRSS right after start-up, before any traffic (ts-node and its TypeScript compiler included). */
+  readonly idleRssMb?: number;
+  readonly heapUsedMb?: number;
+  /**
+   * process.memoryUsage() of the worker at the end of the run (before it stops), MB; heapUsed
+   * after a full GC (live objects), rss from before it.
+   */
+  readonly endMemoryMb?: { readonly rss: number; readonly heapTotal: number; readonly heapUsed: number; readonly external: number };
+  /** Messages held by the worker (received, not yet confirmed by Kafka), sampled every 5 ms. */
+  readonly inFlightMax: number;
+  readonly inFlightAvg: number;
+  readonly produceRequests: number;
+  readonly recordsPerRequest: number;
+  readonly maxRecordsPerRequest: number;
+  /** Average round trip of a produce request (sendBatch call to its resolution). */
+  readonly msPerRequest: number;
+  /** Produce requests that failed, by kafkajs error type (the bridge retries or splits them). */
+  readonly produceFailures: Record<string, number>;
+  readonly deadLettered: number;
+  /** Messages the worker counted as delivered (compare with the records in Kafka: duplicates). */
+  readonly delivered: number;
+  /** Event-loop delay in the worker (5 ms resolution): p99 and max. */
+  readonly loopDelayP99Ms: number;
+  readonly loopDelayMaxMs: number;
+}
+
+export interface LatencyResult {
+  readonly payloadBytes: number;
+  readonly qos: 0 | 1;
+  readonly offeredRate: number;
+  readonly achievedPublishRate: number;
+  readonly seconds: number;
+  readonly sent: number;
+  readonly received: number;
+  /** Samples used for the percentiles (after the warm-up). */
+  readonly samples: number;
+  readonly warmupMs: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly p999Ms: number;
+  readonly maxMs: number;
+  readonly rss?: { readonly maxMb: number; readonly avgMb: number; readonly samples: number };
+  readonly cpuPercent?: Record<string, number>;
+  readonly worker?: WorkerRunInfo;
+  /** Messages pushed through the fresh worker at full speed before the measurement (JIT, connections). */
+  readonly warmupMessages: number;
+  /** CPU profile of the worker over the measured window (BENCH_CPU_PROF). */
+  readonly profile?: string;
+  /** Latency by publish time, per 500 ms: shows a backlog building up or draining. */
+  readonly timeline: Array<{ readonly fromMs: number; readonly samples: number; readonly p50Ms: number; readonly p99Ms: number }>;
+}
+
+export interface MachineInfo {
+  readonly nproc: number;
+  readonly cpuModel: string;
+  readonly memoryGb: number;
+  readonly os: string;
+  readonly node: string;
+  readonly kafkaVersion: string;
+  readonly mosquittoVersion: string;
+  readonly kafkaBrokers: string;
+  readonly mqttUrl: string;
+  /** RSS of an idle `node` and of an idle `node -r ts-node/... -r tsconfig-paths/...` (MB). */
+  readonly idleNodeRssMb?: number;
+  readonly idleTsNodeRssMb?: number;
+}
+
+export interface Targets {
+  readonly qos1RatioMin: number;
+  readonly p99MaxMs: number;
+  readonly rssMaxMb: number;
+}
+
+export const TARGETS: Targets = { qos1RatioMin: 0.7, p99MaxMs: 20, rssMaxMb: 200 };
+
+export interface BenchReport {
+  readonly startedAt: string;
+  readonly durationSeconds: number;
+  readonly machine: MachineInfo;
+  readonly settings: Record<string, unknown>;
+  readonly targets: Targets;
+  readonly runs: RateResult[];
+  readonly latency?: LatencyResult;
+  readonly profiles?: string[];
+  readonly errors: string[];
+}
