@@ -1,7 +1,7 @@
 import { Destination, DestinationRejectedError, OutboundRecord } from '@app/core';
 import { CompiledTemplate, compileTemplate } from '@app/topic';
 import { mqttHeaders } from './kafka-headers';
-import { KafkaDestinationConfig } from './kafka.schema';
+import { DeliveryConfig, KafkaDestinationConfig } from './kafka.schema';
 import { KafkaWriter } from './kafka.writer';
 
 const KAFKA_TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
@@ -11,6 +11,8 @@ export class KafkaDestination implements Destination {
   private readonly topic: CompiledTemplate;
   private readonly key?: CompiledTemplate;
   private readonly headers: ReadonlyArray<readonly [string, CompiledTemplate]>;
+  /** Delivery settings indexed by MQTT QoS. */
+  private readonly delivery: readonly DeliveryConfig[];
 
   constructor(
     readonly name: string,
@@ -21,6 +23,7 @@ export class KafkaDestination implements Destination {
     this.topic = compileTemplate(config.topic, captures);
     this.key = config.key === '' ? undefined : compileTemplate(config.key, captures);
     this.headers = Object.entries(config.headers).map(([name, value]) => [name, compileTemplate(value, captures)] as const);
+    this.delivery = [config.delivery.qos0, config.delivery.qos1, config.delivery.qos2];
   }
 
   async connect(): Promise<void> {
@@ -29,9 +32,10 @@ export class KafkaDestination implements Destination {
 
   async write(record: OutboundRecord): Promise<void> {
     const { topic, key } = this.address(record);
-    const headers = { ...mqttHeaders(record.message, record.rule), ...record.headers };
+    const headers = mqttHeaders(record.message, record.rule);
+    for (const name in record.headers) headers[name] = record.headers[name];
     for (const [name, template] of this.headers) headers[name] = template.render(record.context);
-    const delivery = this.config.delivery[`qos${record.message.qos}`];
+    const delivery = this.delivery[record.message.qos];
     return this.writer.write(
       { topic, key, value: record.payload(topic), partition: this.config.partition, headers, rule: record.rule },
       delivery,

@@ -79,7 +79,7 @@ export class KafkaWriter {
         ),
       );
     }
-    return this.lane(delivery).batcher.push(record);
+    return this.lane(delivery).batcher.push(record, size);
   }
 
   async close(timeoutMs = 10_000): Promise<void> {
@@ -124,7 +124,6 @@ export class KafkaWriter {
         {
           maxBatch: this.config.producer.maxBatchMessages,
           maxBatchBytes: this.config.producer.maxBatchBytes,
-          sizeOf: recordSize,
           retry: this.config.producer.retry,
           onRetry: (error, attempt, delay, records) => {
             this.log.warn(`Kafka write of ${records.length} record(s) failed (attempt ${attempt}), retrying in ${delay} ms: ${(error as Error).message}`);

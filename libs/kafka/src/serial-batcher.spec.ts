@@ -47,10 +47,9 @@ describe('SerialBatcher', () => {
     const batcher = new SerialBatcher<number>(async (items) => void batches.push([...items]), {
       maxBatch: 10,
       maxBatchBytes: 100,
-      sizeOf: (n) => n,
       retry: fastRetry,
     });
-    await Promise.all([40, 40, 40, 150, 10, 10].map((n) => batcher.push(n)));
+    await Promise.all([40, 40, 40, 150, 10, 10].map((n) => batcher.push(n, n)));
     expect(batches).toEqual([[40, 40], [40], [150], [10, 10]]);
   });
 

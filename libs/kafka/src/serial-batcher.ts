@@ -2,6 +2,7 @@ import { classify, DeliveryFailedError, nextDelay, RetryPolicy, ShutdownError } 
 
 interface Pending<T> {
   readonly item: T;
+  readonly size: number;
   resolve(): void;
   reject(error: unknown): void;
 }
@@ -11,9 +12,8 @@ export type BatchOutcome = ReadonlyArray<unknown | undefined>;
 
 export interface SerialBatcherOptions<T> {
   readonly maxBatch: number;
-  /** Upper bound of the summed `sizeOf` of a batch; a single larger item still goes alone. */
+  /** Upper bound of the summed sizes given to `push`; a single larger item still goes alone. */
   readonly maxBatchBytes?: number;
-  readonly sizeOf?: (item: T) => number;
   readonly retry: RetryPolicy;
   readonly onRetry?: (error: unknown, attempt: number, delayMs: number, items: readonly T[]) => void;
 }
@@ -45,10 +45,11 @@ export class SerialBatcher<T> {
     return this.queue.length;
   }
 
-  push(item: T): Promise<void> {
+  /** Queues an item of `size` bytes (counted against maxBatchBytes); resolves once it was sent. */
+  push(item: T, size = 0): Promise<void> {
     if (this.closed) return Promise.reject(new ShutdownError('destination is closed'));
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
+      this.queue.push({ item, size, resolve, reject });
       if (!this.running) {
         // Start on the next turn of the event loop, so a burst parsed from one socket read goes out as one batch.
         this.running = true;
@@ -85,12 +86,12 @@ export class SerialBatcher<T> {
 
   /** How many queued items the next batch takes: bounded by count and, when configured, by bytes. */
   private batchLength(): number {
-    const { maxBatch, maxBatchBytes, sizeOf } = this.options;
+    const { maxBatch, maxBatchBytes } = this.options;
     const limit = Math.min(maxBatch, this.queue.length);
-    if (maxBatchBytes === undefined || sizeOf === undefined) return limit;
+    if (maxBatchBytes === undefined) return limit;
     let bytes = 0;
     for (let i = 0; i < limit; i++) {
-      bytes += sizeOf(this.queue[i].item);
+      bytes += this.queue[i].size;
       if (bytes > maxBatchBytes) return Math.max(1, i);
     }
     return limit;

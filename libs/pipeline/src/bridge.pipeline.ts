@@ -8,6 +8,8 @@ import { PayloadTransformer, PreparedPayload } from './payload.transformer';
 import { SubscriptionPlan } from './subscription-plan';
 import { TransformConfig } from './transform.schema';
 
+const NO_HEADERS: Readonly<Record<string, string | Buffer>> = Object.freeze({});
+
 /** What happened to one message under one rule. */
 export interface RuleOutcome {
   /** Destinations that confirmed the record (dry run: where it would go). */
@@ -51,11 +53,13 @@ export class BridgePipeline {
       return;
     }
     const levels = message.topic.split('/');
-    const work = routes.map((route) => {
+    const deliver = (route: (typeof routes)[number]) => {
       const rule = this.rules[route.rule];
       return this.deliver(rule, message, this.contextFor(rule, message, levels, route.captures));
-    });
-    Promise.all(work).then(
+    };
+    // One route is the common case: skip the Promise.all it would otherwise allocate.
+    const work: Promise<unknown> = routes.length === 1 ? deliver(routes[0]) : Promise.all(routes.map(deliver));
+    work.then(
       () => inbound.ack(),
       (error: unknown) => {
         // Only a shutdown gets here: the message stays unacknowledged and is redelivered.
@@ -92,19 +96,19 @@ export class BridgePipeline {
       outcome.failed.push(await this.deadLetter(rule, message, 'transform', error));
       return outcome;
     }
+    const writeTo = async (destination: Destination): Promise<void> => {
+      try {
+        await destination.write({ message, rule: rule.name, context, payload: payload.forAddress, headers: NO_HEADERS });
+        counters.delivered++;
+        outcome.delivered.push(destination.name);
+      } catch (error) {
+        if (error instanceof ShutdownError) throw error;
+        outcome.failed.push(await this.deadLetter(rule, message, destination.name, error));
+      }
+    };
     try {
-      await Promise.all(
-        rule.destinations.map(async (destination) => {
-          try {
-            await destination.write({ message, rule: rule.name, context, payload: payload.forAddress, headers: {} });
-            counters.delivered++;
-            outcome.delivered.push(destination.name);
-          } catch (error) {
-            if (error instanceof ShutdownError) throw error;
-            outcome.failed.push(await this.deadLetter(rule, message, destination.name, error));
-          }
-        }),
-      );
+      const targets = rule.destinations;
+      await (targets.length === 1 ? writeTo(targets[0]) : Promise.all(targets.map(writeTo)));
     } finally {
       payload.dispose();
     }
@@ -123,7 +127,7 @@ export class BridgePipeline {
     try {
       for (const destination of rule.destinations) {
         try {
-          const record = { message, rule: rule.name, context, payload: payload.forAddress, headers: {} };
+          const record = { message, rule: rule.name, context, payload: payload.forAddress, headers: NO_HEADERS };
           const where = destination.describe(record);
           record.payload(where);
           outcome.delivered.push(where);

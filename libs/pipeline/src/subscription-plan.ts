@@ -104,7 +104,10 @@ export class SubscriptionPlan {
       if (!captures) continue;
       // The rule's lowest matching subscription decides; other copies are duplicates for this rule.
       if (ids !== undefined && !ids.includes(sub.id)) return undefined;
-      // Captures come from the rule's own first filter that matches, whichever subscription carried it.
+      // Captures come from the rule's own first filter that matches, whichever subscription
+      // carried it; in the common case (one filter, its own subscription) that is this match.
+      const own = this.rules[rule].filters;
+      if (own.length === 1 && own[0] === sub.topicFilter) return captures;
       return this.ruleCaptures(rule, topic) ?? captures;
     }
     return undefined;
