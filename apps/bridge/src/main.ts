@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import { AddressInfo } from 'node:net';
+import { INestApplicationContext, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, readEnvironment } from '@app/config';
 import { loadBridgeConfig } from '@app/pipeline';
@@ -34,7 +36,18 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${file}: ok (${loaded.rules.length} rule(s), ${loaded.plan.subscriptions.length} subscription(s))\n`);
     return 0;
   }
-  const app = await NestFactory.createApplicationContext(BridgeModule.forConfig(loaded), { bufferLogs: false });
+  const http = loaded.config.http;
+  const module = BridgeModule.forConfig(loaded);
+  let app: INestApplicationContext;
+  if (http.enabled) {
+    const web = await NestFactory.create(module, { bufferLogs: false });
+    await web.listen(http.port, http.host);
+    const address = web.getHttpServer().address() as AddressInfo;
+    Logger.log(`serving /metrics, /health/live and /health/ready on http://${address.address}:${address.port}`, 'Bridge');
+    app = web;
+  } else {
+    app = await NestFactory.createApplicationContext(module, { bufferLogs: false });
+  }
   // Own signal handling rather than enableShutdownHooks(), which re-raises the signal and so
   // never exits 0 after a clean drain. A second signal skips the drain.
   let stopping = false;

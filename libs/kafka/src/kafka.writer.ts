@@ -36,6 +36,8 @@ export class KafkaWriter {
   private readonly kafka: Kafka;
   private readonly lanes = new Map<string, Lane>();
   private closed = false;
+  private reachableNow = false;
+  private lastProbe?: { at: number; result: Promise<boolean> };
 
   constructor(
     factory: KafkaClientFactory,
@@ -52,19 +54,36 @@ export class KafkaWriter {
     return n;
   }
 
-  /** Checks the cluster answers; the bridge still starts if not, and writes wait for it. */
-  async probe(): Promise<boolean> {
+  /** Whether the last contact with Kafka (a probe or a produce request) succeeded. */
+  get reachable(): boolean {
+    return this.reachableNow;
+  }
+
+  /**
+   * Checks the cluster answers (the result is reused for `maxAgeMs`, so health checks do not
+   * flood Kafka). The bridge still starts if not, and writes wait for it.
+   */
+  probe(maxAgeMs = 0): Promise<boolean> {
+    const now = Date.now();
+    if (this.lastProbe && now - this.lastProbe.at <= maxAgeMs) return this.lastProbe.result;
+    const result = this.describeCluster();
+    this.lastProbe = { at: now, result };
+    return result;
+  }
+
+  private async describeCluster(): Promise<boolean> {
     const admin = this.kafka.admin();
     try {
       await admin.connect();
       await admin.describeCluster();
-      return true;
+      this.reachableNow = true;
     } catch (error) {
-      this.log.warn(`Kafka ${this.config.brokers.join(',')} not reachable yet: ${(error as Error).message}`);
-      return false;
+      if (this.reachableNow || !this.lastProbe) this.log.warn(`Kafka ${this.config.brokers.join(',')} not reachable: ${(error as Error).message}`);
+      this.reachableNow = false;
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
+    return this.reachableNow;
   }
 
   /** Resolves when Kafka confirmed the record as `delivery` asks; rejects with a typed BridgeError. */
@@ -117,8 +136,11 @@ export class KafkaWriter {
               created.connected = true;
             }
             await producer.sendBatch({ topicMessages: byTopic(records), acks, compression });
+            this.reachableNow = true;
           } catch (error) {
-            throw toBridgeError(error);
+            const typed = toBridgeError(error);
+            if (typed.retriable) this.reachableNow = false;
+            throw typed;
           }
         },
         {

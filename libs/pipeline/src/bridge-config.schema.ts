@@ -87,9 +87,20 @@ const keysSchema = z
   })
   .strict();
 
+const httpSchema = z
+  .object({
+    /** Serves /metrics, /health/live and /health/ready. */
+    enabled: z.boolean().default(true),
+    host: z.string().min(1).default('0.0.0.0'),
+    /** 0 picks a free port (logged at start-up). */
+    port: z.number().int().min(0).max(65535).default(9464),
+  })
+  .strict();
+
 export const bridgeConfigSchema = z
   .object({
     mqtt: mqttSourceSchema,
+    http: httpSchema.default({}),
     kafka: kafkaConnectionSchema,
     keys: keysSchema.optional(),
     deadLetter: deadLetterSchema.default({ type: 'kafka', topic: 'bridge.dead-letter' }),

@@ -1,4 +1,6 @@
-/** Counters per rule, read by tests and (later) exported as metrics. */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Counters per rule, as the tests and the replay report read them. */
 export interface RuleCounters {
   received: number;
   delivered: number;
@@ -11,10 +13,70 @@ export interface RuleCounters {
   reasons: Record<string, number>;
 }
 
+/** Live values the worker reports when metrics are scraped. */
+export interface LiveState {
+  inFlight(): number;
+  /** 1 connected, 0 not, per broker name (`mqtt`, `kafka`). */
+  connections(): Record<string, boolean>;
+}
+
+/**
+ * Everything the worker counts, kept twice: as plain counters (tests, replay report) and as
+ * Prometheus metrics in a registry of its own (so several workers in one process, as in the
+ * tests, do not collide). Metric names are documented in the README.
+ */
 export class BridgeStats {
+  readonly registry = new Registry();
   private readonly rules = new Map<string, RuleCounters>();
   /** Copies no rule took (duplicates of overlapping subscriptions, skipped retained messages). */
   unrouted = 0;
+  private readonly m = {
+    received: new Counter({ name: 'bridge_messages_received_total', help: 'Messages taken by a rule', labelNames: ['rule'], registers: [this.registry] }),
+    delivered: new Counter({
+      name: 'bridge_messages_delivered_total',
+      help: 'Records confirmed by a destination',
+      labelNames: ['rule'],
+      registers: [this.registry],
+    }),
+    deadLettered: new Counter({
+      name: 'bridge_messages_dead_lettered_total',
+      help: 'Messages set aside in the dead-letter target, by reason code',
+      labelNames: ['rule', 'reason'],
+      registers: [this.registry],
+    }),
+    retried: new Counter({ name: 'bridge_records_retried_total', help: 'Records in retried produce requests', labelNames: ['rule'], registers: [this.registry] }),
+    replayed: new Counter({ name: 'bridge_dead_letters_replayed_total', help: 'Dead letters replayed', labelNames: ['rule'], registers: [this.registry] }),
+    unrouted: new Counter({ name: 'bridge_messages_unrouted_total', help: 'Copies no rule took (overlap duplicates, skipped retained)', registers: [this.registry] }),
+    latency: new Histogram({
+      name: 'bridge_delivery_latency_seconds',
+      help: 'From MQTT receipt to the destination confirming the record',
+      labelNames: ['rule'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [this.registry],
+    }),
+    keyReloads: new Counter({ name: 'bridge_key_reloads_total', help: 'Key file loads, by result', labelNames: ['result'], registers: [this.registry] }),
+  };
+
+  constructor(live?: LiveState) {
+    if (!live) return;
+    new Gauge({
+      name: 'bridge_in_flight_messages',
+      help: 'Messages received and not yet acknowledged',
+      registers: [this.registry],
+      collect() {
+        this.set(live.inFlight());
+      },
+    });
+    new Gauge({
+      name: 'bridge_broker_connected',
+      help: '1 when the connection to the broker is up',
+      labelNames: ['broker'],
+      registers: [this.registry],
+      collect() {
+        for (const [broker, up] of Object.entries(live.connections())) this.set({ broker }, up ? 1 : 0);
+      },
+    });
+  }
 
   rule(name: string): RuleCounters {
     let counters = this.rules.get(name);
@@ -25,18 +87,42 @@ export class BridgeStats {
     return counters;
   }
 
+  received(rule: string): void {
+    this.rule(rule).received++;
+    this.m.received.inc({ rule });
+  }
+
+  /** A destination confirmed; `receivedAt` is the message's `performance.now()` at receipt. */
+  delivered(rule: string, receivedAt: number): void {
+    this.rule(rule).delivered++;
+    this.m.delivered.inc({ rule });
+    this.m.latency.observe({ rule }, (performance.now() - receivedAt) / 1000);
+  }
+
   deadLettered(rule: string, code: string): void {
     const counters = this.rule(rule);
     counters.deadLettered++;
     counters.reasons[code] = (counters.reasons[code] ?? 0) + 1;
+    this.m.deadLettered.inc({ rule, reason: code });
   }
 
   replayed(rule: string): void {
     this.rule(rule).replayed++;
+    this.m.replayed.inc({ rule });
   }
 
   retried(rule: string): void {
     this.rule(rule).retried++;
+    this.m.retried.inc({ rule });
+  }
+
+  unroutedCopy(): void {
+    this.unrouted++;
+    this.m.unrouted.inc();
+  }
+
+  keyReload(ok: boolean): void {
+    this.m.keyReloads.inc({ result: ok ? 'ok' : 'failed' });
   }
 
   snapshot(): Record<string, RuleCounters> {

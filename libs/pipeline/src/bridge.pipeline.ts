@@ -48,7 +48,7 @@ export class BridgePipeline {
     const { message } = inbound;
     const routes = this.plan.route(message.topic, message.retain, inbound.subscriptionIds);
     if (routes.length === 0) {
-      this.stats.unrouted++;
+      this.stats.unroutedCopy();
       inbound.ack();
       return;
     }
@@ -86,8 +86,7 @@ export class BridgePipeline {
   }
 
   private async deliver(rule: RuntimeRule, message: BridgeMessage, context: TemplateContext): Promise<RuleOutcome> {
-    const counters = this.stats.rule(rule.name);
-    counters.received++;
+    this.stats.received(rule.name);
     const outcome: RuleOutcome = { delivered: [], failed: [] };
     let payload: PreparedPayload;
     try {
@@ -99,7 +98,7 @@ export class BridgePipeline {
     const writeTo = async (destination: Destination): Promise<void> => {
       try {
         await destination.write({ message, rule: rule.name, context, payload: payload.forAddress, headers: NO_HEADERS });
-        counters.delivered++;
+        this.stats.delivered(rule.name, message.receivedAt);
         outcome.delivered.push(destination.name);
       } catch (error) {
         if (error instanceof ShutdownError) throw error;

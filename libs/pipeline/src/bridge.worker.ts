@@ -21,7 +21,10 @@ import { PayloadTransformer } from './payload.transformer';
  */
 export class BridgeWorker {
   private readonly log = new Logger(BridgeWorker.name);
-  readonly stats = new BridgeStats();
+  readonly stats = new BridgeStats({
+    inFlight: () => this.source.inFlight,
+    connections: () => ({ mqtt: this.source.connected, kafka: this.writer.reachable }),
+  });
   readonly clientId: string;
   private readonly writer: KafkaWriter;
   private readonly destinations: Destination[] = [];
@@ -60,6 +63,7 @@ export class BridgeWorker {
       config.keys ? new FileKeyStore(config.keys.file) : undefined,
       loaded.keys,
       config.keys?.reloadIntervalMs,
+      (ok) => this.stats.keyReload(ok),
     );
     const statusTopic = config.mqtt.status
       ? compileTemplate(config.mqtt.status.topic, []).render({ topic: '', levels: [], captures: {}, qos: 0, rule: '', clientId: this.clientId })
@@ -76,8 +80,9 @@ export class BridgeWorker {
     return this.source.inFlight;
   }
 
-  get mqttConnected(): boolean {
-    return this.source.connected;
+  /** Readiness: the MQTT connection is up and Kafka answered within the last second. */
+  async readiness(): Promise<{ mqtt: boolean; kafka: boolean }> {
+    return { mqtt: this.source.connected, kafka: await this.writer.probe(1_000) };
   }
 
   async start(): Promise<void> {

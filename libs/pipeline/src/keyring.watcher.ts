@@ -22,6 +22,7 @@ export class KeyringWatcher implements KeyringSource {
     private readonly store?: FileKeyStore,
     initial: readonly KeyEntry[] = [],
     private readonly intervalMs = 1_000,
+    private readonly onReload: (ok: boolean) => void = () => undefined,
   ) {
     this.keyring = Keyring.from(initial);
   }
@@ -58,6 +59,7 @@ export class KeyringWatcher implements KeyringSource {
       const previous = this.keyring;
       this.keyring = next;
       this.log.log(`keys loaded from ${this.store!.path}: ${next.names().join(', ') || 'none'}`);
+      this.onReload(true);
       const timer = setTimeout(() => {
         this.retiring.delete(timer);
         previous.wipe();
@@ -66,6 +68,7 @@ export class KeyringWatcher implements KeyringSource {
       this.retiring.add(timer);
     } catch (error) {
       this.log.error(`key file ${this.store!.path} not loaded, keeping the keys in use: ${error instanceof Error ? error.message : String(error)}`);
+      this.onReload(false);
     }
   }
 

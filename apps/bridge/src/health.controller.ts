@@ -1,0 +1,40 @@
+import { Controller, Get, Injectable } from '@nestjs/common';
+import { HealthCheck, HealthCheckError, HealthCheckService, HealthIndicator, HealthIndicatorResult } from '@nestjs/terminus';
+import { BridgeService } from './bridge.service';
+
+/** Up when the worker's broker connections are: MQTT connected, Kafka answering. */
+@Injectable()
+export class BrokersHealthIndicator extends HealthIndicator {
+  constructor(private readonly bridge: BridgeService) {
+    super();
+  }
+
+  async brokers(): Promise<HealthIndicatorResult> {
+    const state = await this.bridge.worker.readiness();
+    const healthy = state.mqtt && state.kafka;
+    const result = this.getStatus('brokers', healthy, state);
+    if (!healthy) throw new HealthCheckError('broker connection down', result);
+    return result;
+  }
+}
+
+/** Liveness says the process answers; readiness says it can bridge (take it out of rotation otherwise). */
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly brokers: BrokersHealthIndicator,
+  ) {}
+
+  @Get('live')
+  @HealthCheck()
+  live() {
+    return this.health.check([]);
+  }
+
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    return this.health.check([() => this.brokers.brokers()]);
+  }
+}

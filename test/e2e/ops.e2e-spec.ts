@@ -1,0 +1,98 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { MosquittoBroker } from '../harness/mosquitto.broker';
+import { sharedKafka } from '../harness/shared-kafka';
+import { mqttClient, uniqueId, waitFor } from './support/bridge.fixture';
+
+const ROOT = resolve(__dirname, '../..');
+const BRIDGE = ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/bridge/src/main.ts')];
+
+/** A metric's value from the Prometheus text format, or undefined when the series is absent. */
+function metric(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('operations endpoints of a running worker', () => {
+  const kafka = sharedKafka();
+  const dir = mkdtempSync(join(tmpdir(), 'bridge-ops-'));
+  let mosquitto: MosquittoBroker;
+  let child: ChildProcess | undefined;
+
+  beforeAll(async () => {
+    // Its own broker: this test stops and restarts it.
+    mosquitto = await MosquittoBroker.start();
+  });
+
+  afterAll(async () => {
+    child?.kill('SIGKILL');
+    if (!kafka.running) await kafka.restart();
+    await mosquitto?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves metrics that move with traffic and a readiness that follows the brokers', async () => {
+    const id = uniqueId();
+    await kafka.createTopic(`${id}.out`, 1);
+    const file = join(dir, 'ops.yaml');
+    writeFileSync(
+      file,
+      `mqtt: { url: "${mosquitto.url}", clientId: ${id}, session: { persistent: true }, reconnectPeriodMs: 200 }
+kafka: { brokers: [${kafka.brokers.join(',')}], connectionTimeoutMs: 500, producer: { retry: { initialMs: 100, maxMs: 500 } } }
+http: { host: 127.0.0.1, port: 0 }
+deadLetter: { topic: ${id}.dlq }
+rules:
+  - name: r
+    filters: ["${id}/{kind}"]
+    destinations: [{ type: kafka, topic: "${id}.{kind}" }]
+`,
+    );
+    child = spawn(process.execPath, [...BRIDGE, 'run', file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
+    await waitFor(() => /on http:\/\/127\.0\.0\.1:(\d+)/.test(output), 30_000, 'the HTTP endpoint');
+    const base = `http://127.0.0.1:${/on http:\/\/127\.0\.0\.1:(\d+)/.exec(output)![1]}`;
+    const get = async (path: string) => {
+      const res = await fetch(base + path);
+      return { status: res.status, text: await res.text() };
+    };
+
+    expect((await get('/health/live')).status).toBe(200);
+    await waitFor(async () => (await get('/health/ready')).status === 200, 10_000, 'readiness');
+
+    const publisher = await mqttClient(mosquitto.url);
+    try {
+      for (let i = 0; i < 3; i++) await publisher.publishAsync(`${id}/out`, `m${i}`, { qos: 1 });
+      // "bad kind" renders an invalid Kafka topic name: dead-lettered with reason invalid-topic.
+      await publisher.publishAsync(`${id}/bad kind`, 'x', { qos: 1 });
+      await kafka.consume(`${id}.out`, { count: 3 });
+      await waitFor(async () => metric((await get('/metrics')).text, 'bridge_messages_dead_lettered_total{rule="r",reason="invalid-topic"}') === 1, 15_000, 'the dead-letter counter');
+      const text = (await get('/metrics')).text;
+      expect(metric(text, 'bridge_messages_received_total{rule="r"}')).toBe(4);
+      expect(metric(text, 'bridge_messages_delivered_total{rule="r"}')).toBe(3);
+      expect(metric(text, 'bridge_delivery_latency_seconds_count{rule="r"}')).toBe(3);
+      expect(metric(text, 'bridge_in_flight_messages')).toBe(0);
+      expect(metric(text, 'bridge_broker_connected{broker="mqtt"}')).toBe(1);
+      expect(metric(text, 'bridge_broker_connected{broker="kafka"}')).toBe(1);
+
+      await mosquitto.stop();
+      await waitFor(async () => (await get('/health/ready')).status === 503, 10_000, 'readiness to drop with MQTT');
+      expect(JSON.parse((await get('/health/ready')).text).error.brokers).toMatchObject({ mqtt: false });
+      await mosquitto.restart();
+      await waitFor(async () => (await get('/health/ready')).status === 200, 15_000, 'readiness to return with MQTT');
+
+      await kafka.stop();
+      await waitFor(async () => (await get('/health/ready')).status === 503, 15_000, 'readiness to drop with Kafka');
+      expect(JSON.parse((await get('/health/ready')).text).error.brokers).toMatchObject({ kafka: false });
+      expect((await get('/health/live')).status).toBe(200);
+      await kafka.restart();
+      await waitFor(async () => (await get('/health/ready')).status === 200, 30_000, 'readiness to return with Kafka');
+    } finally {
+      await publisher.endAsync(true);
+      child.kill('SIGTERM');
+    }
+  });
+});
