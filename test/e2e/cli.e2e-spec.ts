@@ -76,6 +76,7 @@ rules:
       'run.yaml',
       `mqtt: { url: "\${MQTT_URL}", clientId: ${id} }
 kafka: { brokers: ["\${KAFKA_BROKERS}"] }
+http: { host: 127.0.0.1, port: 0 }
 rules:
   - name: r
     filters: ["${id}/{device}"]
