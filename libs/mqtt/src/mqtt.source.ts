@@ -129,6 +129,10 @@ export class MqttSource implements Source {
   async close(drainTimeoutMs = 10_000): Promise<void> {
     const client = this.client;
     if (!client) return;
+    // Leave shared groups first, still taking what arrives meanwhile: a persistent session that
+    // stays a member would keep being assigned its share of the stream while this worker is away.
+    const shared = this.options.subscriptions.filter((s) => s.filter.startsWith('$share/')).map((s) => s.filter);
+    if (shared.length > 0 && client.connected) await client.unsubscribeAsync(shared).catch(() => undefined);
     this.closing = true;
     const deadline = Date.now() + drainTimeoutMs;
     while (this.inFlightCount > 0 && Date.now() < deadline && client.connected) {
@@ -172,7 +176,11 @@ export class MqttSource implements Source {
   private async onConnect(client: MqttClient, sessionPresent: boolean): Promise<void> {
     const { config, subscriptions, statusTopic } = this.options;
     this.log.log(`connected to ${config.url} as ${this.options.clientId} (session present: ${sessionPresent})`);
-    if (!sessionPresent || !config.session.persistent) {
+    // A resumed session keeps its subscriptions, except shared ones, which a graceful close
+    // removes. Subscribing again is harmless on MQTT 5 (retain handling 1: no retained replay
+    // for an existing subscription); on 3.1.1 it would replay retained messages.
+    const shared = subscriptions.some((s) => s.filter.startsWith('$share/'));
+    if (!sessionPresent || !config.session.persistent || shared || config.protocolVersion === 5) {
       for (const sub of subscriptions) {
         const granted = await client.subscribeAsync(
           { [sub.filter]: { qos: sub.qos, rh: sub.retainHandling } },
