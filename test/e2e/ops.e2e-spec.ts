@@ -67,7 +67,7 @@ rules:
     try {
       for (let i = 0; i < 3; i++) await publisher.publishAsync(`${id}/out`, `m${i}`, { qos: 1 });
       // "bad kind" renders an invalid Kafka topic name: dead-lettered with reason invalid-topic.
-      await publisher.publishAsync(`${id}/bad kind`, 'x', { qos: 1 });
+      await publisher.publishAsync(`${id}/bad kind`, 'SECRET-PAYLOAD-0451', { qos: 1 });
       await kafka.consume(`${id}.out`, { count: 3 });
       await waitFor(async () => metric((await get('/metrics')).text, 'bridge_messages_dead_lettered_total{rule="r",reason="invalid-topic"}') === 1, 15_000, 'the dead-letter counter');
       const text = (await get('/metrics')).text;
@@ -77,6 +77,11 @@ rules:
       expect(metric(text, 'bridge_in_flight_messages')).toBe(0);
       expect(metric(text, 'bridge_broker_connected{broker="mqtt"}')).toBe(1);
       expect(metric(text, 'bridge_broker_connected{broker="kafka"}')).toBe(1);
+
+      // Structured JSON logs: the dead letter is logged with rule, topic and reason, never the payload.
+      const logs = output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(logs.find((l) => l.msg === 'dead-lettering')).toMatchObject({ rule: 'r', topic: `${id}/bad kind`, reason: 'invalid-topic', level: 40 });
+      expect(output).not.toContain('SECRET-PAYLOAD-0451');
 
       await mosquitto.stop();
       await waitFor(async () => (await get('/health/ready')).status === 503, 10_000, 'readiness to drop with MQTT');

@@ -1,12 +1,21 @@
 import 'reflect-metadata';
 import { AddressInfo } from 'node:net';
-import { INestApplicationContext, Logger } from '@nestjs/common';
+import { INestApplicationContext, Logger, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, readEnvironment } from '@app/config';
+import { JsonLogger, LogLevel as BridgeLogLevel } from '@app/core';
 import { loadBridgeConfig } from '@app/pipeline';
 import { BridgeModule } from './bridge.module';
 import { keysCommand, KEYS_USAGE, UsageError } from './keys.command';
 import { replayCommand, REPLAY_USAGE } from './replay.command';
+
+/** Nest's text logger levels for each configured level. */
+const TEXT_LEVELS: Record<BridgeLogLevel, LogLevel[]> = {
+  debug: ['debug', 'verbose', 'log', 'warn', 'error', 'fatal'],
+  info: ['log', 'warn', 'error', 'fatal'],
+  warn: ['warn', 'error', 'fatal'],
+  error: ['error', 'fatal'],
+};
 
 const USAGE = `usage: bridge <command> [config.yaml]
   run [file]        start a worker (file defaults to $BRIDGE_CONFIG, then config/bridge.yaml)
@@ -37,16 +46,18 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const http = loaded.config.http;
+  const log = loaded.config.log;
+  const logger = log.format === 'json' ? new JsonLogger(log.level) : TEXT_LEVELS[log.level];
   const module = BridgeModule.forConfig(loaded);
   let app: INestApplicationContext;
   if (http.enabled) {
-    const web = await NestFactory.create(module, { bufferLogs: false });
+    const web = await NestFactory.create(module, { logger });
     await web.listen(http.port, http.host);
     const address = web.getHttpServer().address() as AddressInfo;
     Logger.log(`serving /metrics, /health/live and /health/ready on http://${address.address}:${address.port}`, 'Bridge');
     app = web;
   } else {
-    app = await NestFactory.createApplicationContext(module, { bufferLogs: false });
+    app = await NestFactory.createApplicationContext(module, { logger });
   }
   // Own signal handling rather than enableShutdownHooks(), which re-raises the signal and so
   // never exits 0 after a clean drain. A second signal skips the drain.

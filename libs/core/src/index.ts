@@ -3,3 +3,4 @@ export * from './bridge.error';
 export * from './destination';
 export * from './source';
 export * from './retry-policy';
+export * from './json.logger';

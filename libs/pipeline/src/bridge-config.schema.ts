@@ -97,10 +97,19 @@ const httpSchema = z
   })
   .strict();
 
+const logSchema = z
+  .object({
+    level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    /** json: one pino JSON object per line (for log shippers); text: Nest's coloured lines. */
+    format: z.enum(['json', 'text']).default('json'),
+  })
+  .strict();
+
 export const bridgeConfigSchema = z
   .object({
     mqtt: mqttSourceSchema,
     http: httpSchema.default({}),
+    log: logSchema.default({}),
     kafka: kafkaConnectionSchema,
     keys: keysSchema.optional(),
     deadLetter: deadLetterSchema.default({ type: 'kafka', topic: 'bridge.dead-letter' }),

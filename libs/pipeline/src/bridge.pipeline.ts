@@ -63,7 +63,7 @@ export class BridgePipeline {
       () => inbound.ack(),
       (error: unknown) => {
         // Only a shutdown gets here: the message stays unacknowledged and is redelivered.
-        if (!(error instanceof ShutdownError)) this.log.error(`message on ${message.topic} left unacknowledged: ${String(error)}`);
+        if (!(error instanceof ShutdownError)) this.log.error({ msg: 'message left unacknowledged', topic: message.topic, detail: String(error) });
       },
     );
   }
@@ -143,7 +143,7 @@ export class BridgePipeline {
   /** Sets the original message aside with its reason; resolves once the dead letter is confirmed. */
   private async deadLetter(rule: RuntimeRule, message: BridgeMessage, stage: string, error: unknown): Promise<string> {
     const failure = classify(error);
-    this.log.warn(`rule ${rule.name}: ${stage} failed for ${message.topic} (${failure.code}): ${failure.message}; dead-lettering`);
+    this.log.warn({ msg: 'dead-lettering', rule: rule.name, topic: message.topic, stage, reason: failure.code, detail: failure.message });
     await this.deadLetters.write({ message, rule: rule.name, destination: stage, failure, target: rule.deadLetter });
     this.stats.deadLettered(rule.name, failure.code);
     return failure.code;

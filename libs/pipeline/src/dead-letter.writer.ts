@@ -71,9 +71,15 @@ export class DeadLetterWriter {
         if (this.closing || error instanceof ShutdownError) throw error;
         const failure = classify(error);
         const delay = nextDelay({ ...this.retry, maxAttempts: 0, maxElapsedMs: 0 }, attempt, 0);
-        this.log.error(
-          `dead-letter write to ${letter.target.type} ${letter.target.topic} failed (${failure.code}, attempt ${attempt}); message on ${letter.message.topic} stays unacknowledged, retrying in ${delay} ms`,
-        );
+        this.log.error({
+          msg: 'dead-letter write failed; the message stays unacknowledged',
+          rule: letter.rule,
+          topic: letter.message.topic,
+          target: `${letter.target.type}:${letter.target.topic}`,
+          reason: failure.code,
+          attempt,
+          retryInMs: delay,
+        });
         await new Promise((r) => setTimeout(r, delay));
       }
     }
