@@ -1,24 +1,70 @@
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { watch } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { ConfigError, Environment, readEnvironment } from '@app/config';
 import { KafkaClientFactory } from '@app/kafka';
 import { MqttClientFactory } from '@app/mqtt';
-import { BridgeWorker, LoadedConfig } from '@app/pipeline';
+import { BridgeWorker, LoadedConfig, loadBridgeConfig, ReloadRefusedError } from '@app/pipeline';
 
 export const LOADED_CONFIG = Symbol('LOADED_CONFIG');
 
-/** Ties the worker's life to the Nest application's. */
+/** Ties the worker's life to the Nest application's, and reloads its rules on SIGHUP or a file change. */
 @Injectable()
 export class BridgeService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger('Reload');
   readonly worker: BridgeWorker;
+  private reloading: Promise<void> = Promise.resolve();
+  private stopWatching?: () => void;
+  private readonly onHangup = () => void this.reload('SIGHUP');
 
-  constructor(@Inject(LOADED_CONFIG) loaded: LoadedConfig, mqtt: MqttClientFactory, kafka: KafkaClientFactory) {
+  constructor(
+    @Inject(LOADED_CONFIG) private readonly loaded: LoadedConfig,
+    mqtt: MqttClientFactory,
+    kafka: KafkaClientFactory,
+  ) {
     this.worker = new BridgeWorker(loaded, mqtt, kafka);
   }
 
-  onApplicationBootstrap(): Promise<void> {
-    return this.worker.start();
+  async onApplicationBootstrap(): Promise<void> {
+    await this.worker.start();
+    process.on('SIGHUP', this.onHangup);
+    let debounce: NodeJS.Timeout | undefined;
+    // The directory, not the file: editors and deploy tools replace files by renaming over them.
+    const watcher = watch(dirname(this.loaded.file), (_event, name) => {
+      if (name !== basename(this.loaded.file)) return;
+      clearTimeout(debounce);
+      debounce = setTimeout(() => void this.reload('file change'), 300);
+    });
+    this.stopWatching = () => {
+      clearTimeout(debounce);
+      watcher.close();
+    };
   }
 
-  onApplicationShutdown(): Promise<void> {
-    return this.worker.stop();
+  /** Reloads the rules from the configuration file; a bad file is reported and changes nothing. */
+  reload(why: string, env: Environment = readEnvironment()): Promise<void> {
+    this.reloading = this.reloading.then(async () => {
+      try {
+        const next = await loadBridgeConfig(this.loaded.file, env);
+        await this.worker.reload(next);
+        this.log.log({ msg: 'configuration reloaded', why, file: this.loaded.file });
+      } catch (error) {
+        if (error instanceof ConfigError) {
+          this.log.error({ msg: 'reload refused: invalid configuration, the running one stays', why, problems: error.message.split('\n').slice(1).map((l) => l.trim()) });
+        } else if (error instanceof ReloadRefusedError) {
+          this.log.error({ msg: `reload refused: ${error.message}`, why });
+        } else {
+          this.log.error({ msg: 'reload failed', why, detail: String(error) });
+        }
+      }
+    });
+    return this.reloading;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    process.off('SIGHUP', this.onHangup);
+    this.stopWatching?.();
+    await this.reloading;
+    await this.worker.stop();
   }
 }

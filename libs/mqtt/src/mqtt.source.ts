@@ -48,11 +48,14 @@ export class MqttSource implements Source {
   private handler?: (inbound: Inbound) => void;
   private inFlightCount = 0;
   private closing = false;
+  private subscriptions: readonly MqttSubscription[];
 
   constructor(
     private readonly factory: MqttClientFactory,
     private readonly options: MqttSourceOptions,
-  ) {}
+  ) {
+    this.subscriptions = options.subscriptions;
+  }
 
   /** Messages handed to the pipeline and not yet acknowledged by it. */
   get inFlight(): number {
@@ -131,7 +134,7 @@ export class MqttSource implements Source {
     if (!client) return;
     // Leave shared groups first, still taking what arrives meanwhile: a persistent session that
     // stays a member would keep being assigned its share of the stream while this worker is away.
-    const shared = this.options.subscriptions.filter((s) => s.filter.startsWith('$share/')).map((s) => s.filter);
+    const shared = this.subscriptions.filter((s) => s.filter.startsWith('$share/')).map((s) => s.filter);
     if (shared.length > 0 && client.connected) await client.unsubscribeAsync(shared).catch(() => undefined);
     this.closing = true;
     const deadline = Date.now() + drainTimeoutMs;
@@ -174,22 +177,15 @@ export class MqttSource implements Source {
   }
 
   private async onConnect(client: MqttClient, sessionPresent: boolean): Promise<void> {
-    const { config, subscriptions, statusTopic } = this.options;
+    const { config, statusTopic } = this.options;
+    const subscriptions = this.subscriptions;
     this.log.log(`connected to ${config.url} as ${this.options.clientId} (session present: ${sessionPresent})`);
     // A resumed session keeps its subscriptions, except shared ones, which a graceful close
     // removes. Subscribing again is harmless on MQTT 5 (retain handling 1: no retained replay
     // for an existing subscription); on 3.1.1 it would replay retained messages.
     const shared = subscriptions.some((s) => s.filter.startsWith('$share/'));
     if (!sessionPresent || !config.session.persistent || shared || config.protocolVersion === 5) {
-      for (const sub of subscriptions) {
-        const granted = await client.subscribeAsync(
-          { [sub.filter]: { qos: sub.qos, rh: sub.retainHandling } },
-          config.protocolVersion === 5 ? { properties: { subscriptionIdentifier: sub.id } } : {},
-        );
-        const code = granted[0]?.qos ?? 128;
-        if (code >= 128) throw new Error(`broker refused subscription ${sub.filter} (reason code ${code})`);
-        if (code < sub.qos) this.log.warn(`broker granted QoS ${code} instead of ${sub.qos} for ${sub.filter}`);
-      }
+      for (const sub of subscriptions) await this.subscribe(client, sub);
     }
     if (statusTopic) {
       await client.publishAsync(statusTopic, statusPayload('online', this.options.clientId), {
@@ -197,6 +193,34 @@ export class MqttSource implements Source {
         retain: config.status?.retain ?? true,
       });
     }
+  }
+
+  /**
+   * Moves to a new subscription set without reconnecting: subscribes what is new or changed
+   * (same filter, other QoS, retain handling or identifier), then unsubscribes what is gone.
+   */
+  async updateSubscriptions(next: readonly MqttSubscription[]): Promise<void> {
+    const before = new Map(this.subscriptions.map((s) => [s.filter, s]));
+    const after = new Set(next.map((s) => s.filter));
+    this.subscriptions = next;
+    const client = this.client;
+    if (!client?.connected) return; // the next connect subscribes the new set
+    for (const sub of next) {
+      const old = before.get(sub.filter);
+      if (!old || old.id !== sub.id || old.qos !== sub.qos || old.retainHandling !== sub.retainHandling) await this.subscribe(client, sub);
+    }
+    const gone = [...before.keys()].filter((filter) => !after.has(filter));
+    if (gone.length > 0) await client.unsubscribeAsync(gone);
+  }
+
+  private async subscribe(client: MqttClient, sub: MqttSubscription): Promise<void> {
+    const granted = await client.subscribeAsync(
+      { [sub.filter]: { qos: sub.qos, rh: sub.retainHandling } },
+      this.options.config.protocolVersion === 5 ? { properties: { subscriptionIdentifier: sub.id } } : {},
+    );
+    const code = granted[0]?.qos ?? 128;
+    if (code >= 128) throw new Error(`broker refused subscription ${sub.filter} (reason code ${code})`);
+    if (code < sub.qos) this.log.warn(`broker granted QoS ${code} instead of ${sub.qos} for ${sub.filter}`);
   }
 
   /** customHandleAcks: called for QoS 1 and 2 PUBLISH before MQTT.js acknowledges them. */

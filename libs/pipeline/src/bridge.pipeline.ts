@@ -34,6 +34,7 @@ export interface RuntimeRule {
  */
 export class BridgePipeline {
   private readonly log = new Logger(BridgePipeline.name);
+  private pendingCount = 0;
 
   constructor(
     private readonly plan: SubscriptionPlan,
@@ -43,6 +44,11 @@ export class BridgePipeline {
     private readonly stats: BridgeStats,
     private readonly clientId: string,
   ) {}
+
+  /** Messages handed to this pipeline and not settled yet (a reload waits for them). */
+  get pending(): number {
+    return this.pendingCount;
+  }
 
   handle(inbound: Inbound): void {
     const { message } = inbound;
@@ -59,7 +65,8 @@ export class BridgePipeline {
     };
     // One route is the common case: skip the Promise.all it would otherwise allocate.
     const work: Promise<unknown> = routes.length === 1 ? deliver(routes[0]) : Promise.all(routes.map(deliver));
-    work.then(
+    this.pendingCount++;
+    work.finally(() => this.pendingCount--).then(
       () => inbound.ack(),
       (error: unknown) => {
         // Only a shutdown gets here: the message stays unacknowledged and is redelivered.

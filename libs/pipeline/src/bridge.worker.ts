@@ -8,16 +8,33 @@ import { compileTemplate } from '@app/topic';
 import { LoadedConfig } from './bridge-config.loader';
 import { BridgeStats } from './bridge-stats';
 import { BridgePipeline, RuntimeRule } from './bridge.pipeline';
+import { sequentialIds, SubscriptionPlan } from './subscription-plan';
 import { DeadLetterWriter } from './dead-letter.writer';
 import { DeadLetterReplayer, ReplayLine, ReplayReport } from './dead-letter.replayer';
 import { createDestination } from './destination.registry';
 import { KeyringWatcher } from './keyring.watcher';
 import { PayloadTransformer } from './payload.transformer';
 
+/** What a configuration's rules turn into; replaced whole by a reload. */
+interface Runtime {
+  readonly loaded: LoadedConfig;
+  readonly plan: SubscriptionPlan;
+  readonly rules: readonly RuntimeRule[];
+  readonly destinations: readonly Destination[];
+  pipeline?: BridgePipeline;
+}
+
+/** Configuration sections a reload may change; the others hold connections and need a restart. */
+const RELOADABLE = new Set(['rules', 'deadLetter']);
+
+/** A reload that was refused; the running configuration stays. */
+export class ReloadRefusedError extends Error {}
+
 /**
  * One bridge worker: an MQTT source, the rules' destinations, the dead-letter writer and
- * the pipeline between them. `start()` connects everything and subscribes; `stop()`
- * stops intake, lets in-flight messages finish within `drainMs`, then disconnects.
+ * the pipeline between them. `start()` connects everything and subscribes; `reload()` swaps
+ * the rules without reconnecting; `stop()` stops intake, lets in-flight messages finish
+ * within `drainMs`, then disconnects.
  */
 export class BridgeWorker {
   private readonly log = new Logger(BridgeWorker.name);
@@ -27,37 +44,26 @@ export class BridgeWorker {
   });
   readonly clientId: string;
   private readonly writer: KafkaWriter;
-  private readonly destinations: Destination[] = [];
   private readonly deadLetters: DeadLetterWriter;
   private readonly source: MqttSource;
   private readonly keys: KeyringWatcher;
-  private readonly rules: RuntimeRule[];
+  /** Subscription identifiers stay with their filter across reloads. */
+  private readonly subscriptionIds = sequentialIds();
+  private runtime: Runtime;
+  private sealer?: EnvelopeSealer;
 
   constructor(
-    private readonly loaded: LoadedConfig,
+    loaded: LoadedConfig,
     mqttFactory: MqttClientFactory,
     private readonly kafkaFactory: KafkaClientFactory,
     private readonly sodium: SodiumProvider = new SodiumProvider(),
   ) {
-    const { config, plan } = loaded;
+    const { config } = loaded;
     this.clientId = config.mqtt.clientId ?? `mqtt-bridge-${randomBytes(4).toString('hex')}`;
     this.writer = new KafkaWriter(kafkaFactory, config.kafka, (records) => {
       for (const record of records) if (record.rule) this.stats.retried(record.rule);
     });
-    const resources = { kafkaWriter: () => this.writer };
-    this.rules = loaded.rules.map((rule, r) => {
-      const ruleConfig = config.rules[r];
-      const destinations = ruleConfig.destinations.map((d, i) =>
-        createDestination(d, `${rule.name}/${d.type}[${i}]`, rule.captures, resources),
-      );
-      this.destinations.push(...destinations);
-      return {
-        name: rule.name,
-        destinations,
-        deadLetter: ruleConfig.deadLetter ?? config.deadLetter,
-        transform: ruleConfig.transform,
-      };
-    });
+    this.runtime = this.build(loaded);
     this.deadLetters = new DeadLetterWriter(this.writer, (topic, payload, options) => this.source.publish(topic, payload, options), config.kafka.producer.retry);
     this.keys = new KeyringWatcher(
       config.keys ? new FileKeyStore(config.keys.file) : undefined,
@@ -71,7 +77,7 @@ export class BridgeWorker {
     this.source = new MqttSource(mqttFactory, {
       config: config.mqtt,
       clientId: this.clientId,
-      subscriptions: plan.subscriptions,
+      subscriptions: this.runtime.plan.subscriptions,
       statusTopic,
     });
   }
@@ -86,11 +92,58 @@ export class BridgeWorker {
   }
 
   async start(): Promise<void> {
-    const pipeline = await this.prepare();
-    await this.source.connect((inbound) => pipeline.handle(inbound));
-    this.log.log(
-      `bridging ${this.loaded.plan.subscriptions.map((s) => s.filter).join(', ')} with ${this.loaded.rules.length} rule(s) from ${this.loaded.file}`,
+    await this.prepare();
+    // Always the current pipeline: a reload swaps it while the connection stays.
+    await this.source.connect((inbound) => this.runtime.pipeline!.handle(inbound));
+    this.announce('bridging');
+  }
+
+  /**
+   * Applies a new configuration's rules without reconnecting: new destinations are connected,
+   * the new pipeline takes every message that arrives from then on, subscriptions are added
+   * and removed, and messages already in flight finish under the old rules (none is lost or
+   * handled twice). Changes to anything but `rules` and `deadLetter` are refused.
+   */
+  async reload(next: LoadedConfig): Promise<void> {
+    const current = this.runtime.loaded.config as Record<string, unknown>;
+    const wanted = next.config as Record<string, unknown>;
+    const changed = Object.keys({ ...current, ...wanted }).filter(
+      (key) => !RELOADABLE.has(key) && JSON.stringify(current[key]) !== JSON.stringify(wanted[key]),
     );
+    if (changed.length > 0) throw new ReloadRefusedError(`${changed.join(', ')} changed: restart the worker to apply those`);
+    const previous = this.runtime;
+    const runtime = this.build(next);
+    for (const destination of runtime.destinations) await destination.connect();
+    runtime.pipeline = this.pipelineFor(runtime);
+    this.runtime = runtime;
+    await this.source.updateSubscriptions(runtime.plan.subscriptions);
+    this.announce('reloaded: bridging');
+    const deadline = Date.now() + 30_000;
+    while ((previous.pipeline?.pending ?? 0) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const destination of previous.destinations) await destination.close();
+  }
+
+  private announce(what: string): void {
+    const { plan, loaded } = this.runtime;
+    this.log.log(`${what} ${plan.subscriptions.map((s) => s.filter).join(', ')} with ${loaded.rules.length} rule(s) from ${loaded.file}`);
+  }
+
+  /** Rules, destinations and routing plan of a configuration, sharing this worker's connections. */
+  private build(loaded: LoadedConfig): Runtime {
+    const { config } = loaded;
+    const resources = { kafkaWriter: () => this.writer };
+    const destinations: Destination[] = [];
+    const rules = loaded.rules.map((rule, r): RuntimeRule => {
+      const ruleConfig = config.rules[r];
+      const own = ruleConfig.destinations.map((d, i) => createDestination(d, `${rule.name}/${d.type}[${i}]`, rule.captures, resources));
+      destinations.push(...own);
+      return { name: rule.name, destinations: own, deadLetter: ruleConfig.deadLetter ?? config.deadLetter, transform: ruleConfig.transform };
+    });
+    return { loaded, plan: new SubscriptionPlan(loaded.rules, this.subscriptionIds), rules, destinations };
+  }
+
+  private pipelineFor(runtime: Runtime): BridgePipeline {
+    return new BridgePipeline(runtime.plan, runtime.rules, this.deadLetters, new PayloadTransformer(this.sealer!, this.keys), this.stats, this.clientId);
   }
 
   /**
@@ -98,14 +151,14 @@ export class BridgeWorker {
    * source), then closes everything; see DeadLetterReplayer.
    */
   async replay(rule: string, options: { dryRun: boolean; limit?: number }, onLine: (line: ReplayLine) => void): Promise<ReplayReport> {
-    const runtime = this.rules.find((r) => r.name === rule);
-    if (!runtime) throw new Error(`no rule named ${JSON.stringify(rule)} (rules: ${this.rules.map((r) => r.name).join(', ')})`);
+    const runtime = this.runtime.rules.find((r) => r.name === rule);
+    if (!runtime) throw new Error(`no rule named ${JSON.stringify(rule)} (rules: ${this.runtime.rules.map((r) => r.name).join(', ')})`);
     if (runtime.deadLetter.type !== 'kafka') {
       throw new Error(`rule ${rule} dead-letters to MQTT topic ${runtime.deadLetter.topic}; replay reads Kafka dead-letter topics only`);
     }
     const pipeline = await this.prepare();
     try {
-      const kafka = this.kafkaFactory.createClient(kafkaClientConfig(this.loaded.config.kafka));
+      const kafka = this.kafkaFactory.createClient(kafkaClientConfig(this.runtime.loaded.config.kafka));
       const replayer = new DeadLetterReplayer(kafka, pipeline, this.writer, this.stats);
       return await replayer.run({ rule, deadLetterTopic: runtime.deadLetter.topic, ...options }, onLine);
     } finally {
@@ -117,25 +170,19 @@ export class BridgeWorker {
 
   /** Keys, crypto and destinations: everything but the MQTT source. */
   private async prepare(): Promise<BridgePipeline> {
-    const sealer = await EnvelopeSealer.create(this.sodium);
+    this.sealer = await EnvelopeSealer.create(this.sodium);
     await this.keys.start();
-    const pipeline = new BridgePipeline(
-      this.loaded.plan,
-      this.rules,
-      this.deadLetters,
-      new PayloadTransformer(sealer, this.keys),
-      this.stats,
-      this.clientId,
-    );
+    const pipeline = this.pipelineFor(this.runtime);
+    this.runtime.pipeline = pipeline;
     await this.writer.probe();
-    for (const destination of this.destinations) await destination.connect();
+    for (const destination of this.runtime.destinations) await destination.connect();
     return pipeline;
   }
 
   async stop(drainMs = 10_000): Promise<void> {
     await this.source.close(drainMs);
     this.deadLetters.close();
-    for (const destination of this.destinations) await destination.close();
+    for (const destination of this.runtime.destinations) await destination.close();
     await this.writer.close(Math.min(drainMs, 5_000));
     this.keys.stop();
   }

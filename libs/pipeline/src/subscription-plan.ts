@@ -42,7 +42,14 @@ export class SubscriptionPlan {
   /** Per rule, its subscriptions in id order. */
   private readonly ruleSubs: ReadonlyArray<readonly PlannedSubscription[]>;
 
-  constructor(private readonly rules: readonly PlannedRule[]) {
+  /**
+   * `idFor` gives each full filter its subscription identifier; a worker passes one that keeps
+   * identifiers stable across reloads, so copies in flight during a reload still route.
+   */
+  constructor(
+    private readonly rules: readonly PlannedRule[],
+    idFor: (filter: string) => number = sequentialIds(),
+  ) {
     const byKey = new Map<string, { sub: PlannedSubscription; owners: number[] }>();
     rules.forEach((rule, index) => {
       for (const filter of rule.filters) {
@@ -53,19 +60,21 @@ export class SubscriptionPlan {
           continue;
         }
         byKey.set(full, {
-          sub: { id: byKey.size + 1, filter: full, topicFilter: filter, shareGroup: rule.shareGroup, qos: rule.qos, retainHandling: 0, owners: [] },
+          sub: { id: idFor(full), filter: full, topicFilter: filter, shareGroup: rule.shareGroup, qos: rule.qos, retainHandling: 0, owners: [] },
           owners: [index],
         });
       }
     });
     // A shared subscription is shared by its owners: the strongest QoS wins, and retained
     // messages are skipped at the broker only when no owner wants them.
-    this.subscriptions = [...byKey.values()].map(({ sub, owners }) => ({
-      ...sub,
-      owners,
-      qos: Math.max(...owners.map((o) => rules[o].qos)) as QoS,
-      retainHandling: owners.every((o) => rules[o].skipRetained) ? 2 : 1,
-    }));
+    this.subscriptions = [...byKey.values()]
+      .map(({ sub, owners }): PlannedSubscription => ({
+        ...sub,
+        owners,
+        qos: Math.max(...owners.map((o) => rules[o].qos)) as QoS,
+        retainHandling: owners.every((o) => rules[o].skipRetained) ? 2 : 1,
+      }))
+      .sort((a, b) => a.id - b.id);
     this.ruleSubs = rules.map((rule) =>
       this.subscriptions.filter((s) => s.shareGroup === rule.shareGroup && rule.filters.some((f) => f.mqtt === s.topicFilter.mqtt)),
     );
@@ -125,4 +134,17 @@ export class SubscriptionPlan {
     }
     return undefined;
   }
+}
+
+/** Identifiers 1, 2, 3... in order of first request, the same one for a filter asked twice. */
+export function sequentialIds(): (filter: string) => number {
+  const ids = new Map<string, number>();
+  return (filter) => {
+    let id = ids.get(filter);
+    if (id === undefined) {
+      id = ids.size + 1;
+      ids.set(filter, id);
+    }
+    return id;
+  };
 }
