@@ -1,12 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { sharedKafka } from '../harness/shared-kafka';
-import { mqttClient, uniqueId, testMqttBroker } from './support/bridge.fixture';
+import { mqttClient, testMqttBroker, uniqueId, waitFor } from './support/bridge.fixture';
+import { ROOT, runBridge, spawnBridge } from './support/bridge.process';
 
-const ROOT = resolve(__dirname, '../..');
-const BRIDGE = ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/bridge/src/main.ts')];
 
 describe('bridge command line', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bridge-cli-'));
@@ -33,7 +31,7 @@ rules:
     destinations: [{ type: kafka, topic: t }]
 `,
     );
-    const run = spawnSync(process.execPath, [...BRIDGE, 'validate', bad], { cwd: ROOT, encoding: 'utf8' });
+    const run = runBridge(['validate', bad]);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(`${bad}:3:20 mqtt.protocolVersion:`);
     expect(run.stderr).toContain(`${bad}:6:3 kafka.extra: unknown field`);
@@ -41,7 +39,7 @@ rules:
   });
 
   it('validate exits 0 on the example configuration', () => {
-    const run = spawnSync(process.execPath, [...BRIDGE, 'validate', join(ROOT, 'config/bridge.example.yaml')], { cwd: ROOT, encoding: 'utf8' });
+    const run = runBridge(['validate', join(ROOT, 'config/bridge.example.yaml')]);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/ok \(2 rule\(s\), 3 subscription\(s\)\)/);
@@ -49,7 +47,7 @@ rules:
 
   it('keys manages a key file: create, rotate, revoke, list, public; never prints or clobbers secrets', () => {
     const keys = join(dir, 'keys.json');
-    const bridge = (...args: string[]) => spawnSync(process.execPath, [...BRIDGE, 'keys', keys, ...args], { cwd: ROOT, encoding: 'utf8' });
+    const bridge = (...args: string[]) => runBridge(['keys', keys, ...args]);
     expect(bridge('create', 'devices', 'symmetric').status).toBe(0);
     expect(bridge('create', 'units', 'sealed').status).toBe(0);
     expect(bridge('create', 'devices', 'symmetric').stderr).toMatch(/already exists/);
@@ -83,20 +81,10 @@ rules:
     destinations: [{ type: kafka, topic: ${id}.out, key: "{device}" }]
 `,
     );
-    const child = spawn(process.execPath, [...BRIDGE, 'run', config], {
-      cwd: ROOT,
-      env: { ...process.env, MQTT_URL: mosquitto.url, KAFKA_BROKERS: kafka.brokers.join(',') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const { child, exited, started } = spawnBridge(['run', config], { ...process.env, MQTT_URL: mosquitto.url, KAFKA_BROKERS: kafka.brokers.join(',') });
     const publisher = await mqttClient(mosquitto.url);
     try {
-      const deadline = Date.now() + 30_000;
-      while (!output.includes('bridging') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      expect(output).toContain('bridging');
+      await waitFor(started, 30_000, 'the worker to start');
       await publisher.publishAsync(`${id}/dev-1`, 'hello', { qos: 1 });
       const [record] = await kafka.consume(`${id}.out`, { count: 1 });
       expect(record.key?.toString()).toBe('dev-1');

@@ -1,12 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { sharedKafka } from '../harness/shared-kafka';
 import { mqttClient, testMqttBroker, uniqueId, waitFor } from './support/bridge.fixture';
-
-const ROOT = resolve(__dirname, '../..');
-const BRIDGE = ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/bridge/src/main.ts')];
+import { spawnBridge } from './support/bridge.process';
 
 describe('graceful drain', () => {
   it('SIGTERM during a QoS 1 stream: exits 0, and after a restart every message has arrived', async () => {
@@ -27,14 +24,7 @@ rules:
     destinations: [{ type: kafka, topic: ${id}.out, key: "{device}" }]
 `,
     );
-    const start = () => {
-      const child = spawn(process.execPath, [...BRIDGE, 'run', file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.stderr.on('data', (d) => (out += d));
-      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-      return { child, exited, started: () => out.includes('bridging') };
-    };
+    const start = () => spawnBridge(['run', file]);
     const publisher = await mqttClient(mosquitto.url);
     let worker = start();
     try {

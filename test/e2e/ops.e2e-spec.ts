@@ -1,13 +1,10 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { MosquittoBroker } from '../harness/mosquitto.broker';
 import { sharedKafka } from '../harness/shared-kafka';
 import { mqttClient, uniqueId, waitFor } from './support/bridge.fixture';
-
-const ROOT = resolve(__dirname, '../..');
-const BRIDGE = ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/bridge/src/main.ts')];
+import { BridgeProcess, spawnBridge } from './support/bridge.process';
 
 /** A metric's value from the Prometheus text format, or undefined when the series is absent. */
 function metric(text: string, series: string): number | undefined {
@@ -19,7 +16,7 @@ describe('operations endpoints of a running worker', () => {
   const kafka = sharedKafka();
   const dir = mkdtempSync(join(tmpdir(), 'bridge-ops-'));
   let mosquitto: MosquittoBroker;
-  let child: ChildProcess | undefined;
+  let bridge: BridgeProcess | undefined;
 
   beforeAll(async () => {
     // Its own broker: this test stops and restarts it.
@@ -27,7 +24,7 @@ describe('operations endpoints of a running worker', () => {
   });
 
   afterAll(async () => {
-    child?.kill('SIGKILL');
+    bridge?.child.kill('SIGKILL');
     if (!kafka.running) await kafka.restart();
     await mosquitto?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -49,12 +46,11 @@ rules:
     destinations: [{ type: kafka, topic: "${id}.{kind}" }]
 `,
     );
-    child = spawn(process.execPath, [...BRIDGE, 'run', file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout!.on('data', (d) => (output += d));
-    child.stderr!.on('data', (d) => (output += d));
-    await waitFor(() => /on http:\/\/127\.0\.0\.1:(\d+)/.test(output), 30_000, 'the HTTP endpoint');
-    const base = `http://127.0.0.1:${/on http:\/\/127\.0\.0\.1:(\d+)/.exec(output)![1]}`;
+    const worker = spawnBridge(['run', file]);
+    bridge = worker;
+    const endpoint = /on http:\/\/127\.0\.0\.1:(\d+)/;
+    await waitFor(() => endpoint.test(worker.output()), 30_000, 'the HTTP endpoint');
+    const base = `http://127.0.0.1:${endpoint.exec(worker.output())![1]}`;
     const get = async (path: string) => {
       const res = await fetch(base + path);
       return { status: res.status, text: await res.text() };
@@ -79,9 +75,9 @@ rules:
       expect(metric(text, 'bridge_broker_connected{broker="kafka"}')).toBe(1);
 
       // Structured JSON logs: the dead letter is logged with rule, topic and reason, never the payload.
-      const logs = output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const logs = worker.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(logs.find((l) => l.msg === 'dead-lettering')).toMatchObject({ rule: 'r', topic: `${id}/bad kind`, reason: 'invalid-topic', level: 40 });
-      expect(output).not.toContain('SECRET-PAYLOAD-0451');
+      expect(worker.output()).not.toContain('SECRET-PAYLOAD-0451');
 
       await mosquitto.stop();
       await waitFor(async () => (await get('/health/ready')).status === 503, 10_000, 'readiness to drop with MQTT');
@@ -97,7 +93,7 @@ rules:
       await waitFor(async () => (await get('/health/ready')).status === 200, 30_000, 'readiness to return with Kafka');
     } finally {
       await publisher.endAsync(true);
-      child.kill('SIGTERM');
+      worker.child.kill('SIGTERM');
     }
   });
 });

@@ -1,12 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { sharedKafka } from '../harness/shared-kafka';
 import { mqttClient, recordCount, testMqttBroker, uniqueId, waitFor } from './support/bridge.fixture';
-
-const ROOT = resolve(__dirname, '../..');
-const BRIDGE = ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/bridge/src/main.ts')];
+import { spawnBridge } from './support/bridge.process';
 
 describe('hot reload of rules', () => {
   it('changes routing without loss or duplicates, and refuses a bad file while traffic continues', async () => {
@@ -29,13 +26,11 @@ rules:
       renameSync(`${file}.tmp`, file);
     };
     replace(config('before'));
-    const child = spawn(process.execPath, [...BRIDGE, 'run', file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
+    const bridge = spawnBridge(['run', file]);
+    const { child } = bridge;
     const publisher = await mqttClient(mosquitto.url);
     try {
-      await waitFor(() => output.includes('bridging'), 30_000, 'the worker to start');
+      await waitFor(() => bridge.output().includes('bridging'), 30_000, 'the worker to start');
       let seq = 0;
       const stream = async (count: number) => {
         const sends: Promise<unknown>[] = [];
@@ -46,7 +41,7 @@ rules:
       replace(config('after'));
       // Keep publishing while the reload happens.
       const during = stream(1_000);
-      await waitFor(() => output.includes('configuration reloaded'), 20_000, 'the reload');
+      await waitFor(() => bridge.output().includes('configuration reloaded'), 20_000, 'the reload');
       await during;
       await stream(500);
       const total = seq;
@@ -62,8 +57,8 @@ rules:
 
       // An invalid file is refused with its problems; the running rules stay.
       replace(config('after').replace('filters: [', 'filterz: ['));
-      await waitFor(() => output.includes('reload refused: invalid configuration'), 20_000, 'the refusal');
-      expect(output).toMatch(/unknown field/);
+      await waitFor(() => bridge.output().includes('reload refused: invalid configuration'), 20_000, 'the refusal');
+      expect(bridge.output()).toMatch(/unknown field/);
       await stream(100);
       await waitFor(async () => (await recordCount(kafka.brokers, `${id}.after`)) === after.length + 100, 20_000, 'traffic after the refusal');
 
@@ -71,11 +66,11 @@ rules:
       writeFileSync(file, config('before'));
       child.kill('SIGHUP');
       const reloadedBy = (why: string) =>
-        output.split('\n').some((l) => l.includes('"configuration reloaded"') && l.includes(`"why":"${why}"`));
+        bridge.output().split('\n').some((l) => l.includes('"configuration reloaded"') && l.includes(`"why":"${why}"`));
       await waitFor(() => reloadedBy('SIGHUP'), 20_000, 'the SIGHUP reload');
     } finally {
       child.kill('SIGTERM');
-      await new Promise((r) => child.on('exit', r));
+      await bridge.exited;
       await publisher.endAsync();
       await mosquitto.stop();
       rmSync(dir, { recursive: true, force: true });

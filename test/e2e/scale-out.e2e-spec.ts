@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { MqttClient } from 'mqtt';
 import { sharedKafka } from '../harness/shared-kafka';
 import { mqttClient, startWorker, testMqttBroker, TestMqttBroker, uniqueId, waitFor } from './support/bridge.fixture';
+import { spawnBridge } from './support/bridge.process';
 
 describe('scaling out over a shared subscription', () => {
   const kafka = sharedKafka();
@@ -79,17 +79,7 @@ rules:
 `;
     const file = join(mkdtempSync(join(tmpdir(), 'bridge-scale-')), 'a.yaml');
     writeFileSync(file, yaml('a'));
-    const root = resolve(__dirname, '../..');
-    const runA = () => {
-      const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(root, 'apps/bridge/src/main.ts'), 'run', file], {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.stderr.on('data', (d) => (out += d));
-      return { child, started: () => out.includes('bridging') };
-    };
+    const runA = () => spawnBridge(['run', file]);
     let a = runA();
     const b = await startWorker(yaml('b'));
     try {
