@@ -2,3 +2,4 @@ export * from './ack-sequencer';
 export * from './mqtt.client-factory';
 export * from './mqtt.schema';
 export * from './mqtt.source';
+export * from './mqtt.destination';

@@ -155,6 +155,15 @@ rules:
     expect((await loadBridgeConfig(write(valid), {})).config.deadLetter).toEqual({ type: 'kafka', topic: 'bridge.dead-letter' });
   });
 
+  it('refuses an MQTT destination on the source broker that would feed a rule its own output', async () => {
+    const mqttOut = (topic: string, url = 'mqtt://127.0.0.1:1883') =>
+      valid.replace('      - { type: kafka, topic: "t.{site}" }', `      - { type: mqtt, broker: { url: "${url}" }, topic: "${topic}" }`);
+    expect(await problems(mqttOut('s/{site}/copy'))).toEqual([expect.stringMatching(/destinations\[0\]\.topic: publishes on the source broker to topics that rule r subscribes to/)]);
+    expect(await problems(mqttOut('{topic}'))).toHaveLength(1);
+    await expect(loadBridgeConfig(write(mqttOut('out/{site}')), {})).resolves.toBeDefined();
+    await expect(loadBridgeConfig(write(mqttOut('s/{site}/copy', 'mqtt://cloud:1883')), {})).resolves.toBeDefined();
+  });
+
   it('reports YAML syntax errors with their line, and a missing file', async () => {
     expect((await problems('mqtt:\n  url: [unclosed\n'))[0]).toMatch(/^\d+:\d+ : /);
     await expect(loadBridgeConfig(join(dir, 'missing.yaml'), {})).rejects.toThrow(/missing\.yaml: file not found/);

@@ -2,7 +2,7 @@ import { accessSync, constants } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Environment, Report, validateDocument, YamlDocument } from '@app/config';
 import { FileKeyStore, InvalidKeysError, KeyEntry } from '@app/crypto';
-import { compileTemplate, matchTopic, TemplateError } from '@app/topic';
+import { compileTemplate, filtersIntersect, matchTopic, parseTopicFilter, TemplateError, TopicFilter } from '@app/topic';
 import { BridgeConfig, bridgeConfigSchema, DeadLetterTarget } from './bridge-config.schema';
 import { parseRule, ParsedRule } from './compiled-rule';
 import { destinationType } from './destination.registry';
@@ -32,6 +32,7 @@ export async function loadBridgeConfig(file: string, env: Environment): Promise<
     checkFiles,
     (c, report) => checkKeys(c, report, keys),
     (c, report) => checkMqttDeadLetters(c, report, rules),
+    (c, report) => checkLoops(c, report, rules),
   ]);
   if (config.keys) config.keys.file = keysPath(file, config.keys.file);
   return { file, config, rules, plan: new SubscriptionPlan(rules), keys: keys.entries };
@@ -111,6 +112,39 @@ function checkMqttDeadLetters(config: BridgeConfig, report: Report, rules: reado
     const looping = rules.find((rule) => rule.filters.some((f) => matchTopic(f, target.topic)));
     if (looping) report([...path, 'topic'], `rule ${looping.name} subscribes to ${target.topic}: the bridge would consume its own dead letters`);
   }
+}
+
+/**
+ * An MQTT destination on the source broker whose topic could match a rule's filter would feed
+ * the bridge its own output. Placeholders count as wildcards: `{topic}` as `#`, others as `+`.
+ */
+function checkLoops(config: BridgeConfig, report: Report, rules: readonly ParsedRule[]): void {
+  if (rules.length !== config.rules.length) return;
+  const sameBroker = (url: string) => url.replace(/\/+$/, '') === config.mqtt.url.replace(/\/+$/, '');
+  config.rules.forEach((rule, r) =>
+    rule.destinations.forEach((destination, d) => {
+      if (destination.type !== 'mqtt' || !sameBroker(destination.broker.url)) return;
+      const reach = templateReach(destination.topic);
+      const looping = rules.find((other) => other.filters.some((f) => filtersIntersect(f, reach)));
+      if (looping) {
+        report(
+          ['rules', r, 'destinations', d, 'topic'],
+          `publishes on the source broker to topics that rule ${looping.name} subscribes to: the bridge would consume its own output (pick a topic outside every rule's filters or another broker)`,
+        );
+      }
+    }),
+  );
+}
+
+/** The topics a topic template can render to, as a filter. */
+function templateReach(template: string): TopicFilter {
+  if (template.includes('{topic}')) return parseTopicFilter('#');
+  return parseTopicFilter(
+    template
+      .split('/')
+      .map((level) => (level.includes('{') ? '+' : level))
+      .join('/'),
+  );
 }
 
 function checkMqtt(config: BridgeConfig, report: Report): void {

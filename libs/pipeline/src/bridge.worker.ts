@@ -54,7 +54,7 @@ export class BridgeWorker {
 
   constructor(
     loaded: LoadedConfig,
-    mqttFactory: MqttClientFactory,
+    private readonly mqttFactory: MqttClientFactory,
     private readonly kafkaFactory: KafkaClientFactory,
     private readonly sodium: SodiumProvider = new SodiumProvider(),
   ) {
@@ -131,7 +131,7 @@ export class BridgeWorker {
   /** Rules, destinations and routing plan of a configuration, sharing this worker's connections. */
   private build(loaded: LoadedConfig): Runtime {
     const { config } = loaded;
-    const resources = { kafkaWriter: () => this.writer };
+    const resources = { kafkaWriter: () => this.writer, mqttFactory: () => this.mqttFactory };
     const destinations: Destination[] = [];
     const rules = loaded.rules.map((rule, r): RuntimeRule => {
       const ruleConfig = config.rules[r];

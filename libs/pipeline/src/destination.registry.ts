@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { Destination } from '@app/core';
 import { KafkaDestination, kafkaDestinationSchema, KafkaWriter } from '@app/kafka';
+import { MqttClientFactory, MqttDestination, mqttDestinationSchema } from '@app/mqtt';
 
 /** Shared connections a destination may need, created once per worker. */
 export interface DestinationResources {
   kafkaWriter(): KafkaWriter;
+  mqttFactory(): MqttClientFactory;
 }
 
 /** One kind of destination: the schema of its rule entry and how to build it. */
@@ -39,11 +41,16 @@ export const DESTINATION_TYPES = {
         .map((q): [string[], string] => [['delivery', q], 'an idempotent producer needs acks: all']),
     create: (config, name, captures, resources) => new KafkaDestination(name, config, resources.kafkaWriter(), captures),
   }),
+  mqtt: defineType({
+    schema: mqttDestinationSchema,
+    templates: (c) => [[['topic'], c.topic]],
+    create: (config, name, captures, resources) => new MqttDestination(name, config, resources.mqttFactory(), captures),
+  }),
 } as const;
 
 export type DestinationTypeName = keyof typeof DESTINATION_TYPES;
 
-export const destinationSchema = z.discriminatedUnion('type', [DESTINATION_TYPES.kafka.schema]);
+export const destinationSchema = z.discriminatedUnion('type', [DESTINATION_TYPES.kafka.schema, DESTINATION_TYPES.mqtt.schema]);
 export type DestinationConfig = z.output<typeof destinationSchema>;
 
 export function destinationType(config: DestinationConfig): DestinationType<z.ZodTypeAny> {

@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import { IClientPublishOptions, MqttClient } from 'mqtt';
+import { z } from 'zod';
+import { DeliveryFailedError, Destination, DestinationRejectedError, DestinationUnavailableError, nextDelay, OutboundRecord, QoS } from '@app/core';
+import { CompiledTemplate, compileTemplate, validateTopicName } from '@app/topic';
+import { connectionOptions, MqttClientFactory } from './mqtt.client-factory';
+import { mqttConnectionSchema } from './mqtt.schema';
+
+const qos = z.union([z.literal(0), z.literal(1), z.literal(2)]);
+
+/** A rule destination of type `mqtt`: another broker (a cloud broker, a site broker). */
+export const mqttDestinationSchema = z
+  .object({
+    type: z.literal('mqtt'),
+    broker: mqttConnectionSchema,
+    /** Template. */
+    topic: z.string().min(1),
+    /** QoS to publish with, per incoming QoS (downgrade or upgrade); default: the same. */
+    qos: z.object({ qos0: qos.default(0), qos1: qos.default(1), qos2: qos.default(2) }).strict().default({}),
+    /** Keep the incoming retain flag (default) or never retain. */
+    retain: z.enum(['keep', 'never']).default('keep'),
+    /** Seconds; overrides the incoming MQTT 5 message expiry. */
+    messageExpirySeconds: z.number().int().min(1).optional(),
+    /** Publishes that fail (broker down, connection lost before the acknowledgement) are retried. */
+    retry: z
+      .object({
+        initialMs: z.number().int().min(1).default(200),
+        maxMs: z.number().int().min(1).default(10_000),
+        maxAttempts: z.number().int().min(0).default(0),
+        maxElapsedMs: z.number().int().min(0).default(0),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+export type MqttDestinationConfig = z.output<typeof mqttDestinationSchema>;
+
+/**
+ * Publishes to another MQTT broker over a connection of its own. `write` resolves once that
+ * broker confirmed (PUBACK for QoS 1, PUBCOMP for QoS 2; at once for QoS 0). MQTT 5 properties
+ * travel along (user properties, content type, correlation data, response topic, expiry).
+ */
+export class MqttDestination implements Destination {
+  private readonly log = new Logger(MqttDestination.name);
+  private readonly topic: CompiledTemplate;
+  private readonly qosFor: readonly QoS[];
+  private client?: MqttClient;
+
+  constructor(
+    readonly name: string,
+    private readonly config: MqttDestinationConfig,
+    private readonly factory: MqttClientFactory,
+    captures: readonly string[],
+  ) {
+    this.topic = compileTemplate(config.topic, captures);
+    this.qosFor = [config.qos.qos0, config.qos.qos1, config.qos.qos2];
+  }
+
+  async connect(): Promise<void> {
+    const broker = this.config.broker;
+    const clientId = broker.clientId ?? `bridge-out-${randomBytes(4).toString('hex')}`;
+    const client = this.factory.createClient(broker.url, { ...connectionOptions(broker, clientId), clean: true });
+    this.client = client;
+    client.on('error', (error) => this.log.error({ msg: 'MQTT destination error', destination: this.name, detail: error.message }));
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', () => resolve());
+      client.once('error', (error) => reject(new Error(`MQTT destination ${this.name} (${broker.url}): ${error.message}`)));
+    });
+  }
+
+  async write(record: OutboundRecord): Promise<void> {
+    const client = this.client;
+    if (!client) throw new DestinationUnavailableError(`MQTT destination ${this.name} is not connected`);
+    const topic = this.address(record);
+    const { message } = record;
+    const p = message.properties;
+    const options: IClientPublishOptions = {
+      qos: this.qosFor[message.qos],
+      retain: this.config.retain === 'keep' && message.retain,
+    };
+    if (this.config.broker.protocolVersion === 5) {
+      options.properties = {
+        userProperties: p.userProperties as Record<string, string | string[]> | undefined,
+        contentType: p.contentType,
+        correlationData: p.correlationData,
+        responseTopic: p.responseTopic,
+        payloadFormatIndicator: p.payloadFormatIndicator,
+        messageExpiryInterval: this.config.messageExpirySeconds ?? p.messageExpiryInterval,
+      };
+    }
+    const payload = record.payload(topic);
+    let firstFailure: Date | undefined;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // While disconnected MQTT.js queues the publish and sends it after reconnecting.
+        await client.publishAsync(topic, payload, options);
+        return;
+      } catch (error) {
+        const now = new Date();
+        firstFailure ??= now;
+        const failure = new DestinationUnavailableError(`MQTT destination ${this.name}: ${(error as Error).message}`, { cause: error });
+        const delay = this.client ? nextDelay(this.config.retry, attempt, now.getTime() - firstFailure.getTime()) : undefined;
+        if (delay === undefined) throw new DeliveryFailedError(failure, attempt, firstFailure, now);
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  describe(record: OutboundRecord): string {
+    return `mqtt ${this.config.broker.url} topic ${this.address(record)} qos ${this.qosFor[record.message.qos]}`;
+  }
+
+  async close(): Promise<void> {
+    await this.client?.endAsync(false);
+    this.client = undefined;
+  }
+
+  private address(record: OutboundRecord): string {
+    const topic = this.topic.render(record.context);
+    const problem = validateTopicName(topic);
+    if (problem) throw new DestinationRejectedError(`rendered MQTT topic ${JSON.stringify(topic)} is invalid: ${problem}`, 'invalid-topic');
+    return topic;
+  }
+}
