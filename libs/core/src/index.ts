@@ -4,3 +4,4 @@ export * from './destination';
 export * from './source';
 export * from './retry-policy';
 export * from './json.logger';
+export * from './retry-policy.schema';

@@ -1,4 +1,5 @@
-import { nextDelay, RetryPolicy } from './retry-policy';
+import { DestinationRejectedError, DestinationUnavailableError } from './bridge.error';
+import { nextDelay, RetryPolicy, withRetries } from './retry-policy';
 
 const policy: RetryPolicy = { initialMs: 100, maxMs: 1000, maxAttempts: 0, maxElapsedMs: 0 };
 
@@ -16,5 +17,30 @@ describe('nextDelay', () => {
     expect(nextDelay({ ...policy, maxAttempts: 3 }, 2, 0)).toBeDefined();
     expect(nextDelay({ ...policy, maxElapsedMs: 500 }, 1, 500)).toBeUndefined();
     expect(nextDelay({ ...policy, maxElapsedMs: 500 }, 1, 499)).toBeDefined();
+  });
+});
+
+describe('withRetries', () => {
+  const fast: RetryPolicy = { initialMs: 1, maxMs: 2, maxAttempts: 3, maxElapsedMs: 0 };
+
+  it('retries retriable failures and returns the first success', async () => {
+    let calls = 0;
+    const result = await withRetries(fast, async () => {
+      if (++calls < 3) throw new DestinationUnavailableError('down');
+      return 'ok';
+    });
+    expect({ result, calls }).toEqual({ result: 'ok', calls: 3 });
+  });
+
+  it('gives up with the attempt history, and at once on a permanent failure', async () => {
+    await expect(withRetries(fast, async () => Promise.reject(new DestinationUnavailableError('down')))).rejects.toMatchObject({ attempts: 3, retriable: true });
+    let calls = 0;
+    await expect(
+      withRetries(fast, async () => {
+        calls++;
+        throw new DestinationRejectedError('no', 'invalid-topic');
+      }),
+    ).rejects.toMatchObject({ attempts: 1, code: 'invalid-topic' });
+    expect(calls).toBe(1);
   });
 });

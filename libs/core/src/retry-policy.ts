@@ -1,3 +1,4 @@
+import { classify, DeliveryFailedError } from './bridge.error';
 /** Exponential backoff with full jitter, bounded by attempts and by elapsed time (0 = unbounded). */
 export interface RetryPolicy {
   readonly initialMs: number;
@@ -15,4 +16,25 @@ export function nextDelay(policy: RetryPolicy, attempt: number, elapsedMs: numbe
   const ceiling = Math.min(policy.maxMs, policy.initialMs * 2 ** Math.min(attempt - 1, 30));
   // Half fixed, half random: spreads reconnect storms without ever retrying at once.
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+/**
+ * Runs `attempt` until it succeeds or `policy` gives up, waiting between tries; what it finally
+ * throws is a DeliveryFailedError carrying the last failure (as classified) and the attempt
+ * history. A non-retriable failure ends the loop at once. For destinations that own retries.
+ */
+export async function withRetries<T>(policy: RetryPolicy, attempt: () => Promise<T>): Promise<T> {
+  let firstFailure: Date | undefined;
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const now = new Date();
+      firstFailure ??= now;
+      const failure = classify(error);
+      const delay = failure.retriable ? nextDelay(policy, n, now.getTime() - firstFailure.getTime()) : undefined;
+      if (delay === undefined) throw new DeliveryFailedError(failure, n, firstFailure, now);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { retryPolicySchema } from '@app/core';
 
 const acks = z.union([z.literal(0), z.literal(1), z.literal('all')]);
 
@@ -44,16 +45,7 @@ export const kafkaConnectionSchema = z
         /** Records larger than this are refused before sending (the broker's message.max.bytes). */
         maxMessageBytes: z.number().int().min(1024).default(1_048_576),
         /** How the bridge retries a produce request that failed for a transient reason. */
-        retry: z
-          .object({
-            initialMs: z.number().int().min(1).default(200),
-            maxMs: z.number().int().min(1).default(10_000),
-            /** 0: keep trying while the destination is down (messages wait, unacknowledged, at the MQTT broker). */
-            maxAttempts: z.number().int().min(0).default(0),
-            maxElapsedMs: z.number().int().min(0).default(0),
-          })
-          .strict()
-          .default({}),
+        retry: retryPolicySchema,
       })
       .strict()
       .default({}),

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { IClientPublishOptions, MqttClient } from 'mqtt';
 import { z } from 'zod';
-import { DeliveryFailedError, Destination, DestinationRejectedError, DestinationUnavailableError, nextDelay, OutboundRecord, QoS } from '@app/core';
+import { Destination, DestinationRejectedError, DestinationUnavailableError, OutboundRecord, QoS, retryPolicySchema, withRetries } from '@app/core';
 import { CompiledTemplate, compileTemplate, validateTopicName } from '@app/topic';
 import { connectionOptions, MqttClientFactory } from './mqtt.client-factory';
 import { mqttConnectionSchema } from './mqtt.schema';
@@ -23,15 +23,7 @@ export const mqttDestinationSchema = z
     /** Seconds; overrides the incoming MQTT 5 message expiry. */
     messageExpirySeconds: z.number().int().min(1).optional(),
     /** Publishes that fail (broker down, connection lost before the acknowledgement) are retried. */
-    retry: z
-      .object({
-        initialMs: z.number().int().min(1).default(200),
-        maxMs: z.number().int().min(1).default(10_000),
-        maxAttempts: z.number().int().min(0).default(0),
-        maxElapsedMs: z.number().int().min(0).default(0),
-      })
-      .strict()
-      .default({}),
+    retry: retryPolicySchema,
   })
   .strict();
 
@@ -91,21 +83,14 @@ export class MqttDestination implements Destination {
       };
     }
     const payload = record.payload(topic);
-    let firstFailure: Date | undefined;
-    for (let attempt = 1; ; attempt++) {
+    // While disconnected MQTT.js queues the publish and sends it after reconnecting.
+    await withRetries(this.config.retry, async () => {
       try {
-        // While disconnected MQTT.js queues the publish and sends it after reconnecting.
         await client.publishAsync(topic, payload, options);
-        return;
       } catch (error) {
-        const now = new Date();
-        firstFailure ??= now;
-        const failure = new DestinationUnavailableError(`MQTT destination ${this.name}: ${(error as Error).message}`, { cause: error });
-        const delay = this.client ? nextDelay(this.config.retry, attempt, now.getTime() - firstFailure.getTime()) : undefined;
-        if (delay === undefined) throw new DeliveryFailedError(failure, attempt, firstFailure, now);
-        await new Promise((r) => setTimeout(r, delay));
+        throw new DestinationUnavailableError(`MQTT destination ${this.name}: ${(error as Error).message}`, { cause: error });
       }
-    }
+    });
   }
 
   describe(record: OutboundRecord): string {
