@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
+import { AmqpClientFactory } from '@app/amqp';
 import { Destination } from '@app/core';
 import { EnvelopeSealer, FileKeyStore, SodiumProvider } from '@app/crypto';
 import { kafkaClientConfig, KafkaClientFactory, KafkaWriter } from '@app/kafka';
@@ -50,6 +51,7 @@ export class BridgeWorker {
   /** Subscription identifiers stay with their filter across reloads. */
   private readonly subscriptionIds = sequentialIds();
   private runtime: Runtime;
+  private readonly amqpFactory = new AmqpClientFactory();
   private sealer?: EnvelopeSealer;
 
   constructor(
@@ -131,7 +133,7 @@ export class BridgeWorker {
   /** Rules, destinations and routing plan of a configuration, sharing this worker's connections. */
   private build(loaded: LoadedConfig): Runtime {
     const { config } = loaded;
-    const resources = { kafkaWriter: () => this.writer, mqttFactory: () => this.mqttFactory };
+    const resources = { kafkaWriter: () => this.writer, mqttFactory: () => this.mqttFactory, amqpFactory: () => this.amqpFactory };
     const destinations: Destination[] = [];
     const rules = loaded.rules.map((rule, r): RuntimeRule => {
       const ruleConfig = config.rules[r];

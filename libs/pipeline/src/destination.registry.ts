@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import { Destination } from '@app/core';
 import { KafkaDestination, kafkaDestinationSchema, KafkaWriter } from '@app/kafka';
+import { AmqpClientFactory, AmqpDestination, amqpDestinationSchema } from '@app/amqp';
 import { MqttClientFactory, MqttDestination, mqttDestinationSchema } from '@app/mqtt';
 
 /** Shared connections a destination may need, created once per worker. */
 export interface DestinationResources {
   kafkaWriter(): KafkaWriter;
   mqttFactory(): MqttClientFactory;
+  amqpFactory(): AmqpClientFactory;
 }
 
 /** One kind of destination: the schema of its rule entry and how to build it. */
@@ -46,11 +48,24 @@ export const DESTINATION_TYPES = {
     templates: (c) => [[['topic'], c.topic]],
     create: (config, name, captures, resources) => new MqttDestination(name, config, resources.mqttFactory(), captures),
   }),
+  amqp: defineType({
+    schema: amqpDestinationSchema,
+    templates: (c) => [
+      [['exchange'], c.exchange],
+      [['routingKey'], c.routingKey],
+      ...Object.entries(c.headers).map(([name, value]): [string[], string] => [['headers', name], value]),
+    ],
+    create: (config, name, captures, resources) => new AmqpDestination(name, config, resources.amqpFactory(), captures),
+  }),
 } as const;
 
 export type DestinationTypeName = keyof typeof DESTINATION_TYPES;
 
-export const destinationSchema = z.discriminatedUnion('type', [DESTINATION_TYPES.kafka.schema, DESTINATION_TYPES.mqtt.schema]);
+export const destinationSchema = z.discriminatedUnion('type', [
+  DESTINATION_TYPES.kafka.schema,
+  DESTINATION_TYPES.mqtt.schema,
+  DESTINATION_TYPES.amqp.schema,
+]);
 export type DestinationConfig = z.output<typeof destinationSchema>;
 
 export function destinationType(config: DestinationConfig): DestinationType<z.ZodTypeAny> {

@@ -1,0 +1,61 @@
+import { connect } from 'amqplib';
+import { MqttClient } from 'mqtt';
+import { mqttClient, startWorker, testMqttBroker, TestMqttBroker, uniqueId, waitFor } from './support/bridge.fixture';
+import { sharedKafka } from '../harness/shared-kafka';
+
+/** The machine's RabbitMQ (.ci/run starts it when it is not running). */
+const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
+
+describe('RabbitMQ destination', () => {
+  const kafka = sharedKafka();
+  let mosquitto: TestMqttBroker;
+  let device: MqttClient;
+
+  beforeAll(async () => {
+    mosquitto = await testMqttBroker();
+    device = await mqttClient(mosquitto.url, { clientId: uniqueId('dev') });
+  });
+
+  afterAll(async () => {
+    await device?.endAsync();
+    await mosquitto?.stop();
+  });
+
+  it('publishes with confirms to an exchange with routing key and headers from templates', async () => {
+    const id = uniqueId();
+    const rabbit = await connect(AMQP_URL);
+    const channel = await rabbit.createChannel();
+    await channel.assertExchange(`${id}.x`, 'topic', { durable: false, autoDelete: true });
+    const { queue } = await channel.assertQueue('', { exclusive: true });
+    await channel.bindQueue(queue, `${id}.x`, 'telemetry.#');
+    const got: Array<{ key: string; body: string; headers: Record<string, unknown>; persistent: boolean }> = [];
+    await channel.consume(queue, (m) => {
+      if (!m) return;
+      got.push({ key: m.fields.routingKey, body: m.content.toString(), headers: m.properties.headers ?? {}, persistent: m.properties.deliveryMode === 2 });
+      channel.ack(m);
+    });
+    const bridge = await startWorker(`
+mqtt: { url: ${mosquitto.url}, clientId: ${id} }
+kafka: { brokers: [${kafka.brokers.join(',')}] }
+rules:
+  - name: rabbit
+    filters: ["${id}/{site}/{metric}"]
+    destinations:
+      - type: amqp
+        url: "${AMQP_URL}"
+        exchange: ${id}.x
+        routingKey: "telemetry.{site}.{metric}"
+        headers: { site: "{site}" }
+`);
+    try {
+      await device.publishAsync(`${id}/lyon/temp`, '21.5', { qos: 1, properties: { userProperties: { unit: 'C' } } });
+      await waitFor(() => got.length === 1, 10_000, 'the message in RabbitMQ');
+      expect(got[0]).toMatchObject({ key: 'telemetry.lyon.temp', body: '21.5', persistent: true });
+      expect(got[0].headers).toMatchObject({ 'mqtt.topic': `${id}/lyon/temp`, 'mqtt.qos': 1, 'mqtt.user.unit': 'C', site: 'lyon', 'bridge.rule': 'rabbit' });
+      await waitFor(() => bridge.worker.inFlight === 0, 5_000, 'the acknowledgement after the confirm');
+    } finally {
+      await bridge.dispose();
+      await rabbit.close();
+    }
+  });
+});
