@@ -5,6 +5,7 @@ import { Destination } from '@app/core';
 import { EnvelopeSealer, FileKeyStore, SodiumProvider } from '@app/crypto';
 import { kafkaClientConfig, KafkaClientFactory, KafkaWriter } from '@app/kafka';
 import { MqttClientFactory, MqttSource } from '@app/mqtt';
+import { NatsClientFactory } from '@app/nats';
 import { compileTemplate } from '@app/topic';
 import { LoadedConfig } from './bridge-config.loader';
 import { BridgeStats } from './bridge-stats';
@@ -52,6 +53,7 @@ export class BridgeWorker {
   private readonly subscriptionIds = sequentialIds();
   private runtime: Runtime;
   private readonly amqpFactory = new AmqpClientFactory();
+  private readonly natsFactory = new NatsClientFactory();
   private sealer?: EnvelopeSealer;
 
   constructor(
@@ -133,7 +135,7 @@ export class BridgeWorker {
   /** Rules, destinations and routing plan of a configuration, sharing this worker's connections. */
   private build(loaded: LoadedConfig): Runtime {
     const { config } = loaded;
-    const resources = { kafkaWriter: () => this.writer, mqttFactory: () => this.mqttFactory, amqpFactory: () => this.amqpFactory };
+    const resources = { kafkaWriter: () => this.writer, mqttFactory: () => this.mqttFactory, amqpFactory: () => this.amqpFactory, natsFactory: () => this.natsFactory };
     const destinations: Destination[] = [];
     const rules = loaded.rules.map((rule, r): RuntimeRule => {
       const ruleConfig = config.rules[r];

@@ -3,12 +3,14 @@ import { Destination } from '@app/core';
 import { KafkaDestination, kafkaDestinationSchema, KafkaWriter } from '@app/kafka';
 import { AmqpClientFactory, AmqpDestination, amqpDestinationSchema } from '@app/amqp';
 import { MqttClientFactory, MqttDestination, mqttDestinationSchema } from '@app/mqtt';
+import { NatsClientFactory, NatsDestination, natsDestinationSchema } from '@app/nats';
 
 /** Shared connections a destination may need, created once per worker. */
 export interface DestinationResources {
   kafkaWriter(): KafkaWriter;
   mqttFactory(): MqttClientFactory;
   amqpFactory(): AmqpClientFactory;
+  natsFactory(): NatsClientFactory;
 }
 
 /** One kind of destination: the schema of its rule entry and how to build it. */
@@ -57,6 +59,14 @@ export const DESTINATION_TYPES = {
     ],
     create: (config, name, captures, resources) => new AmqpDestination(name, config, resources.amqpFactory(), captures),
   }),
+  nats: defineType({
+    schema: natsDestinationSchema,
+    templates: (c) => [
+      [['subject'], c.subject],
+      ...Object.entries(c.headers).map(([name, value]): [string[], string] => [['headers', name], value]),
+    ],
+    create: (config, name, captures, resources) => new NatsDestination(name, config, resources.natsFactory(), captures),
+  }),
 } as const;
 
 export type DestinationTypeName = keyof typeof DESTINATION_TYPES;
@@ -65,6 +75,7 @@ export const destinationSchema = z.discriminatedUnion('type', [
   DESTINATION_TYPES.kafka.schema,
   DESTINATION_TYPES.mqtt.schema,
   DESTINATION_TYPES.amqp.schema,
+  DESTINATION_TYPES.nats.schema,
 ]);
 export type DestinationConfig = z.output<typeof destinationSchema>;
 
