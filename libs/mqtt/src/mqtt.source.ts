@@ -122,11 +122,21 @@ export class MqttSource implements Source {
 
   /**
    * Publishes on the source connection and resolves when the broker confirmed it. While the
-   * connection is down MQTT.js keeps the packet and sends it after reconnecting.
+   * connection is down it refuses at once with a retriable error, so the caller's retry policy
+   * (not MQTT.js's offline queue) decides when to try again.
    */
-  async publish(topic: string, payload: Buffer, options: IClientPublishOptions): Promise<void> {
-    if (!this.client) throw new DestinationUnavailableError('MQTT source is not connected');
-    await this.client.publishAsync(topic, payload, options);
+  async publish(topic: string, payload: Buffer, options: IClientPublishOptions, timeoutMs = 10_000): Promise<void> {
+    if (!this.client?.connected) throw new DestinationUnavailableError('MQTT source broker is not connected');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      // A publish whose acknowledgement got lost with a connection must not wait forever.
+      timer = setTimeout(() => reject(new DestinationUnavailableError(`no acknowledgement from the MQTT broker within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.client.publishAsync(topic, payload, options), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async close(drainTimeoutMs = 10_000): Promise<void> {
