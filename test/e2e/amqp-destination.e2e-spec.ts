@@ -1,6 +1,5 @@
 import { connect } from 'amqplib';
-import { MqttClient } from 'mqtt';
-import { mqttClient, startWorker, testMqttBroker, TestMqttBroker, uniqueId, waitFor } from './support/bridge.fixture';
+import { startWorker, uniqueId, useMqtt, waitFor } from './support/bridge.fixture';
 import { sharedKafka } from '../harness/shared-kafka';
 
 /** The machine's RabbitMQ (.ci/run starts it when it is not running). */
@@ -8,18 +7,7 @@ const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 
 describe('RabbitMQ destination', () => {
   const kafka = sharedKafka();
-  let mosquitto: TestMqttBroker;
-  let device: MqttClient;
-
-  beforeAll(async () => {
-    mosquitto = await testMqttBroker();
-    device = await mqttClient(mosquitto.url, { clientId: uniqueId('dev') });
-  });
-
-  afterAll(async () => {
-    await device?.endAsync();
-    await mosquitto?.stop();
-  });
+  const mqtt = useMqtt();
 
   it('publishes with confirms to an exchange with routing key and headers from templates', async () => {
     const id = uniqueId();
@@ -35,7 +23,7 @@ describe('RabbitMQ destination', () => {
       channel.ack(m);
     });
     const bridge = await startWorker(`
-mqtt: { url: ${mosquitto.url}, clientId: ${id} }
+mqtt: { url: ${mqtt.broker().url}, clientId: ${id} }
 kafka: { brokers: [${kafka.brokers.join(',')}] }
 rules:
   - name: rabbit
@@ -48,7 +36,7 @@ rules:
         headers: { site: "{site}" }
 `);
     try {
-      await device.publishAsync(`${id}/lyon/temp`, '21.5', { qos: 1, properties: { userProperties: { unit: 'C' } } });
+      await mqtt.publisher().publishAsync(`${id}/lyon/temp`, '21.5', { qos: 1, properties: { userProperties: { unit: 'C' } } });
       await waitFor(() => got.length === 1, 10_000, 'the message in RabbitMQ');
       expect(got[0]).toMatchObject({ key: 'telemetry.lyon.temp', body: '21.5', persistent: true });
       expect(got[0].headers).toMatchObject({ 'mqtt.topic': `${id}/lyon/temp`, 'mqtt.qos': 1, 'mqtt.user.unit': 'C', site: 'lyon', 'bridge.rule': 'rabbit' });

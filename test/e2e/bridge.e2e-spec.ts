@@ -1,26 +1,14 @@
-import { MqttClient } from 'mqtt';
 import { sharedKafka } from '../harness/shared-kafka';
-import { mqttClient, recordCount, startWorker, uniqueId, waitFor, testMqttBroker, TestMqttBroker } from './support/bridge.fixture';
+import { mqttClient, recordCount, startWorker, uniqueId, useMqtt, waitFor } from './support/bridge.fixture';
 
 describe('bridge: MQTT -> Kafka on real Mosquitto and Kafka', () => {
   const kafka = sharedKafka();
-  let mosquitto: TestMqttBroker;
-  let publisher: MqttClient;
-
-  beforeAll(async () => {
-    mosquitto = await testMqttBroker();
-    publisher = await mqttClient(mosquitto.url, { clientId: uniqueId('pub') });
-  });
-
-  afterAll(async () => {
-    await publisher?.endAsync();
-    await mosquitto?.stop();
-  });
+  const mqtt = useMqtt();
 
   function config(id: string, rules: string, mqttExtra = ''): string {
     return `
 mqtt:
-  url: ${mosquitto.url}
+  url: ${mqtt.broker().url}
   clientId: ${id}
   session: { persistent: true, expirySeconds: 600 }
 ${mqttExtra}
@@ -59,11 +47,11 @@ ${rules}`;
       ),
     );
     try {
-      await publisher.publishAsync(`${id}/sensors/lyon/dev-7/temp`, '21.5', {
+      await mqtt.publisher().publishAsync(`${id}/sensors/lyon/dev-7/temp`, '21.5', {
         qos: 1,
         properties: { userProperties: { unit: 'C' }, contentType: 'text/plain', correlationData: Buffer.from([9, 8]) },
       });
-      await publisher.publishAsync(`${id}/other`, 'x', { qos: 1 });
+      await mqtt.publisher().publishAsync(`${id}/other`, 'x', { qos: 1 });
 
       const [record] = await kafka.consume(`${id}.telemetry.lyon`, { count: 1, settleMs: 500 });
       expect(record.key?.toString()).toBe('dev-7');
@@ -105,8 +93,8 @@ ${rules}`;
       ),
     );
     try {
-      await publisher.publishAsync(`${id}/a/x`, '1', { qos: 1 });
-      await publisher.publishAsync(`${id}/b/y`, '2', { qos: 1 });
+      await mqtt.publisher().publishAsync(`${id}/a/x`, '1', { qos: 1 });
+      await mqtt.publisher().publishAsync(`${id}/b/y`, '2', { qos: 1 });
       await kafka.consume(`${id}.wide`, { count: 2 });
       await kafka.consume(`${id}.narrow`, { count: 1 });
       await kafka.consume(`${id}.exact`, { count: 1 });
@@ -132,7 +120,7 @@ ${rules}`;
     try {
       const sends: Promise<unknown>[] = [];
       for (let seq = 0; seq < 100; seq++) {
-        for (let t = 0; t < 100; t++) sends.push(publisher.publishAsync(`${id}/dev/${t}`, String(seq), { qos: 1 }));
+        for (let t = 0; t < 100; t++) sends.push(mqtt.publisher().publishAsync(`${id}/dev/${t}`, String(seq), { qos: 1 }));
       }
       await Promise.all(sends);
       const records = await kafka.consume(`${id}.bulk`, { count: 10_000, timeoutMs: 90_000 });
@@ -171,7 +159,7 @@ ${rules}`;
     let second: Awaited<ReturnType<typeof startWorker>> | undefined;
     try {
       await kafka.stop();
-      await publisher.publishAsync(`${id}/held/1`, 'while-kafka-down', { qos: qos as 1 | 2 });
+      await mqtt.publisher().publishAsync(`${id}/held/1`, 'while-kafka-down', { qos: qos as 1 | 2 });
       await waitFor(() => first.worker.inFlight === 1, 5_000, 'the message to reach the bridge');
       await new Promise((r) => setTimeout(r, 1_000));
       expect(first.worker.inFlight).toBe(1);
@@ -200,8 +188,8 @@ ${rules}`;
 `));
     try {
       await kafka.stop();
-      await publisher.publishAsync(`${id}/r`, 'a', { qos: 1 });
-      await publisher.publishAsync(`${id}/r`, 'b', { qos: 1 });
+      await mqtt.publisher().publishAsync(`${id}/r`, 'a', { qos: 1 });
+      await mqtt.publisher().publishAsync(`${id}/r`, 'b', { qos: 1 });
       await waitFor(() => bridge.worker.inFlight === 2, 5_000, 'two messages in flight');
       await kafka.restart();
       const records = await kafka.consume(`${id}.retry`, { count: 2, timeoutMs: 60_000 });
@@ -223,7 +211,7 @@ ${rules}`;
 `);
     const first = await startWorker(yaml);
     await first.dispose();
-    await publisher.publishAsync(`${id}/away`, 'queued', { qos: 1 });
+    await mqtt.publisher().publishAsync(`${id}/away`, 'queued', { qos: 1 });
     const second = await startWorker(yaml);
     try {
       const [record] = await kafka.consume(`${id}.away`, { count: 1 });
@@ -236,9 +224,9 @@ ${rules}`;
   it('announces itself on the status topic with a last will, and skips retained replays when asked', async () => {
     const id = uniqueId();
     await topics(`${id}.skip`, `${id}.keep`);
-    await publisher.publishAsync(`${id}/ret/a`, 'old-retained', { qos: 1, retain: true });
-    await publisher.publishAsync(`${id}/keep/a`, 'kept-retained', { qos: 1, retain: true });
-    const watcher = await mqttClient(mosquitto.url, { clientId: uniqueId('watch') });
+    await mqtt.publisher().publishAsync(`${id}/ret/a`, 'old-retained', { qos: 1, retain: true });
+    await mqtt.publisher().publishAsync(`${id}/keep/a`, 'kept-retained', { qos: 1, retain: true });
+    const watcher = await mqttClient(mqtt.broker().url, { clientId: uniqueId('watch') });
     const statuses: string[] = [];
     watcher.on('message', (_t, payload) => statuses.push(JSON.parse(payload.toString()).status));
     await watcher.subscribeAsync(`${id}/status/#`, { qos: 1 });
@@ -255,7 +243,7 @@ ${rules}`;
     );
     try {
       await waitFor(() => statuses.includes('online'), 5_000, 'online status');
-      await publisher.publishAsync(`${id}/ret/a`, 'live', { qos: 1 });
+      await mqtt.publisher().publishAsync(`${id}/ret/a`, 'live', { qos: 1 });
       const [skipRecord] = await kafka.consume(`${id}.skip`, { count: 1, settleMs: 1_000 });
       expect(skipRecord.value?.toString()).toBe('live');
       expect(await recordCount(kafka.brokers, `${id}.skip`)).toBe(1);
@@ -265,8 +253,8 @@ ${rules}`;
     } finally {
       await bridge.dispose();
       await waitFor(() => statuses.at(-1) === 'offline', 5_000, 'offline status');
-      await publisher.publishAsync(`${id}/ret/a`, '', { qos: 1, retain: true });
-      await publisher.publishAsync(`${id}/keep/a`, '', { qos: 1, retain: true });
+      await mqtt.publisher().publishAsync(`${id}/ret/a`, '', { qos: 1, retain: true });
+      await mqtt.publisher().publishAsync(`${id}/keep/a`, '', { qos: 1, retain: true });
       await watcher.endAsync();
     }
   });

@@ -1,31 +1,19 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MqttClient } from 'mqtt';
 import { sharedKafka } from '../harness/shared-kafka';
-import { mqttClient, startWorker, testMqttBroker, TestMqttBroker, uniqueId, waitFor } from './support/bridge.fixture';
+import { startWorker, uniqueId, useMqtt, waitFor } from './support/bridge.fixture';
 import { spawnBridge } from './support/bridge.process';
 
 describe('scaling out over a shared subscription', () => {
   const kafka = sharedKafka();
-  let mosquitto: TestMqttBroker;
-  let publisher: MqttClient;
-
-  beforeAll(async () => {
-    mosquitto = await testMqttBroker();
-    publisher = await mqttClient(mosquitto.url, { clientId: uniqueId('pub') });
-  });
-
-  afterAll(async () => {
-    await publisher?.endAsync();
-    await mosquitto?.stop();
-  });
+  const mqtt = useMqtt();
 
   it('splits a stream between two workers, and loses nothing when one of them stops mid-stream', async () => {
     const id = uniqueId();
     await kafka.createTopic(`${id}.out`, 3);
     const yaml = (worker: string) => `
-mqtt: { url: ${mosquitto.url}, clientId: ${id}-${worker}, session: { persistent: true } }
+mqtt: { url: ${mqtt.broker().url}, clientId: ${id}-${worker}, session: { persistent: true } }
 kafka: { brokers: [${kafka.brokers.join(',')}] }
 rules:
   - name: shared
@@ -40,7 +28,7 @@ rules:
       const total = 2_000;
       const sends: Promise<unknown>[] = [];
       for (let i = 0; i < total; i++) {
-        sends.push(publisher.publishAsync(`${id}/d${i % 20}`, String(i), { qos: 1 }));
+        sends.push(mqtt.publisher().publishAsync(`${id}/d${i % 20}`, String(i), { qos: 1 }));
         if (i === total / 2) {
           await Promise.all(sends.splice(0));
           // A graceful stop acknowledges what it took; what it had not taken stays with the broker.
@@ -68,7 +56,7 @@ rules:
     const id = uniqueId();
     await kafka.createTopic(`${id}.out`, 3);
     const yaml = (worker: string) => `
-mqtt: { url: ${mosquitto.url}, clientId: ${id}-${worker}, session: { persistent: true } }
+mqtt: { url: ${mqtt.broker().url}, clientId: ${id}-${worker}, session: { persistent: true } }
 kafka: { brokers: [${kafka.brokers.join(',')}] }
 http: { enabled: false }
 rules:
@@ -87,7 +75,7 @@ rules:
       const total = 2_000;
       const sends: Promise<unknown>[] = [];
       for (let i = 0; i < total; i++) {
-        sends.push(publisher.publishAsync(`${id}/d${i % 20}`, String(i), { qos: 1 }));
+        sends.push(mqtt.publisher().publishAsync(`${id}/d${i % 20}`, String(i), { qos: 1 }));
         if (i === total / 4) a.child.kill('SIGKILL');
       }
       await Promise.all(sends);

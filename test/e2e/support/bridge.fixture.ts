@@ -72,3 +72,21 @@ export async function testMqttBroker(): Promise<TestMqttBroker> {
   if (external) return { url: external, stop: async () => undefined };
   return MosquittoBroker.start();
 }
+
+/**
+ * Registers beforeAll/afterAll hooks that give a describe block its MQTT broker and one
+ * connected publisher, both closed at the end.
+ */
+export function useMqtt(): { broker(): TestMqttBroker; publisher(): MqttClient } {
+  let broker: TestMqttBroker | undefined;
+  let publisher: MqttClient | undefined;
+  beforeAll(async () => {
+    broker = await testMqttBroker();
+    publisher = await mqttClient(broker.url, { clientId: uniqueId('pub') });
+  });
+  afterAll(async () => {
+    await publisher?.endAsync();
+    await broker?.stop();
+  });
+  return { broker: () => broker!, publisher: () => publisher! };
+}
