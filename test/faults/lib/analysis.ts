@@ -1,0 +1,97 @@
+import { CollectedRecord } from './collector';
+
+/** One row of the report: what one QoS stream of one scenario lost, doubled or reordered. */
+export interface StreamResult {
+  readonly scenario: string;
+  readonly qos: 1 | 2;
+  /** Acknowledged to the publisher by Mosquitto (PUBACK / PUBCOMP). */
+  readonly sent: number;
+  /** Distinct sequence numbers found in the scenario's destination topic. */
+  readonly received: number;
+  /** Sent but never received. */
+  readonly lost: number;
+  /** Records beyond the first per sequence number. */
+  readonly duplicated: number;
+  /** Per key: a sequence number appearing for the first time after a higher one of the same key. */
+  readonly orderViolations: number;
+  /** From the first publish until every sent message was in Kafka (or until the check gave up). */
+  readonly seconds: number;
+  /** Records in the destination topic, duplicates included. */
+  readonly records: number;
+  /** Received although the publisher never got an acknowledgement for them (not an error). */
+  readonly receivedUnacked: number;
+  /** Up to 20 lost sequence numbers, for the evidence. */
+  readonly lostSample: number[];
+  /** Up to 10 order violations: key, the late sequence number, the higher one seen before it. */
+  readonly violationSample: Array<{ key: string; seq: number; after: number; offset: number }>;
+  /** Records whose payload is not a sequence number. */
+  readonly foreign: number;
+}
+
+export function analyse(
+  scenario: string,
+  qos: 1 | 2,
+  sent: ReadonlySet<number>,
+  records: readonly CollectedRecord[],
+  seconds: number,
+): StreamResult {
+  const seen = new Set<number>();
+  let duplicated = 0;
+  let foreign = 0;
+  for (const r of records) {
+    if (!Number.isInteger(r.seq)) foreign++;
+    else if (seen.has(r.seq)) duplicated++;
+    else seen.add(r.seq);
+  }
+  const lostAll = [...sent].filter((seq) => !seen.has(seq)).sort((a, b) => a - b);
+  let receivedUnacked = 0;
+  for (const seq of seen) if (!sent.has(seq)) receivedUnacked++;
+  const { count, sample } = orderViolations(records);
+  return {
+    scenario,
+    qos,
+    sent: sent.size,
+    received: seen.size,
+    lost: lostAll.length,
+    duplicated,
+    orderViolations: count,
+    seconds: Math.round(seconds * 10) / 10,
+    records: records.length,
+    receivedUnacked,
+    lostSample: lostAll.slice(0, 20),
+    violationSample: sample,
+    foreign,
+  };
+}
+
+/**
+ * Records of one key sit in one partition, so offset order is the order Kafka keeps them in.
+ * A sequence number seen for the first time while a higher one of its key was already seen is
+ * one violation (a redelivered duplicate of an older message is not: it is not a first appearance).
+ */
+export function orderViolations(records: readonly CollectedRecord[]): { count: number; sample: StreamResult['violationSample'] } {
+  const byKey = new Map<string, CollectedRecord[]>();
+  for (const r of records) {
+    if (!Number.isInteger(r.seq)) continue;
+    const list = byKey.get(r.key) ?? [];
+    list.push(r);
+    byKey.set(r.key, list);
+  }
+  let count = 0;
+  const sample: StreamResult['violationSample'] = [];
+  for (const [key, list] of byKey) {
+    list.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+    const seen = new Set<number>();
+    let highest = -1;
+    for (const r of list) {
+      if (seen.has(r.seq)) continue;
+      seen.add(r.seq);
+      if (r.seq < highest) {
+        count++;
+        if (sample.length < 10) sample.push({ key, seq: r.seq, after: highest, offset: r.offset });
+      }
+      highest = Math.max(highest, r.seq);
+    }
+  }
+  return { count, sample };
+}
