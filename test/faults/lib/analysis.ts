@@ -22,6 +22,12 @@ export interface StreamResult {
   readonly receivedUnacked: number;
   /** Up to 20 lost sequence numbers, for the evidence. */
   readonly lostSample: number[];
+  /**
+   * Fewest first appearances that would have to move to restore publish order, over all keys
+   * (first appearances minus their longest increasing run). One message written too early makes
+   * every later first appearance of its key a violation; this counts it once.
+   */
+  readonly misplaced: number;
   /** Up to 10 order violations: key, the late sequence number, the higher one seen before it. */
   readonly violationSample: Array<{ key: string; seq: number; after: number; offset: number }>;
   /** Records whose payload is not a sequence number. */
@@ -46,7 +52,7 @@ export function analyse(
   const lostAll = [...sent].filter((seq) => !seen.has(seq)).sort((a, b) => a - b);
   let receivedUnacked = 0;
   for (const seq of seen) if (!sent.has(seq)) receivedUnacked++;
-  const { count, sample } = orderViolations(records);
+  const { count, sample, misplaced } = orderViolations(records);
   return {
     scenario,
     qos,
@@ -55,6 +61,7 @@ export function analyse(
     lost: lostAll.length,
     duplicated,
     orderViolations: count,
+    misplaced,
     seconds: Math.round(seconds * 10) / 10,
     records: records.length,
     receivedUnacked,
@@ -69,7 +76,7 @@ export function analyse(
  * A sequence number seen for the first time while a higher one of its key was already seen is
  * one violation (a redelivered duplicate of an older message is not: it is not a first appearance).
  */
-export function orderViolations(records: readonly CollectedRecord[]): { count: number; sample: StreamResult['violationSample'] } {
+export function orderViolations(records: readonly CollectedRecord[]): { count: number; misplaced: number; sample: StreamResult['violationSample'] } {
   const byKey = new Map<string, CollectedRecord[]>();
   for (const r of records) {
     if (!Number.isInteger(r.seq)) continue;
@@ -78,20 +85,40 @@ export function orderViolations(records: readonly CollectedRecord[]): { count: n
     byKey.set(r.key, list);
   }
   let count = 0;
+  let misplaced = 0;
   const sample: StreamResult['violationSample'] = [];
   for (const [key, list] of byKey) {
     list.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
     const seen = new Set<number>();
+    const firsts: number[] = [];
     let highest = -1;
     for (const r of list) {
       if (seen.has(r.seq)) continue;
       seen.add(r.seq);
+      firsts.push(r.seq);
       if (r.seq < highest) {
         count++;
         if (sample.length < 10) sample.push({ key, seq: r.seq, after: highest, offset: r.offset });
       }
       highest = Math.max(highest, r.seq);
     }
+    misplaced += firsts.length - longestIncreasing(firsts);
   }
-  return { count, sample };
+  return { count, misplaced, sample };
+}
+
+/** Length of the longest strictly increasing subsequence (patience sorting, O(n log n)). */
+function longestIncreasing(values: readonly number[]): number {
+  const tails: number[] = [];
+  for (const v of values) {
+    let lo = 0;
+    let hi = tails.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (tails[mid] < v) lo = mid + 1;
+      else hi = mid;
+    }
+    tails[lo] = v;
+  }
+  return tails.length;
 }

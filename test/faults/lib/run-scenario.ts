@@ -127,7 +127,18 @@ export async function runScenario(scenario: Scenario, env: RunEnv): Promise<Scen
     await Promise.all([fault, ...publishing]);
     mark(`stream done: acknowledged q1 ${publishers[0].acked}/${count}, q2 ${publishers[1].acked}/${count}`);
 
-    ({ rows, notes } = await verify({ scenario: scenario.name, kafka, profile, scope, streams, publishers, deadLetterAll: scenario.deadLetterAll ?? false, streamStart, mark }));
+    ({ rows, notes } = await verify({
+      scenario: scenario.name,
+      kafka,
+      profile,
+      scope,
+      streams,
+      publishers,
+      deadLetterAll: scenario.deadLetterAll ?? false,
+      resultsDir: env.resultsDir,
+      streamStart,
+      mark,
+    }));
     const stats = await w.stats().catch(() => undefined);
     workerEnd = { inFlightAtEnd: stats?.inFlight, inFlightMax: stats?.inFlightMax, rules: stats?.stats };
     if (stats && stats.inFlight > 0) notes.push(`the worker still held ${stats.inFlight} unacknowledged message(s) at the end`);

@@ -1,6 +1,8 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { KafkaBroker } from '../../harness/kafka.broker';
 import { analyse, StreamResult } from './analysis';
-import { KafkaCollector } from './collector';
+import { CollectedRecord, KafkaCollector } from './collector';
 import { StreamNames } from './config';
 import { Profile } from './profile';
 import { SequencePublisher } from './publisher';
@@ -16,6 +18,8 @@ export interface VerifyInput {
   readonly publishers: readonly SequencePublisher[];
   /** The destination is the dead-letter topic (every message is dead-lettered). */
   readonly deadLetterAll: boolean;
+  /** Where evidence files go (records of a stream that lost or reordered messages). */
+  readonly resultsDir: string;
   /** Date.now() of the first publish. */
   readonly streamStart: number;
   mark(event: string): void;
@@ -66,13 +70,24 @@ export async function verify(input: VerifyInput): Promise<{ rows: StreamResult[]
     const read = collector.recordsOf(expected(s)).length;
     if (held !== read) notes.push(`q${s.qos}: Kafka holds ${held} record(s) in ${expected(s)}, the collector read ${read}`);
   }
+  streams.forEach((s, i) => {
+    if (rows[i].lost === 0 && rows[i].orderViolations === 0) return;
+    const file = path.join(input.resultsDir, `${input.scenario}.q${s.qos}.records.csv`);
+    dumpRecords(file, collector.recordsOf(expected(s)));
+    notes.push(`q${s.qos}: every record of ${expected(s)} (partition, offset, key, seq) is in ${path.relative(process.cwd(), file)}`);
+  });
   for (const r of rows) {
     if (r.foreign > 0) notes.push(`q${r.qos}: ${r.foreign} record(s) whose payload is not a sequence number`);
     if (r.lost > 0) notes.push(`q${r.qos}: LOST ${r.lost}, first ones: ${r.lostSample.join(', ')}`);
     if (r.orderViolations > 0) {
       const v = r.violationSample.slice(0, 3).map((x) => `key ${x.key}: ${x.seq} after ${x.after} (offset ${x.offset})`);
-      notes.push(`q${r.qos}: ${r.orderViolations} order violation(s), e.g. ${v.join('; ')}`);
+      notes.push(`q${r.qos}: ${r.orderViolations} order violation(s) caused by ${r.misplaced} message(s) out of place, e.g. ${v.join('; ')}`);
     }
   }
   return { rows, notes };
+}
+
+function dumpRecords(file: string, records: readonly CollectedRecord[]): void {
+  const sorted = [...records].sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+  fs.writeFileSync(file, ['partition,offset,key,seq', ...sorted.map((r) => `${r.partition},${r.offset},${r.key},${r.seq}`)].join('\n') + '\n');
 }

@@ -37,6 +37,7 @@ export interface WorkerLogSummary {
 const EVENTS: Array<[string, RegExp]> = [
   ['mqtt-disconnected', /disconnected from mqtt:\/\//],
   ['mqtt-receive-maximum-exceeded', /Receive Maximum exceeded/],
+  ['mqtt-keepalive-timeout', /Keepalive timeout/],
   ['kafka-write-retried', /Kafka write of \d+ record\(s\) failed/],
   ['dead-letter-write-failed', /dead-letter write failed/],
   ['message-left-unacknowledged', /message left unacknowledged/],

@@ -26,6 +26,8 @@ async function main(): Promise<void> {
     let gateOpen = true;
     const held: Inbound[] = [];
     const deliveries = new Map<string, number>();
+    /** Per MQTT topic, the sequence numbers in the order the pipeline first saw them. */
+    const firstSeen = new Map<string, number[]>();
     const source = new MqttSource(new MqttClientFactory(), {
       config: mqttSourceSchema.parse({ url: mosquitto.url, clientId: 'repro-bridge', reconnectPeriodMs: 250, session: { persistent: true }, maxInFlight: MAX_IN_FLIGHT }),
       clientId: 'repro-bridge',
@@ -37,6 +39,11 @@ async function main(): Promise<void> {
     await source.connect((inbound) => {
       const k = `q${inbound.message.qos}:${inbound.message.payload.toString()}`;
       deliveries.set(k, (deliveries.get(k) ?? 0) + 1);
+      if (deliveries.get(k) === 1) {
+        const list = firstSeen.get(inbound.message.topic) ?? [];
+        list.push(Number(inbound.message.payload.toString()));
+        firstSeen.set(inbound.message.topic, list);
+      }
       // "Kafka" confirms after 2 ms while the gate is open; while it is closed, nothing is confirmed.
       if (gateOpen) setTimeout(() => inbound.ack(), 2);
       else held.push(inbound);
@@ -62,6 +69,17 @@ async function main(): Promise<void> {
     const dup = { q1: 0, q2: 0 };
     for (const [k, n] of deliveries) if (n > 1) dup[k.slice(0, 2) as 'q1' | 'q2'] += n - 1;
     console.log(`published ${count} per QoS; duplicate deliveries to the source: QoS 1 ${dup.q1}, QoS 2 ${dup.q2}`);
+    let late = 0;
+    for (const [topic, seqs] of firstSeen) {
+      let highest = -1;
+      for (const seq of seqs) {
+        if (seq < highest) {
+          if (late++ < 5) console.log(`  out of order: ${topic} delivered ${seq} for the first time after ${highest}`);
+        }
+        highest = Math.max(highest, seq);
+      }
+    }
+    console.log(`first deliveries out of publish order (per topic): ${late}`);
     console.log(`Mosquitto log: ${(mosquitto.logTail(400).match(/New client connected from .* as repro-bridge/g) ?? []).length} connection(s) of repro-bridge in the last 400 lines`);
   } finally {
     await scope.close();
