@@ -1,7 +1,7 @@
 /** One jest run covers unit specs (beside the code) and end-to-end specs (test/e2e) on real brokers. */
 const moduleNameMapper = {
-  '^@app/(topic|config|core|mqtt|kafka|pipeline|crypto|amqp|nats)$': '<rootDir>/libs/$1/src',
-  '^@app/(topic|config|core|mqtt|kafka|pipeline|crypto|amqp|nats)/(.*)$': '<rootDir>/libs/$1/src/$2',
+  '^@app/(topic|config|core|mqtt|kafka|pipeline|crypto|amqp|nats|keystore|admin)$': '<rootDir>/libs/$1/src',
+  '^@app/(topic|config|core|mqtt|kafka|pipeline|crypto|amqp|nats|keystore|admin)/(.*)$': '<rootDir>/libs/$1/src/$2',
 };
 const common = {
   preset: 'ts-jest',

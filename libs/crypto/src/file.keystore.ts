@@ -1,17 +1,35 @@
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { InvalidKeysError } from './invalid-keys.error';
 import { formatKeyFile, parseKeyFile } from './key-file';
+import type { KeySource } from './key-source';
 import type { KeyEntry } from './keyring';
 
-/** Where key entries come from; the bridge builds a new Keyring from each load. */
-export interface KeyStore {
-  load(): Promise<KeyEntry[]>;
-}
-
-/** Reads a JSON key file (format in key-file.ts); every load rereads the file. */
-export class FileKeyStore implements KeyStore {
+/**
+ * Reads a plain JSON key file (format in key-file.ts); every load rereads the file. Secrets
+ * are in clear: for development and the `bridge keys` command. Production keys belong in a
+ * wrapped keystore (@app/keystore) managed by the admin service.
+ */
+export class FileKeyStore implements KeySource {
   constructor(readonly path: string) {}
+
+  describe(): string {
+    return this.path;
+  }
+
+  async open(): Promise<void> {}
+
+  async close(): Promise<void> {}
+
+  /** Inode, size and mtime: an atomic replace (rename over) changes the inode. */
+  async fingerprint(): Promise<string> {
+    try {
+      const s = await stat(this.path);
+      return `${s.ino}:${s.size}:${s.mtimeMs}`;
+    } catch {
+      return 'missing';
+    }
+  }
 
   async load(): Promise<KeyEntry[]> {
     let text: string;

@@ -7,5 +7,6 @@ export * from './invalid-keys.error';
 export * from './key-entry.rules';
 export * from './key-file';
 export * from './key-lifecycle';
+export * from './key-source';
 export * from './file.keystore';
 export * from './publisher';

@@ -1,11 +1,12 @@
 import { accessSync, constants } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Environment, Report, validateDocument, YamlDocument } from '@app/config';
-import { FileKeyStore, InvalidKeysError, KeyEntry } from '@app/crypto';
+import { KeyEntry } from '@app/crypto';
 import { compileTemplate, filtersIntersect, matchTopic, parseTopicFilter, TemplateError, TopicFilter } from '@app/topic';
 import { BridgeConfig, bridgeConfigSchema, DeadLetterTarget } from './bridge-config.schema';
 import { parseRule, ParsedRule } from './compiled-rule';
 import { destinationType } from './destination.registry';
+import { checkKeys, checkSecrets, ConfigSecrets, readPlainKeys } from './key-config.checks';
 import { SubscriptionPlan } from './subscription-plan';
 
 /** A validated configuration with the rules' filters already parsed. */
@@ -14,8 +15,9 @@ export interface LoadedConfig {
   readonly config: BridgeConfig;
   readonly rules: readonly ParsedRule[];
   readonly plan: SubscriptionPlan;
-  /** The keystore as read at validation, when the configuration has one. */
+  /** The plain key file as read at validation, when the configuration has one. */
   readonly keys?: readonly KeyEntry[];
+  readonly secrets: ConfigSecrets;
 }
 
 /**
@@ -24,57 +26,22 @@ export interface LoadedConfig {
  */
 export async function loadBridgeConfig(file: string, env: Environment): Promise<LoadedConfig> {
   const doc = YamlDocument.load(file, env);
-  const keys = await readKeys(doc, file);
+  const keys = await readPlainKeys(doc, file);
   const rules: ParsedRule[] = [];
+  const secrets: ConfigSecrets = {};
   const config = validateDocument(doc, bridgeConfigSchema, [
     (c, report) => checkRules(c, report, rules),
     checkMqtt,
     checkFiles,
     (c, report) => checkKeys(c, report, keys),
+    (c, report) => checkSecrets(c, report, env, file, secrets),
     (c, report) => checkMqttDeadLetters(c, report, rules),
     (c, report) => checkLoops(c, report, rules),
   ]);
-  if (config.keys) config.keys.file = keysPath(file, config.keys.file);
-  return { file, config, rules, plan: new SubscriptionPlan(rules), keys: keys.entries };
-}
-
-/** Relative key file paths are relative to the configuration file. */
-function keysPath(configFile: string, keysFile: string): string {
-  return resolve(dirname(configFile), keysFile);
-}
-
-interface KeysRead {
-  entries?: KeyEntry[];
-  problems?: string[];
-}
-
-async function readKeys(doc: YamlDocument, configFile: string): Promise<KeysRead> {
-  const raw = doc.toJS() as { keys?: { file?: unknown } } | null;
-  const keysFile = raw?.keys?.file;
-  if (typeof keysFile !== 'string' || keysFile === '') return {};
-  try {
-    return { entries: await new FileKeyStore(keysPath(configFile, keysFile)).load() };
-  } catch (error) {
-    if (error instanceof InvalidKeysError) {
-      return { problems: error.problems.map((p) => `${error.source}${p.path ? ` ${p.path}` : ''}: ${p.message}`) };
-    }
-    throw error;
-  }
-}
-
-function checkKeys(config: BridgeConfig, report: Report, keys: KeysRead): void {
-  for (const problem of keys.problems ?? []) report(['keys', 'file'], problem);
-  const names = new Set((keys.entries ?? []).map((e) => e.name));
-  config.rules.forEach((rule, r) => {
-    for (const field of ['sourceKey', 'destinationKey'] as const) {
-      const name = rule.transform[field];
-      if (!name) continue;
-      if (!config.keys) report(['rules', r, 'transform', field], `names key ${JSON.stringify(name)} but the configuration has no keys section`);
-      else if (keys.entries && !names.has(name)) {
-        report(['rules', r, 'transform', field], `key ${JSON.stringify(name)} is not in ${config.keys.file} (known: ${[...names].join(', ') || 'none'})`);
-      }
-    }
-  });
+  // Relative paths in the keys section are relative to the configuration file.
+  if (config.keys?.file) config.keys.file = resolve(dirname(file), config.keys.file);
+  if (config.keys?.store?.type === 'file') config.keys.store.path = resolve(dirname(file), config.keys.store.path);
+  return { file, config, rules, plan: new SubscriptionPlan(rules), keys: keys.entries, secrets };
 }
 
 function checkRules(config: BridgeConfig, report: Report, out: ParsedRule[]): void {

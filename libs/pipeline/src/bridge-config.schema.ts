@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { adminSchema, controlSchema } from '@app/admin';
 import { kafkaConnectionSchema } from '@app/kafka';
+import { keystoreSchema, masterKeySchema } from '@app/keystore';
 import { mqttSourceSchema } from '@app/mqtt';
 import { compileTemplate, parseTopicFilter, TemplateError, TopicFilterError, validateTopicName } from '@app/topic';
 import { destinationSchema, destinationType } from './destination.registry';
@@ -81,11 +83,22 @@ export const ruleSchema = ruleObjectSchema.superRefine(checkRule);
 
 const keysSchema = z
   .object({
-    /** JSON keystore file (see docs/envelope.md); re-read when it changes, so keys rotate without a restart. */
-    file: z.string().min(1),
+    /** Plain JSON key file, secrets in clear (development; see docs/envelope.md). */
+    file: z.string().min(1).optional(),
+    /** Wrapped keystore managed by the admin service: a file or a Kafka compacted topic. */
+    store: keystoreSchema.optional(),
+    /** Master key that unwraps the store's keys; required with `store`. */
+    masterKey: masterKeySchema.optional(),
+    /** How often the key source is checked for changes. */
     reloadIntervalMs: z.number().int().min(100).default(1_000),
   })
-  .strict();
+  .strict()
+  .superRefine((k, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, path: [path], message });
+    if ((k.file === undefined) === (k.store === undefined)) issue(k.file ? 'store' : 'file', 'give exactly one of file (plain key file) or store (wrapped keystore)');
+    if (k.store && !k.masterKey) issue('masterKey', 'a wrapped keystore needs masterKey (file or env)');
+    if (k.file && k.masterKey) issue('masterKey', 'masterKey applies to store only; a plain key file is not wrapped');
+  });
 
 const httpSchema = z
   .object({
@@ -112,6 +125,10 @@ export const bridgeConfigSchema = z
     log: logSchema.default({}),
     kafka: kafkaConnectionSchema,
     keys: keysSchema.optional(),
+    /** The admin REST service (apps/admin) reads this section; workers ignore it. */
+    admin: adminSchema.optional(),
+    /** Control-plane events between the admin service and the workers. */
+    control: controlSchema.optional(),
     deadLetter: deadLetterSchema.default({ type: 'kafka', topic: 'bridge.dead-letter' }),
     rules: z.array(ruleSchema).min(1),
   })

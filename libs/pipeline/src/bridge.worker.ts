@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { AmqpClientFactory } from '@app/amqp';
 import { Destination } from '@app/core';
-import { EnvelopeSealer, FileKeyStore, SodiumProvider } from '@app/crypto';
+import { EnvelopeSealer, SodiumProvider } from '@app/crypto';
 import { kafkaClientConfig, KafkaClientFactory, KafkaWriter } from '@app/kafka';
 import { MqttClientFactory, MqttSource } from '@app/mqtt';
 import { NatsClientFactory } from '@app/nats';
@@ -14,6 +14,7 @@ import { sequentialIds, SubscriptionPlan } from './subscription-plan';
 import { DeadLetterWriter } from './dead-letter.writer';
 import { DeadLetterReplayer, ReplayLine, ReplayReport } from './dead-letter.replayer';
 import { createDestination } from './destination.registry';
+import { keySourceOpener } from './key-source.factory';
 import { KeyringWatcher } from './keyring.watcher';
 import { PayloadTransformer } from './payload.transformer';
 
@@ -70,7 +71,7 @@ export class BridgeWorker {
     this.runtime = this.build(loaded);
     this.deadLetters = new DeadLetterWriter(this.writer, (topic, payload, options) => this.source.publish(topic, payload, options), config.kafka.producer.retry);
     this.keys = new KeyringWatcher(
-      config.keys ? new FileKeyStore(config.keys.file) : undefined,
+      keySourceOpener(config.keys, loaded.secrets, { sodium, kafka: config.kafka, kafkaFactory, clientId: this.clientId }),
       loaded.keys,
       config.keys?.reloadIntervalMs,
       (ok) => this.stats.keyReload(ok),
@@ -84,6 +85,11 @@ export class BridgeWorker {
       subscriptions: this.runtime.plan.subscriptions,
       statusTopic,
     });
+  }
+
+  /** Reloads the keys now (control-plane event) instead of at the next poll. */
+  refreshKeys(): Promise<void> {
+    return this.keys.refresh();
   }
 
   get inFlight(): number {
@@ -168,7 +174,7 @@ export class BridgeWorker {
     } finally {
       this.deadLetters.close();
       await this.writer.close(5_000);
-      this.keys.stop();
+      await this.keys.stop();
     }
   }
 
@@ -188,6 +194,6 @@ export class BridgeWorker {
     this.deadLetters.close();
     for (const destination of this.runtime.destinations) await destination.close();
     await this.writer.close(Math.min(drainMs, 5_000));
-    this.keys.stop();
+    await this.keys.stop();
   }
 }

@@ -11,3 +11,4 @@ export * from './dead-letter.replayer';
 export * from './keyring.watcher';
 export * from './payload.transformer';
 export * from './transform.schema';
+export * from './key-config.checks';

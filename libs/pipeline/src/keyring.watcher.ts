@@ -1,25 +1,29 @@
-import { stat } from 'node:fs/promises';
 import { Logger } from '@nestjs/common';
-import { FileKeyStore, KeyEntry, Keyring } from '@app/crypto';
+import { KeyEntry, Keyring, KeySource } from '@app/crypto';
 import { KeyringSource } from './payload.transformer';
 
 /** How long a replaced keyring stays readable for messages that picked it up before the swap. */
 const RETIRE_AFTER_MS = 30_000;
 
 /**
- * Holds the current keyring and re-reads the key file when it changes, so keys are created,
- * rotated and revoked without a restart. A file that fails to load is reported and the
- * keyring in use stays; a replaced keyring is wiped once messages using it are done.
+ * Holds the current keyring and reloads it when the key source changes (polled fingerprint,
+ * the source's own change events, or `refresh()` from the control plane), so keys are created,
+ * rotated and revoked without a restart. Keys that fail to load are reported and the keyring
+ * in use stays; a replaced keyring is wiped once messages using it are done.
  */
 export class KeyringWatcher implements KeyringSource {
   private readonly log = new Logger(KeyringWatcher.name);
   private keyring: Keyring;
+  private source?: KeySource;
   private timer?: NodeJS.Timeout;
   private lastSeen = '';
   private readonly retiring = new Set<NodeJS.Timeout>();
+  /** Reloads never overlap; a change seen during one triggers exactly one more. */
+  private running?: Promise<void>;
+  private again = false;
 
   constructor(
-    private readonly store?: FileKeyStore,
+    private readonly openSource?: () => Promise<KeySource>,
     initial: readonly KeyEntry[] = [],
     private readonly intervalMs = 1_000,
     private readonly onReload: (ok: boolean) => void = () => undefined,
@@ -32,33 +36,58 @@ export class KeyringWatcher implements KeyringSource {
   }
 
   async start(): Promise<void> {
-    if (!this.store) return;
-    this.lastSeen = await this.fingerprint();
+    if (!this.openSource || this.source) return;
+    const source = await this.openSource();
+    await source.open();
+    this.source = source;
+    source.onChange?.(() => void this.refresh());
+    this.lastSeen = await source.fingerprint();
     await this.reload();
     this.timer = setInterval(() => void this.poll(), this.intervalMs);
     this.timer.unref();
   }
 
-  stop(): void {
+  /** Reloads now, e.g. when the admin service announces a key change. */
+  refresh(): Promise<void> {
+    if (!this.source) return Promise.resolve();
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        this.lastSeen = await this.source!.fingerprint();
+        await this.reload();
+      } while (this.again);
+    })().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     for (const t of this.retiring) clearTimeout(t);
     this.retiring.clear();
+    await this.running?.catch(() => undefined);
+    const source = this.source;
+    this.source = undefined;
+    await source?.close().catch(() => undefined);
     this.keyring.wipe();
   }
 
   private async poll(): Promise<void> {
-    const seen = await this.fingerprint();
-    if (seen === this.lastSeen) return;
-    this.lastSeen = seen;
-    await this.reload();
+    if (!this.source) return;
+    const seen = await this.source.fingerprint().catch(() => this.lastSeen);
+    if (seen !== this.lastSeen) await this.refresh();
   }
 
   private async reload(): Promise<void> {
+    const source = this.source!;
     try {
-      const next = Keyring.from(await this.store!.load());
+      const next = Keyring.from(await source.load());
       const previous = this.keyring;
       this.keyring = next;
-      this.log.log(`keys loaded from ${this.store!.path}: ${next.names().join(', ') || 'none'}`);
+      this.log.log(`keys loaded from ${source.describe()}: ${next.names().join(', ') || 'none'}`);
       this.onReload(true);
       const timer = setTimeout(() => {
         this.retiring.delete(timer);
@@ -67,18 +96,8 @@ export class KeyringWatcher implements KeyringSource {
       timer.unref();
       this.retiring.add(timer);
     } catch (error) {
-      this.log.error(`key file ${this.store!.path} not loaded, keeping the keys in use: ${error instanceof Error ? error.message : String(error)}`);
+      this.log.error(`keys from ${source.describe()} not loaded, keeping the keys in use: ${error instanceof Error ? error.message : String(error)}`);
       this.onReload(false);
-    }
-  }
-
-  /** Size and mtime: cheap to poll, and a rename-over-write (atomic replace) changes both or the inode time. */
-  private async fingerprint(): Promise<string> {
-    try {
-      const s = await stat(this.store!.path);
-      return `${s.ino}:${s.size}:${s.mtimeMs}`;
-    } catch {
-      return 'missing';
     }
   }
 }

@@ -1,0 +1,102 @@
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { AddressInfo } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { AuditLog, AuditSink, FailureLimiter, FileAuditSink, KafkaAuditSink, KeyService, TokenAuthenticator } from '@app/admin';
+import { ConfigError, readEnvironment } from '@app/config';
+import { JsonLogger } from '@app/core';
+import { SodiumProvider } from '@app/crypto';
+import { KafkaClientFactory } from '@app/kafka';
+import { managedKeystore } from '@app/keystore';
+import { keyUsage, loadBridgeConfig } from '@app/pipeline';
+import { AdminConfigHolder } from './admin-config.holder';
+import { AdminModule } from './admin.module';
+import { ControlPublisher } from './control.publisher';
+import { serveOpenApi } from './openapi';
+
+const USAGE = `usage: admin [config.yaml]   (defaults to $BRIDGE_CONFIG, then config/bridge.yaml)
+Serves the key administration API described by the configuration's admin section.`;
+
+async function main(argv: string[]): Promise<number> {
+  if (argv[0] === '--help' || argv[0] === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const env = readEnvironment();
+  const file = argv[0] ?? env.BRIDGE_CONFIG ?? 'config/bridge.yaml';
+  let loaded;
+  try {
+    loaded = await loadBridgeConfig(file, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return 1;
+  }
+  const { config, secrets } = loaded;
+  if (!config.admin || !config.keys?.store || secrets.masterKey === undefined || !secrets.adminTokens) {
+    process.stderr.write(`${file}: the admin service needs an admin section, keys.store and keys.masterKey\n`);
+    return 1;
+  }
+  const logger = new JsonLogger(config.log.level);
+  const kafkaFactory = new KafkaClientFactory();
+  const clientId = `bridge-admin-${randomBytes(4).toString('hex')}`;
+  const sodium = await SodiumProvider.create();
+  const { store, master } = managedKeystore(config.keys.store, secrets.masterKey, sodium.sodium, { kafka: config.kafka, kafkaFactory, clientId });
+  await store.open();
+  const sinks: AuditSink[] = [new FileAuditSink(resolve(dirname(file), config.admin.audit.file))];
+  if (config.admin.audit.topic) sinks.push(new KafkaAuditSink(kafkaFactory, config.kafka, config.admin.audit.topic));
+  const audit = new AuditLog(sinks);
+  const control = new ControlPublisher(config.control, clientId);
+  const holder = new AdminConfigHolder(file, env, keyUsage(config));
+  const keys = new KeyService({
+    store,
+    master,
+    sodium: sodium.sodium,
+    audit,
+    keyUsage: () => holder.keyUsage(),
+    onChange: (change) => void control.keysChanged(change),
+  });
+  const module = AdminModule.forParts({
+    keys,
+    authenticator: new TokenAuthenticator(secrets.adminTokens),
+    limiter: new FailureLimiter(config.admin.maxAuthFailures, config.admin.authFailureWindowMs),
+    audit,
+    control,
+    holder,
+  });
+  const app = await NestFactory.create<NestExpressApplication>(module, { logger, bodyParser: false });
+  app.useBodyParser('json', { limit: config.admin.maxBodyBytes });
+  serveOpenApi(app);
+  await app.listen(config.admin.port, config.admin.host);
+  const address = app.getHttpServer().address() as AddressInfo;
+  Logger.log(`admin API on http://${address.address}:${address.port}/v1 (OpenAPI at /docs), keystore ${store.describe()}, master key ${master.id}`, 'Admin');
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    Logger.log(`${signal}: stopping`, 'Admin');
+    void (async () => {
+      await app.close();
+      await Promise.allSettled([store.close(), audit.close(), control.close()]);
+      master.wipe();
+      process.exit(0);
+    })();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  return -1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (error: unknown) => {
+    process.stderr.write(`admin failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,132 @@
+import { open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { Keystore, KeystoreConflictError, KeystoreCorruptError, KeystoreUnavailableError } from './keystore';
+import { KEYSTORE_FORMAT, KeystoreDocument, keystoreDocumentSchema, StoredKey } from './stored-key';
+
+const STALE_TEMPORARY_MS = 60_000;
+
+/**
+ * The embedded keystore: one JSON document (stored-key.ts) in a local file, mode 0600. Every
+ * write replaces the file atomically (temporary file, fsync, rename, fsync of the directory),
+ * so `kill -9` at any instant leaves the old document or the new one, never a torn one.
+ * Writes from this process are serialised; one admin process should own the file.
+ */
+export class FileKeystore implements Keystore {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly path: string,
+    private readonly masterKeyId: string,
+  ) {}
+
+  describe(): string {
+    return this.path;
+  }
+
+  async open(): Promise<void> {
+    await this.removeStaleTemporaries();
+    await this.list();
+  }
+
+  async list(): Promise<StoredKey[]> {
+    return (await this.read()).keys;
+  }
+
+  put(key: StoredKey, expectedRevision: number): Promise<void> {
+    return this.update(key.name, expectedRevision, (keys) => [...keys.filter((k) => k.name !== key.name), key]);
+  }
+
+  remove(name: string, expectedRevision: number): Promise<void> {
+    return this.update(name, expectedRevision, (keys) => keys.filter((k) => k.name !== name));
+  }
+
+  async fingerprint(): Promise<string> {
+    try {
+      const s = await stat(this.path);
+      return `${s.ino}:${s.size}:${s.mtimeMs}`;
+    } catch {
+      return 'missing';
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.queue.catch(() => undefined);
+  }
+
+  private update(name: string, expectedRevision: number, change: (keys: StoredKey[]) => StoredKey[]): Promise<void> {
+    const run = this.queue.then(async () => {
+      const doc = await this.read();
+      const actual = doc.keys.find((k) => k.name === name)?.revision ?? 0;
+      if (actual !== expectedRevision) throw new KeystoreConflictError(name, expectedRevision, actual);
+      const keys = change(doc.keys).sort((a, b) => a.name.localeCompare(b.name));
+      await this.write({ ...doc, keys });
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async read(): Promise<KeystoreDocument> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return { format: KEYSTORE_FORMAT, masterKeyId: this.masterKeyId, keys: [] };
+      throw new KeystoreUnavailableError(`cannot read the keystore ${this.path} (${code ?? 'read error'})`, { cause: error });
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new KeystoreCorruptError(`keystore ${this.path} is not valid JSON`);
+    }
+    const parsed = keystoreDocumentSchema.safeParse(json);
+    if (!parsed.success) {
+      const where = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(document)'}: ${i.message}`);
+      throw new KeystoreCorruptError(`keystore ${this.path} is not a ${KEYSTORE_FORMAT} document: ${where.join('; ')}`);
+    }
+    if (parsed.data.masterKeyId !== this.masterKeyId) {
+      throw new KeystoreCorruptError(`keystore ${this.path} was wrapped with master key ${parsed.data.masterKeyId}, the configured master key is ${this.masterKeyId}`);
+    }
+    return parsed.data;
+  }
+
+  private async write(doc: KeystoreDocument): Promise<void> {
+    const temp = join(dirname(this.path), `.${basename(this.path)}.${process.pid}.${Date.now()}.tmp`);
+    try {
+      const file = await open(temp, 'w', 0o600);
+      try {
+        await file.writeFile(JSON.stringify(doc, null, 2) + '\n', 'utf8');
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      await rename(temp, this.path);
+      const dir = await open(dirname(this.path), 'r');
+      try {
+        await dir.sync();
+      } finally {
+        await dir.close();
+      }
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      const code = (error as NodeJS.ErrnoException).code ?? 'write error';
+      throw new KeystoreUnavailableError(`cannot write the keystore ${this.path} (${code})`, { cause: error });
+    }
+  }
+
+  /**
+   * A process killed between creating and renaming its temporary file leaves it behind. Only
+   * old ones go: a younger one may be another process's write in progress.
+   */
+  private async removeStaleTemporaries(): Promise<void> {
+    const dir = dirname(this.path);
+    const prefix = `.${basename(this.path)}.`;
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names.filter((n) => n.startsWith(prefix) && n.endsWith('.tmp'))) {
+      const file = join(dir, name);
+      const age = Date.now() - ((await stat(file).catch(() => undefined))?.mtimeMs ?? Date.now());
+      if (age > STALE_TEMPORARY_MS) await unlink(file).catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,37 @@
+import type { KeyEntry, KeySource } from '@app/crypto';
+import { openStoredKeys } from './key-records';
+import type { Keystore } from './keystore';
+import type { MasterKey } from './master-key';
+
+/** A worker's view of a wrapped keystore: unwraps on every load, skips soft-deleted keys. */
+export class KeystoreKeySource implements KeySource {
+  constructor(
+    private readonly store: Keystore,
+    private readonly master: MasterKey,
+  ) {}
+
+  describe(): string {
+    return this.store.describe();
+  }
+
+  open(): Promise<void> {
+    return this.store.open();
+  }
+
+  async load(): Promise<KeyEntry[]> {
+    return openStoredKeys(await this.store.list(), this.master, this.store.describe());
+  }
+
+  fingerprint(): Promise<string> {
+    return this.store.fingerprint();
+  }
+
+  onChange(listener: () => void): void {
+    this.store.onChange?.(listener);
+  }
+
+  async close(): Promise<void> {
+    await this.store.close();
+    this.master.wipe();
+  }
+}

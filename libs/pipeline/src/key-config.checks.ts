@@ -1,0 +1,85 @@
+import { dirname, resolve } from 'node:path';
+import { resolveTokens, KnownToken } from '@app/admin';
+import { Environment, Report, YamlDocument } from '@app/config';
+import { FileKeyStore, InvalidKeysError, KeyEntry } from '@app/crypto';
+import { readMasterKeyText } from '@app/keystore';
+import type { BridgeConfig } from './bridge-config.schema';
+
+/** Secrets a configuration points at, read once at start-up (never logged). */
+export interface ConfigSecrets {
+  /** Text of the master key that unwraps `keys.store`. */
+  masterKey?: string;
+  /** Hashes of the admin service's bearer tokens. */
+  adminTokens?: KnownToken[];
+}
+
+export interface KeysRead {
+  entries?: KeyEntry[];
+  problems?: string[];
+}
+
+/** A plain key file is read at validation, so rules naming unknown keys fail before start. */
+export async function readPlainKeys(doc: YamlDocument, configFile: string): Promise<KeysRead> {
+  const raw = doc.toJS() as { keys?: { file?: unknown } } | null;
+  const keysFile = raw?.keys?.file;
+  if (typeof keysFile !== 'string' || keysFile === '') return {};
+  try {
+    return { entries: await new FileKeyStore(resolve(dirname(configFile), keysFile)).load() };
+  } catch (error) {
+    if (error instanceof InvalidKeysError) {
+      return { problems: error.problems.map((p) => `${error.source}${p.path ? ` ${p.path}` : ''}: ${p.message}` ) };
+    }
+    throw error;
+  }
+}
+
+/**
+ * Rules must name keys the plain key file has. A wrapped keystore is managed through the admin
+ * API, which itself reads this configuration, so keys may be created after the rules naming
+ * them: messages meanwhile are dead-lettered as `key-unknown`.
+ */
+export function checkKeys(config: BridgeConfig, report: Report, keys: KeysRead): void {
+  for (const problem of keys.problems ?? []) report(['keys', 'file'], problem);
+  const names = new Set((keys.entries ?? []).map((e) => e.name));
+  config.rules.forEach((rule, r) => {
+    for (const field of ['sourceKey', 'destinationKey'] as const) {
+      const name = rule.transform[field];
+      if (!name) continue;
+      if (!config.keys) report(['rules', r, 'transform', field], `names key ${JSON.stringify(name)} but the configuration has no keys section`);
+      else if (keys.entries && !names.has(name)) {
+        report(['rules', r, 'transform', field], `key ${JSON.stringify(name)} is not in ${config.keys.file} (known: ${[...names].join(', ') || 'none'})`);
+      }
+    }
+  });
+}
+
+/** Reads the master key and admin tokens into `out`, reporting each one that cannot be used. */
+export function checkSecrets(config: BridgeConfig, report: Report, env: Environment, configFile: string, out: ConfigSecrets): void {
+  const baseDir = dirname(configFile);
+  const keys = config.keys;
+  if (keys?.store && keys.masterKey) {
+    const read = readMasterKeyText(keys.masterKey, env, baseDir);
+    if ('text' in read) out.masterKey = read.text;
+    else report(['keys', 'masterKey', read.field], read.message);
+    if (keys.store.type === 'file' && keys.masterKey.file && dirname(resolve(baseDir, keys.masterKey.file)) === dirname(resolve(baseDir, keys.store.path))) {
+      report(['keys', 'masterKey', 'file'], 'the master key must not be stored beside the keystore it protects: move it to another directory (or use env)');
+    }
+  }
+  if (config.admin) {
+    if (!keys?.store) report(['admin'], 'the admin service manages a wrapped keystore: configure keys.store and keys.masterKey');
+    const { known, problems } = resolveTokens(config.admin.tokens, env, baseDir);
+    for (const p of problems) report(['admin', 'tokens', p.index, p.field], p.message);
+    out.adminTokens = known;
+  }
+}
+
+/** Which rules use each key, for the admin service's delete and purge checks. */
+export function keyUsage(config: BridgeConfig): Map<string, string[]> {
+  const usage = new Map<string, string[]>();
+  for (const rule of config.rules) {
+    for (const name of new Set([rule.transform.sourceKey, rule.transform.destinationKey])) {
+      if (name) usage.set(name, [...(usage.get(name) ?? []), rule.name]);
+    }
+  }
+  return usage;
+}
