@@ -4,6 +4,7 @@ import { KafkaClientFactory } from '@app/kafka';
 import { MqttClientFactory } from '@app/mqtt';
 import { LoadedConfig } from '@app/pipeline';
 import { BridgeService, LOADED_CONFIG } from './bridge.service';
+import { controlController } from './control.controller';
 import { BrokersHealthIndicator, HealthController } from './health.controller';
 import { MetricsController } from './metrics.controller';
 
@@ -13,7 +14,10 @@ export class BridgeModule {
     return {
       module: BridgeModule,
       imports: [TerminusModule.forRoot({ logger: false })],
-      controllers: loaded.config.http.enabled ? [MetricsController, HealthController] : [],
+      controllers: [
+        ...(loaded.config.http.enabled ? [MetricsController, HealthController] : []),
+        ...(loaded.config.control ? [controlController(loaded.config.control.prefix)] : []),
+      ],
       providers: [{ provide: LOADED_CONFIG, useValue: loaded }, MqttClientFactory, KafkaClientFactory, BridgeService, BrokersHealthIndicator],
       exports: [BridgeService],
     };

@@ -42,6 +42,11 @@ export class BridgeService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   /** Reloads the rules from the configuration file; a bad file is reported and changes nothing. */
+  /** Reloads the keys at once (the admin service announced a change). */
+  refreshKeys(): Promise<void> {
+    return this.worker.refreshKeys();
+  }
+
   reload(why: string, env: Environment = readEnvironment()): Promise<void> {
     this.reloading = this.reloading.then(async () => {
       try {

@@ -1,7 +1,9 @@
 import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
 import { AddressInfo } from 'node:net';
 import { INestApplicationContext, Logger, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { controlTransport } from '@app/admin';
 import { ConfigError, readEnvironment } from '@app/config';
 import { JsonLogger, LogLevel as BridgeLogLevel } from '@app/core';
 import { loadBridgeConfig } from '@app/pipeline';
@@ -49,16 +51,26 @@ async function main(argv: string[]): Promise<number> {
   const log = loaded.config.log;
   const logger = log.format === 'json' ? new JsonLogger(log.level) : TEXT_LEVELS[log.level];
   const module = BridgeModule.forConfig(loaded);
+  const control = loaded.config.control
+    ? controlTransport(loaded.config.control, `${loaded.config.mqtt.clientId ?? 'bridge'}-control-${randomBytes(3).toString('hex')}`)
+    : undefined;
   let app: INestApplicationContext;
   if (http.enabled) {
     const web = await NestFactory.create(module, { logger });
+    if (control) web.connectMicroservice(control, { inheritAppConfig: true });
+    await web.startAllMicroservices();
     await web.listen(http.port, http.host);
     const address = web.getHttpServer().address() as AddressInfo;
     Logger.log(`serving /metrics, /health/live and /health/ready on http://${address.address}:${address.port}`, 'Bridge');
     app = web;
+  } else if (control) {
+    const micro = await NestFactory.createMicroservice(module, { ...control, logger });
+    await micro.listen();
+    app = micro;
   } else {
     app = await NestFactory.createApplicationContext(module, { logger });
   }
+  if (control) Logger.log(`listening for admin control events on ${loaded.config.control!.url}`, 'Bridge');
   // Own signal handling rather than enableShutdownHooks(), which re-raises the signal and so
   // never exits 0 after a clean drain. A second signal skips the drain.
   let stopping = false;

@@ -2,7 +2,9 @@ import { ChildProcess, spawn, spawnSync, SpawnSyncReturns } from 'node:child_pro
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(__dirname, '../../..');
-const BRIDGE = ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/bridge/src/main.ts')];
+const NODE_ARGS = ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'];
+const BRIDGE = [...NODE_ARGS, join(ROOT, 'apps/bridge/src/main.ts')];
+const ADMIN = [...NODE_ARGS, join(ROOT, 'apps/admin/src/main.ts')];
 
 /** The `bridge` command line run as its own process, its output collected. */
 export interface BridgeProcess {
@@ -15,12 +17,34 @@ export interface BridgeProcess {
 }
 
 export function spawnBridge(args: readonly string[], env: NodeJS.ProcessEnv = process.env): BridgeProcess {
-  const child = spawn(process.execPath, [...BRIDGE, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawnApp(BRIDGE, args, env, (out) => out.includes('bridging'));
+}
+
+/** The admin service as its own process; `started()` once it listens. */
+export interface AdminProcess extends BridgeProcess {
+  /** http://127.0.0.1:port, read from its start-up log line. */
+  url(): string;
+}
+
+export function spawnAdmin(args: readonly string[], env: NodeJS.ProcessEnv = process.env): AdminProcess {
+  const app = spawnApp(ADMIN, args, env, (out) => /admin API on http:\/\/[^/]+:\d+/.test(out));
+  return {
+    ...app,
+    url: () => {
+      const m = /admin API on http:\/\/([^/]+):(\d+)/.exec(app.output());
+      if (!m) throw new Error(`the admin service has not started:\n${app.output()}`);
+      return `http://127.0.0.1:${m[2]}`;
+    },
+  };
+}
+
+function spawnApp(entry: readonly string[], args: readonly string[], env: NodeJS.ProcessEnv, started: (out: string) => boolean): BridgeProcess {
+  const child = spawn(process.execPath, [...entry, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return { child, output: () => out, started: () => out.includes('bridging'), exited };
+  return { child, output: () => out, started: () => started(out), exited };
 }
 
 export function runBridge(args: readonly string[]): SpawnSyncReturns<string> {
