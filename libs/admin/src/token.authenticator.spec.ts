@@ -1,0 +1,62 @@
+import { FailureLimiter } from './failure.limiter';
+import { sha256, TokenAuthenticator } from './token.authenticator';
+import { resolveTokens } from './token.loader';
+
+describe('TokenAuthenticator', () => {
+  const auth = new TokenAuthenticator([
+    { id: 'ops', role: 'admin', sha256: sha256('a'.repeat(40)) },
+    { id: 'viewer', role: 'reader', sha256: sha256('b'.repeat(40)) },
+  ]);
+
+  it('finds the principal of a known bearer token', () => {
+    expect(auth.authenticate(`Bearer ${'a'.repeat(40)}`)).toEqual({ tokenId: 'ops', role: 'admin' });
+    expect(auth.authenticate(`Bearer ${'b'.repeat(40)}`)).toEqual({ tokenId: 'viewer', role: 'reader' });
+  });
+
+  it('rejects missing, malformed and unknown tokens', () => {
+    for (const header of [undefined, '', 'Bearer', `Basic ${'a'.repeat(40)}`, `Bearer ${'a'.repeat(39)}`, `Bearer ${'a'.repeat(40)} x`, `bearer ${'a'.repeat(40)}`]) {
+      expect(auth.authenticate(header)).toBeUndefined();
+    }
+  });
+});
+
+describe('resolveTokens', () => {
+  it('hashes tokens from the environment and reports unusable ones by index and field', () => {
+    const { known, problems } = resolveTokens(
+      [
+        { id: 'a', role: 'admin', env: 'TOKEN_A' },
+        { id: 'b', role: 'reader', env: 'MISSING' },
+        { id: 'c', role: 'reader', env: 'SHORT' },
+        { id: 'a', role: 'reader', file: '/nonexistent/token' },
+        { id: 'd', role: 'reader', sha256: 'ab'.repeat(32) },
+      ],
+      { TOKEN_A: 'x'.repeat(32), SHORT: 'short' },
+      '/',
+    );
+    expect(known.map((k) => k.id)).toEqual(['a', 'd']);
+    expect(known[0].sha256).toEqual(sha256('x'.repeat(32)));
+    expect(problems).toEqual([
+      { index: 1, field: 'env', message: 'environment variable MISSING is not set' },
+      { index: 2, field: 'env', message: expect.stringContaining('at least 32 printable characters') },
+      { index: 3, field: 'id', message: 'duplicate token id "a"' },
+      { index: 3, field: 'file', message: 'cannot read the token file /nonexistent/token' },
+    ]);
+    expect(JSON.stringify(problems)).not.toContain('short');
+  });
+});
+
+describe('FailureLimiter', () => {
+  it('blocks an address after too many failures until its window ends, and only that address', () => {
+    let now = 1_000;
+    const limiter = new FailureLimiter(3, 60_000, () => now);
+    for (let i = 0; i < 2; i++) limiter.fail('a');
+    expect(limiter.blockedFor('a')).toBe(0);
+    limiter.fail('a');
+    expect(limiter.blockedFor('a')).toBe(60_000);
+    expect(limiter.blockedFor('b')).toBe(0);
+    now += 59_999;
+    expect(limiter.blockedFor('a')).toBe(1);
+    now += 1;
+    expect(limiter.blockedFor('a')).toBe(0);
+  });
+});
