@@ -119,7 +119,7 @@ rules:
   });
 
   const s1 = () => Buffer.from(secrets.s1).toString('base64');
-  const secrets = { s1: new Uint8Array(), s2: new Uint8Array(), consumers: '' };
+  const secrets: { s1: Uint8Array; s2: Uint8Array; consumers: string } = { s1: new Uint8Array(), s2: new Uint8Array(), consumers: '' };
 
   it('import: messages sealed with an imported key decrypt within 2 s (workers poll only every 60 s: the control event did it)', async () => {
     await waitFor(() => seen.some((s) => s.topic === topics.dlq && s.reason === 'key-unknown' && label(s)?.startsWith('a-')), 30_000, 'a key-unknown dead letter before the import');
