@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { SodiumProvider } from '@app/crypto';
 import { FileKeystore, MasterKey, openStoredKeys } from '@app/keystore';
-import { AdminProcess } from './support/bridge.process';
+import { AdminProcess, runAdmin } from './support/bridge.process';
 import { AdminWorkspace, stopProcess } from './support/admin.fixture';
 import { uniqueId, waitFor } from './support/bridge.fixture';
 
@@ -138,6 +138,19 @@ describe('admin REST service: auth, validation, lifecycle, OpenAPI, crash safety
     expect(doc.components.securitySchemes.bearer.scheme).toBe('bearer');
     expect((await fetch(`${admin.url()}/docs`)).status).toBe(200);
   });
+
+  it('has a command line over the API for operators', async () => {
+    const common = ['--url', admin.url(), '--token-file', `${ws.secrets}/admin.token`];
+    const created = runAdmin(['keys', 'create', 'cli-key', 'sealed', ...common]);
+    expect([created.status, created.stderr]).toEqual([0, '']);
+    expect(JSON.parse(created.stdout)).toMatchObject({ name: 'cli-key', type: 'sealed', primaryVersion: 1 });
+    expect(runAdmin(['keys', 'rotate', 'cli-key', ...common]).status).toBe(0);
+    const listed = runAdmin(['keys', 'list', ...common]);
+    expect(listed.stdout).toMatch(/^cli-key\tsealed\tenabled\tprimary v2\t2 version\(s\)$/m);
+    const refused = runAdmin(['keys', 'export', 'cli-key', ...common]);
+    expect([refused.status, refused.stdout]).toEqual([1, expect.stringContaining('409')]);
+    expect(runAdmin(['keys', 'frobnicate', ...common]).status).toBe(2);
+  }, 60_000);
 
   it('survives kill -9 in the middle of writes: the keystore stays readable and every acknowledged key is intact', async () => {
     const file = ws.writeConfig('crash.yaml', config(ws, id).replace('data/keystore.json', 'data/crash-keystore.json'));

@@ -12,13 +12,15 @@ import { SodiumProvider } from '@app/crypto';
 import { KafkaClientFactory } from '@app/kafka';
 import { managedKeystore } from '@app/keystore';
 import { keyUsage, loadBridgeConfig } from '@app/pipeline';
+import { adminCli, CLI_USAGE, CliUsageError } from './admin.cli';
 import { AdminConfigHolder } from './admin-config.holder';
 import { AdminModule } from './admin.module';
 import { ControlPublisher } from './control.publisher';
 import { serveOpenApi } from './openapi';
 
-const USAGE = `usage: admin [config.yaml]   (defaults to $BRIDGE_CONFIG, then config/bridge.yaml)
-Serves the key administration API described by the configuration's admin section.`;
+const USAGE = `usage: admin [serve] [config.yaml]   (defaults to $BRIDGE_CONFIG, then config/bridge.yaml)
+Serves the key administration API described by the configuration's admin section.
+${CLI_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === '--help' || argv[0] === '-h') {
@@ -26,6 +28,16 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const env = readEnvironment();
+  if (argv[0] === 'keys') {
+    try {
+      return await adminCli(argv.slice(1), env, (line) => process.stdout.write(`${line}\n`));
+    } catch (error) {
+      if (!(error instanceof CliUsageError)) throw error;
+      process.stderr.write(`${error.message}\n${CLI_USAGE}\n`);
+      return 2;
+    }
+  }
+  if (argv[0] === 'serve') argv = argv.slice(1);
   const file = argv[0] ?? env.BRIDGE_CONFIG ?? 'config/bridge.yaml';
   let loaded;
   try {

@@ -2,6 +2,7 @@ export * from './master-key';
 export * from './stored-key';
 export * from './keystore';
 export * from './file.keystore';
+export * from './kafka.keystore';
 export * from './key-records';
 export * from './keystore.schema';
 export * from './master-key.source';

@@ -1,6 +1,7 @@
 import type { Sodium } from '@app/crypto';
 import type { KafkaClientFactory, KafkaConnectionConfig } from '@app/kafka';
 import { FileKeystore } from './file.keystore';
+import { KafkaKeystore } from './kafka.keystore';
 import type { Keystore } from './keystore';
 import type { KeystoreConfig } from './keystore.schema';
 import { MasterKey } from './master-key';
@@ -18,9 +19,7 @@ type Builders = { [T in KeystoreConfig['type']]: (config: Extract<KeystoreConfig
 /** Keystore implementations by `type`. */
 const KEYSTORE_TYPES: Builders = {
   file: (config, deps) => new FileKeystore(config.path, deps.masterKeyId),
-  kafka: () => {
-    throw new Error('kafka keystore not wired yet');
-  },
+  kafka: (config, deps) => new KafkaKeystore(deps.kafkaFactory, deps.kafka, { topic: config.topic, masterKeyId: deps.masterKeyId, clientId: deps.clientId }),
 };
 
 export function createKeystore(config: KeystoreConfig, deps: KeystoreDeps): Keystore {

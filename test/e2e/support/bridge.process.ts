@@ -50,3 +50,7 @@ function spawnApp(entry: readonly string[], args: readonly string[], env: NodeJS
 export function runBridge(args: readonly string[]): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [...BRIDGE, ...args], { cwd: ROOT, encoding: 'utf8' });
 }
+
+export function runAdmin(args: readonly string[]): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [...ADMIN, ...args], { cwd: ROOT, encoding: 'utf8' });
+}
