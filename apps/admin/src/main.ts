@@ -6,12 +6,12 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { AuditLog, AuditSink, FailureLimiter, FileAuditSink, KafkaAuditSink, KeyService, TokenAuthenticator } from '@app/admin';
-import { ConfigError, readEnvironment } from '@app/config';
+import { readEnvironment } from '@app/config';
 import { JsonLogger } from '@app/core';
 import { SodiumProvider } from '@app/crypto';
 import { KafkaClientFactory } from '@app/kafka';
 import { managedKeystore } from '@app/keystore';
-import { keyUsage, loadBridgeConfig } from '@app/pipeline';
+import { keyUsage, loadBridgeConfigOrReport } from '@app/pipeline';
 import { adminCli, CLI_USAGE, CliUsageError } from './admin.cli';
 import { AdminConfigHolder } from './admin-config.holder';
 import { AdminModule } from './admin.module';
@@ -39,14 +39,8 @@ async function main(argv: string[]): Promise<number> {
   }
   if (argv[0] === 'serve') argv = argv.slice(1);
   const file = argv[0] ?? env.BRIDGE_CONFIG ?? 'config/bridge.yaml';
-  let loaded;
-  try {
-    loaded = await loadBridgeConfig(file, env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    return 1;
-  }
+  const loaded = await loadBridgeConfigOrReport(file, env, (text) => process.stderr.write(`${text}\n`));
+  if (!loaded) return 1;
   const { config, secrets } = loaded;
   if (!config.admin || !config.keys?.store || secrets.masterKey === undefined || !secrets.adminTokens) {
     process.stderr.write(`${file}: the admin service needs an admin section, keys.store and keys.masterKey\n`);

@@ -4,9 +4,9 @@ import { AddressInfo } from 'node:net';
 import { INestApplicationContext, Logger, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { controlTransport } from '@app/admin';
-import { ConfigError, readEnvironment } from '@app/config';
+import { readEnvironment } from '@app/config';
 import { JsonLogger, LogLevel as BridgeLogLevel } from '@app/core';
-import { loadBridgeConfig } from '@app/pipeline';
+import { loadBridgeConfigOrReport } from '@app/pipeline';
 import { BridgeModule } from './bridge.module';
 import { keysCommand, KEYS_USAGE, UsageError } from './keys.command';
 import { replayCommand, REPLAY_USAGE } from './replay.command';
@@ -35,14 +35,8 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
-  let loaded;
-  try {
-    loaded = await loadBridgeConfig(file, env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    return 1;
-  }
+  const loaded = await loadBridgeConfigOrReport(file, env, (text) => process.stderr.write(`${text}\n`));
+  if (!loaded) return 1;
   if (command === 'validate') {
     process.stdout.write(`${file}: ok (${loaded.rules.length} rule(s), ${loaded.plan.subscriptions.length} subscription(s))\n`);
     return 0;

@@ -5,3 +5,4 @@ export * from './source';
 export * from './retry-policy';
 export * from './json.logger';
 export * from './retry-policy.schema';
+export * from './atomic-file';

@@ -1,5 +1,5 @@
-import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { fileFingerprint, writeFileAtomic } from '@app/core';
 import { InvalidKeysError } from './invalid-keys.error';
 import { formatKeyFile, parseKeyFile } from './key-file';
 import type { KeySource } from './key-source';
@@ -21,14 +21,8 @@ export class FileKeyStore implements KeySource {
 
   async close(): Promise<void> {}
 
-  /** Inode, size and mtime: an atomic replace (rename over) changes the inode. */
-  async fingerprint(): Promise<string> {
-    try {
-      const s = await stat(this.path);
-      return `${s.ino}:${s.size}:${s.mtimeMs}`;
-    } catch {
-      return 'missing';
-    }
+  fingerprint(): Promise<string> {
+    return fileFingerprint(this.path);
   }
 
   async load(): Promise<KeyEntry[]> {
@@ -42,31 +36,8 @@ export class FileKeyStore implements KeySource {
     return parseKeyFile(text, this.path);
   }
 
-  /**
-   * Replaces the file atomically: write a temporary file beside it, fsync, rename over the
-   * old one, fsync the directory. A crash at any point leaves either the old file or the new
-   * one, never a torn one. The file is created readable by its owner only.
-   */
-  async save(entries: readonly KeyEntry[]): Promise<void> {
-    const temp = join(dirname(this.path), `.${basename(this.path)}.${process.pid}.${Date.now()}.tmp`);
-    const file = await open(temp, 'w', 0o600);
-    try {
-      await file.writeFile(formatKeyFile(entries), 'utf8');
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    try {
-      await rename(temp, this.path);
-    } catch (error) {
-      await unlink(temp).catch(() => undefined);
-      throw error;
-    }
-    const dir = await open(dirname(this.path), 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+  /** Replaces the file atomically (see writeFileAtomic), readable by its owner only. */
+  save(entries: readonly KeyEntry[]): Promise<void> {
+    return writeFileAtomic(this.path, formatKeyFile(entries));
   }
 }

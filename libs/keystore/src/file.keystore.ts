@@ -1,5 +1,6 @@
-import { open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { fileFingerprint, writeFileAtomic } from '@app/core';
 import { Keystore, KeystoreConflictError, KeystoreCorruptError, KeystoreUnavailableError } from './keystore';
 import { KEYSTORE_FORMAT, KeystoreDocument, keystoreDocumentSchema, StoredKey } from './stored-key';
 
@@ -40,13 +41,8 @@ export class FileKeystore implements Keystore {
     return this.update(name, expectedRevision, (keys) => keys.filter((k) => k.name !== name));
   }
 
-  async fingerprint(): Promise<string> {
-    try {
-      const s = await stat(this.path);
-      return `${s.ino}:${s.size}:${s.mtimeMs}`;
-    } catch {
-      return 'missing';
-    }
+  fingerprint(): Promise<string> {
+    return fileFingerprint(this.path);
   }
 
   async close(): Promise<void> {
@@ -92,24 +88,9 @@ export class FileKeystore implements Keystore {
   }
 
   private async write(doc: KeystoreDocument): Promise<void> {
-    const temp = join(dirname(this.path), `.${basename(this.path)}.${process.pid}.${Date.now()}.tmp`);
     try {
-      const file = await open(temp, 'w', 0o600);
-      try {
-        await file.writeFile(JSON.stringify(doc, null, 2) + '\n', 'utf8');
-        await file.sync();
-      } finally {
-        await file.close();
-      }
-      await rename(temp, this.path);
-      const dir = await open(dirname(this.path), 'r');
-      try {
-        await dir.sync();
-      } finally {
-        await dir.close();
-      }
+      await writeFileAtomic(this.path, JSON.stringify(doc, null, 2) + '\n');
     } catch (error) {
-      await unlink(temp).catch(() => undefined);
       const code = (error as NodeJS.ErrnoException).code ?? 'write error';
       throw new KeystoreUnavailableError(`cannot write the keystore ${this.path} (${code})`, { cause: error });
     }

@@ -1,11 +1,10 @@
 import { accessSync, constants } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { Environment, Report, validateDocument, YamlDocument } from '@app/config';
+import { ConfigError, Environment, Report, validateDocument, YamlDocument } from '@app/config';
 import { KeyEntry } from '@app/crypto';
 import { compileTemplate, filtersIntersect, matchTopic, parseTopicFilter, TemplateError, TopicFilter } from '@app/topic';
 import { BridgeConfig, bridgeConfigSchema, DeadLetterTarget } from './bridge-config.schema';
 import { parseRule, ParsedRule } from './compiled-rule';
-import { destinationType } from './destination.registry';
 import { checkKeys, checkSecrets, ConfigSecrets, readPlainKeys } from './key-config.checks';
 import { SubscriptionPlan } from './subscription-plan';
 
@@ -18,6 +17,20 @@ export interface LoadedConfig {
   /** The plain key file as read at validation, when the configuration has one. */
   readonly keys?: readonly KeyEntry[];
   readonly secrets: ConfigSecrets;
+}
+
+/**
+ * loadBridgeConfig for an entry point: a configuration with problems is written to `report`
+ * (every problem, located) and gives undefined, so the caller exits 1.
+ */
+export async function loadBridgeConfigOrReport(file: string, env: Environment, report: (text: string) => void): Promise<LoadedConfig | undefined> {
+  try {
+    return await loadBridgeConfig(file, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    report(error.message);
+    return undefined;
+  }
 }
 
 /**
