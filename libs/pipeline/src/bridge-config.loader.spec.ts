@@ -168,4 +168,35 @@ rules:
     expect((await problems('mqtt:\n  url: [unclosed\n'))[0]).toMatch(/^\d+:\d+ : /);
     await expect(loadBridgeConfig(join(dir, 'missing.yaml'), {})).rejects.toThrow(/missing\.yaml: file not found/);
   });
+
+  it('lists every unusable secret of a wrapped keystore and the admin service, located, without quoting them', async () => {
+    const text = `${valid}
+keys:
+  store: { type: file, path: data/keystore.json }
+  masterKey: { file: data/kek }
+admin:
+  tokens:
+    - { id: ops, role: admin, env: ADMIN_TOKEN }
+    - { id: ops, role: reader, env: SHORT_TOKEN }
+  audit: { file: audit.log }
+`;
+    writeFileSync(join(dir, 'kek-wrong'), 'c2hvcnQ=');
+    expect(await problems(text, { SHORT_TOKEN: 'too-short-to-be-a-token' })).toEqual([
+      expect.stringMatching(/^\d+:\d+ keys.masterKey.file: cannot read the master key file .*data\/kek \(ENOENT\)$/),
+      expect.stringMatching(/^\d+:\d+ keys.masterKey.file: the master key must not be stored beside the keystore/),
+      expect.stringMatching(/^\d+:\d+ admin.tokens\[0\].env: environment variable ADMIN_TOKEN is not set$/),
+      expect.stringMatching(/^\d+:\d+ admin.tokens\[1\].id: duplicate token id "ops"$/),
+      expect.stringMatching(/^\d+:\d+ admin.tokens\[1\].env: the token must be at least 32 printable characters/),
+    ]);
+    const wrongKey = await problems(text.replace('data/kek', 'kek-wrong').replace(/admin:[\s\S]*$/, ''));
+    expect(wrongKey).toEqual([expect.stringMatching(/keys.masterKey.file: .*must be base64 of exactly 32 bytes/)]);
+    expect(wrongKey.join()).not.toContain('c2hvcnQ');
+  });
+
+  it('needs a master key with a wrapped keystore, and one kind of key source', async () => {
+    expect(await problems(`${valid}\nkeys: { store: { type: kafka } }\n`)).toEqual([expect.stringContaining('keys.masterKey: a wrapped keystore needs masterKey')]);
+    expect(await problems(`${valid}\nkeys: { file: k.json, store: { type: kafka }, masterKey: { env: K } }\n`)).toEqual(
+      expect.arrayContaining([expect.stringContaining('give exactly one of file (plain key file) or store (wrapped keystore)')]),
+    );
+  });
 });
