@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Consumer } from 'kafkajs';
 import { createPublisherCrypto, PublisherCrypto, SodiumProvider, type Sodium } from '@app/crypto';
 import { sharedKafka } from '../harness/shared-kafka';
@@ -25,6 +25,7 @@ describe('admin changes reach a running worker while messages flow', () => {
   let sodium: Sodium;
   let pc: PublisherCrypto;
   let admin: AdminProcess;
+  let configFile: string;
   let worker: BridgeProcess;
   let consumer: Consumer;
   const seen: Seen[] = [];
@@ -82,7 +83,7 @@ describe('admin changes reach a running worker while messages flow', () => {
         seen.push({ topic, value: message.value ?? Buffer.alloc(0), reason: message.headers?.['bridge.dlq.reason']?.toString(), at: Date.now() });
       },
     });
-    const file = ws.writeConfig(
+    const file = (configFile = ws.writeConfig(
       'bridge.yaml',
       `
 mqtt: { url: "${mqtt.broker().url}", clientId: "${id}-worker", protocolVersion: 5 }
@@ -101,7 +102,7 @@ rules:
     transform: { mode: encrypt, destinationKey: consumers }
     destinations: [{ type: kafka, topic: "${topics.enc}" }]
 `,
-    );
+    ));
     admin = await ws.startAdmin(file);
     worker = spawnBridge(['run', file]);
     await waitFor(() => worker.started() || worker.child.exitCode !== null, 60_000, 'the worker to start');
@@ -137,7 +138,8 @@ rules:
     expect([r.status, r.json.primaryVersion]).toEqual([200, 2]);
     deviceKey = { version: 2, secret: secrets.s2 };
     expect(await effectWithin('rotated key in use', r.at, () => first(topics.plain, (l) => /^a-\d+-v2$/.test(l), r.at))).toBeLessThanOrEqual(PROPAGATION_MS);
-    await waitFor(() => first(topics.plain, (l) => l.startsWith('old-'), Date.now()) !== undefined, 10_000, 'v1 messages still decrypting');
+    const after = Date.now();
+    await waitFor(() => first(topics.plain, (l) => l.startsWith('old-'), after) !== undefined, 10_000, 'v1 messages still decrypting');
   });
 
   it('revoke: messages sealed with the revoked version are dead-lettered as key-revoked within 2 s', async () => {
@@ -172,6 +174,26 @@ rules:
     await waitFor(() => others.every((name) => labelled().has(name)) && plainAccounted() >= plain.length, 30_000, 'every message to arrive');
     expect(others.filter((name) => !labelled().has(name))).toEqual([]);
     expect(plainAccounted()).toBeGreaterThanOrEqual(plain.length);
+  });
+
+  it('reload through the admin API: a valid file is applied by the worker, a broken one is refused with its problems', async () => {
+    const good = readFileSync(configFile, 'utf8');
+    const extended = `${good}  - name: extra
+    filters: ["${id}/extra/+"]
+    destinations: [{ type: kafka, topic: "${id}.extra" }]
+`;
+    writeFileSync(configFile, extended);
+    const ok = await ws.call(admin, 'POST', '/v1/reload', 'admin');
+    expect([ok.status, ok.json]).toEqual([202, { rules: 3 }]);
+    await waitFor(() => worker.output().split("\n").some((l) => l.includes("configuration reloaded") && l.includes("admin API")), 10_000, 'the worker to reload on the admin event');
+    await mqtt.publisher().publishAsync(`${id}/extra/x`, Buffer.from('extra'), { qos: 1 });
+    expect((await kafka.consume(`${id}.extra`, { count: 1 }))[0].value!.toString()).toBe('extra');
+
+    writeFileSync(configFile, extended.replace('name: extra', 'name: [broken'));
+    const refused = await ws.call(admin, 'POST', '/v1/reload', 'admin');
+    expect(refused.status).toBe(400);
+    expect(refused.json.problems[0].message).toContain(configFile);
+    writeFileSync(configFile, extended);
   });
 
   it('shows no key bytes in any response but an export, nor in logs, the audit log or the keystore file', async () => {
