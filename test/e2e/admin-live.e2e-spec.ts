@@ -185,7 +185,7 @@ rules:
     writeFileSync(configFile, extended);
     const ok = await ws.call(admin, 'POST', '/v1/reload', 'admin');
     expect([ok.status, ok.json]).toEqual([202, { rules: 3 }]);
-    await waitFor(() => worker.output().split("\n").some((l) => l.includes("configuration reloaded") && l.includes("admin API")), 10_000, 'the worker to reload on the admin event');
+    await waitFor(() => worker.output().split('\n').some((l) => l.includes('configuration reloaded') && l.includes('admin API')), 10_000, 'the worker to reload on the admin event');
     await mqtt.publisher().publishAsync(`${id}/extra/x`, Buffer.from('extra'), { qos: 1 });
     expect((await kafka.consume(`${id}.extra`, { count: 1 }))[0].value!.toString()).toBe('extra');
 
