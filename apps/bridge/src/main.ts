@@ -42,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   if (command === 'validate') {
-    process.stdout.write(`${file}: ok (${loaded.rules.length} rule(s), ${loaded.plan.subscriptions.length} subscription(s))\n`);
+    process.stdout.write(`${file}: ok (${loaded.rules.length} rule(s), ${loaded.plan.subscriptions.length} subscription(s), ${loaded.config.fromKafka.length} Kafka -> MQTT rule(s))\n`);
     return 0;
   }
   const http = loaded.config.http;

@@ -11,3 +11,6 @@ export * from './dead-letter.replayer';
 export * from './keyring.watcher';
 export * from './payload.transformer';
 export * from './transform.schema';
+export * from './dead-letter.schema';
+export * from './kafka-rule.schema';
+export * from './kafka-rule.runner';
