@@ -71,14 +71,21 @@ describe('Kafka -> MQTT through real Kafka and Mosquitto', () => {
     return received;
   }
 
+  /** The group's committed offsets summed over partitions (-1 when Kafka does not answer within 5 s, so waits stay bounded). */
   async function committed(groupId: string, name: string): Promise<number> {
     const admin = kafka.kafka().admin();
-    await admin.connect();
-    try {
+    const read = (async () => {
+      await admin.connect();
       const [entry] = await admin.fetchOffsets({ groupId, topics: [name] });
       return entry.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<number>((resolve) => (timer = setTimeout(() => resolve(-1), 5_000)));
+    try {
+      return await Promise.race([read, late]);
     } finally {
-      await admin.disconnect();
+      clearTimeout(timer);
+      await admin.disconnect().catch(() => undefined);
     }
   }
 
@@ -218,9 +225,11 @@ ${rule}`;
     }
   });
 
-  it('encrypts for devices: the device opens the envelope, bound to its topic, with its key', async () => {
+  it('encrypts for devices (the device opens the envelope, bound to its topic, with its key), decrypts envelopes bound to the Kafka topic, dead-letters what does not open', async () => {
     const id = uniqueId();
     const source = await topic(`${id}.cmd`);
+    const sealedSource = await topic(`${id}.sealed`);
+    await topic(`${id}.dlq`);
     const received = await subscriber(`${id}/#`);
     const bridge = await startWorker(
       config(
@@ -230,6 +239,10 @@ ${rule}`;
     kafka: { groupId: ${id}.g, topics: [${source}] }
     mqtt: { topic: "${id}/{key}/cmd" }
     transform: { mode: encrypt, destinationKey: devices }
+  - name: opened
+    kafka: { groupId: ${id}.g2, topics: [${sealedSource}] }
+    mqtt: { topic: "${id}/plain/{key}" }
+    transform: { mode: decrypt, sourceKey: devices }
 `,
       ),
     );
@@ -245,8 +258,57 @@ ${rule}`;
       expect(Buffer.from(opened.plaintext).toString()).toBe('open the valve');
       // Bound to the device's topic: the same envelope replayed on another device's topic does not open.
       expect(() => pc.open(message.payload, holder, `${id}/dev-8/cmd`, { requireTopicBinding: true })).toThrow();
+
+      // An envelope sealed for (and bound to) the Kafka topic is opened; a value that is no envelope is dead-lettered.
+      const envelope = Buffer.from(pc.sealSymmetric(new TextEncoder().encode('21.5'), v.secret, devices.name, v.version, sealedSource));
+      await producer.send({ topic: sealedSource, messages: [{ key: 'a', value: envelope }, { key: 'b', value: 'not an envelope' }] });
+      await waitFor(() => received.length === 2, 20_000, 'the decrypted record');
+      expect([received[1].topic, received[1].payload.toString()]).toEqual([`${id}/plain/a`, '21.5']);
+      const [letter] = await kafka.consume(`${id}.dlq`, { count: 1 });
+      expect(String(letter.headers['bridge.dlq.reason'])).toBe('envelope-version');
+      expect(String(letter.headers['bridge.dlq.destination'])).toBe('transform');
+      expect(letter.value!.toString()).toBe('not an envelope');
+      await waitFor(async () => (await committed(`${id}.g2`, sealedSource)) === 2, 10_000, 'offsets committed past the dead letter');
     } finally {
       await bridge.dispose();
+    }
+  });
+
+  it('loses nothing while the group rebalances as members join and leave', async () => {
+    const id = uniqueId();
+    const source = await topic(`${id}.cmd`, 4);
+    const groupId = `${id}.g`;
+    const received = await subscriber(`${id}/#`);
+    const seen = () => new Set(received.map((m) => Number(m.payload.toString())));
+    const rule = `
+  - name: shared
+    kafka: { groupId: ${groupId}, topics: [${source}], maxInFlight: 10, commitIntervalMs: 50 }
+    mqtt: { topic: "${id}/{key}", qos: 1 }
+`;
+    let seq = 0;
+    const produce = async (count: number) => send(source, Array.from({ length: count }, () => ({ key: `d${seq % 8}`, value: String(seq++) })));
+    const a = await startWorker(config(`${id}a`, rule));
+    let b: Awaited<ReturnType<typeof startWorker>> | undefined;
+    let aStopped = false;
+    try {
+      await produce(100);
+      // A second member joins while records flow, then the first leaves.
+      const joining = startWorker(config(`${id}b`, rule));
+      await produce(100);
+      b = await joining;
+      await produce(100);
+      await waitFor(() => seen().size >= 250, 60_000, 'most records before the first member leaves');
+      await a.dispose();
+      aStopped = true;
+      await produce(100);
+      await waitFor(() => seen().size === 400, 60_000, 'all 400 records');
+      await waitFor(async () => (await committed(groupId, source)) === 400, 20_000, 'offsets at 400');
+      const both = { a: a.worker.stats.snapshot().shared?.delivered ?? 0, b: b.worker.stats.snapshot().shared?.delivered ?? 0 };
+      expect(both.b).toBeGreaterThan(0);
+      process.stdout.write(`kafka-to-mqtt rebalance: 400 produced, ${received.length} received (${received.length - 400} duplicates), 0 lost, delivered by a ${both.a}, by b ${both.b}\n`);
+    } finally {
+      if (!aStopped) await a.dispose();
+      await b?.dispose();
     }
   });
 });
