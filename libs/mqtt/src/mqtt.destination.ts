@@ -125,7 +125,7 @@ export class MqttDestination implements Destination {
     if (!client) return;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, 2_000)));
-    await Promise.race([client.endAsync(false), late]);
+    await Promise.race([client.endAsync(false).catch(() => undefined), late]);
     clearTimeout(timer);
     if (!client.disconnected) client.end(true);
   }
