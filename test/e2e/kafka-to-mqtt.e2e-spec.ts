@@ -311,4 +311,37 @@ ${rule}`;
       await b?.dispose();
     }
   });
+
+  it('rides out a Kafka restart: not ready meanwhile, then everything arrives and is committed', async () => {
+    const id = uniqueId();
+    const source = await topic(`${id}.cmd`, 2);
+    const groupId = `${id}.g`;
+    const received = await subscriber(`${id}/#`);
+    const seen = () => new Set(received.map((m) => Number(m.payload.toString())));
+    const bridge = await startWorker(
+      config(
+        id,
+        `
+  - name: through
+    kafka: { groupId: ${groupId}, topics: [${source}], commitIntervalMs: 50 }
+    mqtt: { topic: "${id}/{key}" }
+`,
+      ),
+    );
+    try {
+      await send(source, Array.from({ length: 20 }, (_, i) => ({ key: `k${i % 4}`, value: String(i) })));
+      await waitFor(() => seen().size === 20, 20_000, 'the first 20 records');
+      await kafka.stop();
+      await waitFor(async () => !(await bridge.worker.readiness()).fromKafka, 20_000, 'the rule to report not ready');
+      await kafka.restart();
+      // The producer reconnects by itself; the consumer is restarted by kafkajs and rejoins its group.
+      await send(source, Array.from({ length: 20 }, (_, i) => ({ key: `k${i % 4}`, value: String(20 + i) })));
+      await waitFor(() => seen().size === 40, 90_000, 'the 20 records produced after the restart');
+      await waitFor(async () => (await committed(groupId, source)) === 40, 20_000, 'offsets at 40');
+      await waitFor(async () => (await bridge.worker.readiness()).fromKafka, 20_000, 'the rule to report ready again');
+    } finally {
+      if (!kafka.running) await kafka.restart();
+      await bridge.dispose();
+    }
+  });
 });

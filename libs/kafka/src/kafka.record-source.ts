@@ -49,6 +49,8 @@ export class KafkaRecordSource {
   private commitTimer?: NodeJS.Timeout;
   private commitInFlight?: Promise<void>;
   private committedCount = 0;
+  /** kafkajs restarts a crashed consumer every second or so while Kafka is away: log the first crash of an outage only. */
+  private crashedSinceJoin = false;
 
   constructor(
     factory: KafkaClientFactory,
@@ -68,6 +70,7 @@ export class KafkaRecordSource {
       // Every partition, kept or new, is read again from its committed offset.
       this.offsets.reset();
       this.joined = true;
+      this.crashedSinceJoin = false;
       this.log.log({ msg: 'joined consumer group', rule: this.name, groupId: config.groupId, assignment: payload.memberAssignment });
     });
     this.consumer.on(REBALANCING, () => {
@@ -77,7 +80,10 @@ export class KafkaRecordSource {
     });
     this.consumer.on(CRASH, ({ payload }) => {
       this.joined = false;
-      this.log.warn({ msg: 'Kafka consumer crashed', rule: this.name, detail: payload.error.message, restart: payload.restart });
+      const entry = { msg: 'Kafka consumer crashed', rule: this.name, detail: payload.error.message, restart: payload.restart };
+      if (this.crashedSinceJoin && payload.restart) this.log.debug(entry);
+      else this.log.warn(entry);
+      this.crashedSinceJoin = true;
     });
     this.consumer.on(DISCONNECT, () => (this.joined = false));
     this.consumer.on(STOP, () => (this.joined = false));
