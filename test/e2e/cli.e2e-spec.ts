@@ -42,7 +42,7 @@ rules:
     const run = runBridge(['validate', join(ROOT, 'config/bridge.example.yaml')]);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/ok \(2 rule\(s\), 3 subscription\(s\)\)/);
+    expect(run.stdout).toMatch(/ok \(2 rule\(s\), 3 subscription\(s\), 1 Kafka -> MQTT rule\(s\)\)/);
   });
 
   it('keys manages a key file: create, rotate, revoke, list, public; never prints or clobbers secrets', () => {

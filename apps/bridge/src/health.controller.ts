@@ -2,7 +2,7 @@ import { Controller, Get, Injectable } from '@nestjs/common';
 import { HealthCheck, HealthCheckError, HealthCheckService, HealthIndicator, HealthIndicatorResult } from '@nestjs/terminus';
 import { BridgeService } from './bridge.service';
 
-/** Up when the worker's broker connections are: MQTT connected, Kafka answering. */
+/** Up when the worker's broker connections are: MQTT connected, Kafka answering, Kafka -> MQTT rules in their groups. */
 @Injectable()
 export class BrokersHealthIndicator extends HealthIndicator {
   constructor(private readonly bridge: BridgeService) {
@@ -11,7 +11,7 @@ export class BrokersHealthIndicator extends HealthIndicator {
 
   async brokers(): Promise<HealthIndicatorResult> {
     const state = await this.bridge.worker.readiness();
-    const healthy = state.mqtt && state.kafka;
+    const healthy = state.mqtt && state.kafka && state.fromKafka;
     const result = this.getStatus('brokers', healthy, state);
     if (!healthy) throw new HealthCheckError('broker connection down', result);
     return result;

@@ -38,7 +38,7 @@ async function main(argv: string[]): Promise<number> {
   const loaded = await loadBridgeConfigOrReport(file, env, (text) => process.stderr.write(`${text}\n`));
   if (!loaded) return 1;
   if (command === 'validate') {
-    process.stdout.write(`${file}: ok (${loaded.rules.length} rule(s), ${loaded.plan.subscriptions.length} subscription(s))\n`);
+    process.stdout.write(`${file}: ok (${loaded.rules.length} rule(s), ${loaded.plan.subscriptions.length} subscription(s), ${loaded.config.fromKafka.length} Kafka -> MQTT rule(s))\n`);
     return 0;
   }
   const http = loaded.config.http;

@@ -28,7 +28,9 @@ export interface OutboundRecord {
  *   written to one destination for the same address are confirmed in the order written.
  * - `describe(record)` says where `write` would put the record, without writing (dry runs);
  *   it throws what `write` would throw for a record that cannot be addressed.
- * - `close()` waits for writes in flight, then releases connections. Writes after close reject.
+ * - `close()` releases connections; callers let writes in flight finish first (the worker
+ *   drains). A write still waiting for its broker at close may end with a ShutdownError (the
+ *   message stays unacknowledged, or its Kafka offset uncommitted). Writes after close reject.
  */
 export interface Destination {
   readonly name: string;

@@ -1,4 +1,4 @@
-import { DestinationRejectedError, DestinationUnavailableError } from './bridge.error';
+import { DestinationRejectedError, DestinationUnavailableError, ShutdownError } from './bridge.error';
 import { nextDelay, RetryPolicy, withRetries } from './retry-policy';
 
 const policy: RetryPolicy = { initialMs: 100, maxMs: 1000, maxAttempts: 0, maxElapsedMs: 0 };
@@ -42,5 +42,21 @@ describe('withRetries', () => {
       }),
     ).rejects.toMatchObject({ attempts: 1, code: 'invalid-topic' });
     expect(calls).toBe(1);
+  });
+
+  it('stops waiting when aborted, with a ShutdownError rather than a delivery failure', async () => {
+    const controller = new AbortController();
+    const slow: RetryPolicy = { initialMs: 60_000, maxMs: 60_000, maxAttempts: 0, maxElapsedMs: 0 };
+    let calls = 0;
+    const started = Date.now();
+    const run = withRetries(slow, async () => {
+      calls++;
+      throw new DestinationUnavailableError('down');
+    }, controller.signal);
+    setTimeout(() => controller.abort(), 20);
+    await expect(run).rejects.toBeInstanceOf(ShutdownError);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(calls).toBe(1);
+    await expect(withRetries(fast, async () => Promise.reject(new ShutdownError('closing')))).rejects.toBeInstanceOf(ShutdownError);
   });
 });

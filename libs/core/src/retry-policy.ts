@@ -1,4 +1,4 @@
-import { classify, DeliveryFailedError } from './bridge.error';
+import { classify, DeliveryFailedError, ShutdownError } from './bridge.error';
 /** Exponential backoff with full jitter, bounded by attempts and by elapsed time (0 = unbounded). */
 export interface RetryPolicy {
   readonly initialMs: number;
@@ -22,19 +22,35 @@ export function nextDelay(policy: RetryPolicy, attempt: number, elapsedMs: numbe
  * Runs `attempt` until it succeeds or `policy` gives up, waiting between tries; what it finally
  * throws is a DeliveryFailedError carrying the last failure (as classified) and the attempt
  * history. A non-retriable failure ends the loop at once. For destinations that own retries.
+ * Aborting `signal` (the destination closes) ends the wait at once with a ShutdownError, which
+ * also passes through unwrapped when the attempt throws it: the message stays unacknowledged.
  */
-export async function withRetries<T>(policy: RetryPolicy, attempt: () => Promise<T>): Promise<T> {
+export async function withRetries<T>(policy: RetryPolicy, attempt: () => Promise<T>, signal?: AbortSignal): Promise<T> {
   let firstFailure: Date | undefined;
   for (let n = 1; ; n++) {
+    if (signal?.aborted) throw new ShutdownError('stopped while retrying');
     try {
       return await attempt();
     } catch (error) {
+      if (error instanceof ShutdownError) throw error;
       const now = new Date();
       firstFailure ??= now;
       const failure = classify(error);
       const delay = failure.retriable ? nextDelay(policy, n, now.getTime() - firstFailure.getTime()) : undefined;
       if (delay === undefined) throw new DeliveryFailedError(failure, n, firstFailure, now);
-      await new Promise((r) => setTimeout(r, delay));
+      await sleep(delay, signal);
     }
   }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done);
+  });
 }

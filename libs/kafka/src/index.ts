@@ -5,3 +5,6 @@ export * from './kafka.errors';
 export * from './kafka.schema';
 export * from './kafka.writer';
 export * from './serial-batcher';
+export * from './kafka-source.schema';
+export * from './kafka.record-source';
+export * from './offset-tracker';

@@ -1,5 +1,5 @@
 import { IHeaders } from 'kafkajs';
-import { BridgeMessage } from '@app/core';
+import { BridgeMessage, MessageProperties } from '@app/core';
 
 /** Header names the bridge writes on every Kafka record; documented in the README. */
 export const HEADER = {
@@ -36,14 +36,21 @@ export function mqttHeaders(message: BridgeMessage, rule: string): IHeaders {
  * properties), for replaying dead letters. Undefined when the record has no `mqtt.topic`.
  */
 export function messageFromHeaders(headers: IHeaders, payload: Buffer): BridgeMessage | undefined {
-  const text = (name: string): string | undefined => {
-    const value = headers[name];
-    const first = Array.isArray(value) ? value[0] : value;
-    return first === undefined ? undefined : first.toString();
-  };
-  const topic = text(HEADER.topic);
+  const topic = headerText(headers, HEADER.topic);
   if (!topic) return undefined;
-  const qos = Number(text(HEADER.qos));
+  const qos = Number(headerText(headers, HEADER.qos));
+  return {
+    topic,
+    payload,
+    qos: qos === 0 || qos === 2 ? qos : 1,
+    retain: headerText(headers, HEADER.retain) === 'true',
+    properties: propertiesFromHeaders(headers),
+    receivedAt: performance.now(),
+  };
+}
+
+/** The MQTT 5 properties `mqttHeaders` wrote (content type, correlation data, response topic, `mqtt.user.*`). */
+export function propertiesFromHeaders(headers: IHeaders): MessageProperties {
   const userProperties: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (!name.startsWith(HEADER.userPrefix) || value === undefined) continue;
@@ -51,16 +58,16 @@ export function messageFromHeaders(headers: IHeaders, payload: Buffer): BridgeMe
   }
   const correlation = headers[HEADER.correlationData];
   return {
-    topic,
-    payload,
-    qos: qos === 0 || qos === 2 ? qos : 1,
-    retain: text(HEADER.retain) === 'true',
-    properties: {
-      contentType: text(HEADER.contentType),
-      correlationData: correlation === undefined ? undefined : Buffer.from(Array.isArray(correlation) ? correlation[0] : correlation),
-      responseTopic: text(HEADER.responseTopic),
-      userProperties: Object.keys(userProperties).length > 0 ? userProperties : undefined,
-    },
-    receivedAt: performance.now(),
+    contentType: headerText(headers, HEADER.contentType),
+    correlationData: correlation === undefined ? undefined : Buffer.from(Array.isArray(correlation) ? correlation[0] : correlation),
+    responseTopic: headerText(headers, HEADER.responseTopic),
+    userProperties: Object.keys(userProperties).length > 0 ? userProperties : undefined,
   };
+}
+
+/** The first value of a header as UTF-8 text. */
+export function headerText(headers: IHeaders, name: string): string | undefined {
+  const value = headers[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined ? undefined : first.toString();
 }

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { IClientPublishOptions, MqttClient } from 'mqtt';
 import { z } from 'zod';
-import { Destination, DestinationRejectedError, DestinationUnavailableError, OutboundRecord, QoS, retryPolicySchema, withRetries } from '@app/core';
-import { CompiledTemplate, compileTemplate, validateTopicName } from '@app/topic';
+import { Destination, DestinationRejectedError, DestinationUnavailableError, OutboundRecord, QoS, retryPolicySchema, ShutdownError, withRetries } from '@app/core';
+import { CompiledTemplate, compileTemplate, TemplateInput, validateTopicName } from '@app/topic';
 import { connectionOptions, MqttClientFactory } from './mqtt.client-factory';
 import { mqttConnectionSchema } from './mqtt.schema';
 
@@ -39,15 +39,27 @@ export class MqttDestination implements Destination {
   private readonly topic: CompiledTemplate;
   private readonly qosFor: readonly QoS[];
   private client?: MqttClient;
+  /** Aborted by close(): pending publishes and retry waits end with a ShutdownError. */
+  private readonly closing = new AbortController();
+  private readonly closed: Promise<never>;
 
   constructor(
     readonly name: string,
     private readonly config: MqttDestinationConfig,
     private readonly factory: MqttClientFactory,
     captures: readonly string[],
+    input: TemplateInput = 'mqtt-message',
   ) {
-    this.topic = compileTemplate(config.topic, captures);
+    this.topic = compileTemplate(config.topic, captures, input);
     this.qosFor = [config.qos.qos0, config.qos.qos1, config.qos.qos2];
+    this.closed = new Promise<never>((_, reject) =>
+      this.closing.signal.addEventListener('abort', () => reject(new ShutdownError(`MQTT destination ${name} closed before the broker confirmed`))),
+    );
+    this.closed.catch(() => undefined);
+  }
+
+  get connected(): boolean {
+    return this.client?.connected ?? false;
   }
 
   async connect(): Promise<void> {
@@ -84,22 +96,38 @@ export class MqttDestination implements Destination {
     }
     const payload = record.payload(topic);
     // While disconnected MQTT.js queues the publish and sends it after reconnecting.
-    await withRetries(this.config.retry, async () => {
-      try {
-        await client.publishAsync(topic, payload, options);
-      } catch (error) {
-        throw new DestinationUnavailableError(`MQTT destination ${this.name}: ${(error as Error).message}`, { cause: error });
-      }
-    });
+    await withRetries(
+      this.config.retry,
+      async () => {
+        try {
+          await Promise.race([client.publishAsync(topic, payload, options), this.closed]);
+        } catch (error) {
+          if (error instanceof ShutdownError) throw error;
+          throw new DestinationUnavailableError(`MQTT destination ${this.name}: ${(error as Error).message}`, { cause: error });
+        }
+      },
+      this.closing.signal,
+    );
   }
 
   describe(record: OutboundRecord): string {
     return `mqtt ${this.config.broker.url} topic ${this.address(record)} qos ${this.qosFor[record.message.qos]}`;
   }
 
+  /**
+   * Ends writes still waiting for the broker (they reject with a ShutdownError, so their messages
+   * stay unacknowledged), then disconnects; a broker that does not answer is not waited for.
+   */
   async close(): Promise<void> {
-    await this.client?.endAsync(false);
+    this.closing.abort();
+    const client = this.client;
     this.client = undefined;
+    if (!client) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, 2_000)));
+    await Promise.race([client.endAsync(false).catch(() => undefined), late]);
+    clearTimeout(timer);
+    if (!client.disconnected) client.end(true);
   }
 
   private address(record: OutboundRecord): string {

@@ -50,6 +50,7 @@ export async function loadBridgeConfig(file: string, env: Environment): Promise<
     (c, report) => checkSecrets(c, report, env, file, secrets),
     (c, report) => checkMqttDeadLetters(c, report, rules),
     (c, report) => checkLoops(c, report, rules),
+    (c, report) => checkKafkaLoops(c, report, rules),
   ]);
   // Relative paths in the keys section are relative to the configuration file.
   if (config.keys?.file) config.keys.file = resolve(dirname(file), config.keys.file);
@@ -58,13 +59,16 @@ export async function loadBridgeConfig(file: string, env: Environment): Promise<
 }
 
 function checkRules(config: BridgeConfig, report: Report, out: ParsedRule[]): void {
-  const seen = new Map<string, number>();
-  config.rules.forEach((rule, r) => {
-    const first = seen.get(rule.name);
-    if (first !== undefined) report(['rules', r, 'name'], `duplicate rule name ${JSON.stringify(rule.name)} (also rules[${first}])`);
-    else seen.set(rule.name, r);
-    out.push(parseRule(rule));
-  });
+  if (config.rules.length === 0 && config.fromKafka.length === 0) report(['rules'], 'no rules: give at least one entry in rules or fromKafka');
+  // Names label metrics and dead letters, so they are unique over both lists.
+  const seen = new Map<string, string>();
+  const named = [...config.rules.map((rule, r) => ['rules', r, rule.name] as const), ...config.fromKafka.map((rule, r) => ['fromKafka', r, rule.name] as const)];
+  for (const [list, index, name] of named) {
+    const first = seen.get(name);
+    if (first !== undefined) report([list, index, 'name'], `duplicate rule name ${JSON.stringify(name)} (also ${first})`);
+    else seen.set(name, `${list}[${index}]`);
+  }
+  config.rules.forEach((rule) => out.push(parseRule(rule)));
   if (config.mqtt.protocolVersion === 5) return;
   // MQTT 3.1.1 has no subscription identifiers: overlapping subscriptions would double-deliver.
   for (const [a, b] of new SubscriptionPlan(out).overlaps()) {
@@ -80,9 +84,10 @@ function checkRules(config: BridgeConfig, report: Report, out: ParsedRule[]): vo
 function checkMqttDeadLetters(config: BridgeConfig, report: Report, rules: readonly ParsedRule[]): void {
   const targets: Array<[Array<string | number>, DeadLetterTarget]> = [
     [['deadLetter'], config.deadLetter],
-    ...config.rules.map((rule, r): [Array<string | number>, DeadLetterTarget | undefined] => [['rules', r, 'deadLetter'], rule.deadLetter]).filter(
-      (entry): entry is [Array<string | number>, DeadLetterTarget] => entry[1] !== undefined,
-    ),
+    ...[
+      ...config.rules.map((rule, r): [Array<string | number>, DeadLetterTarget | undefined] => [['rules', r, 'deadLetter'], rule.deadLetter]),
+      ...config.fromKafka.map((rule, r): [Array<string | number>, DeadLetterTarget | undefined] => [['fromKafka', r, 'deadLetter'], rule.deadLetter]),
+    ].filter((entry): entry is [Array<string | number>, DeadLetterTarget] => entry[1] !== undefined),
   ];
   for (const [path, target] of targets) {
     if (target.type !== 'mqtt') continue;
@@ -100,7 +105,7 @@ function checkMqttDeadLetters(config: BridgeConfig, report: Report, rules: reado
  */
 function checkLoops(config: BridgeConfig, report: Report, rules: readonly ParsedRule[]): void {
   if (rules.length !== config.rules.length) return;
-  const sameBroker = (url: string) => url.replace(/\/+$/, '') === config.mqtt.url.replace(/\/+$/, '');
+  const sameBroker = (url: string) => sameUrl(url, config.mqtt.url);
   config.rules.forEach((rule, r) =>
     rule.destinations.forEach((destination, d) => {
       if (destination.type !== 'mqtt' || !sameBroker(destination.broker.url)) return;
@@ -114,6 +119,30 @@ function checkLoops(config: BridgeConfig, report: Report, rules: readonly Parsed
       }
     }),
   );
+}
+
+/**
+ * A Kafka -> MQTT rule publishing on the source broker where an MQTT rule subscribes, while that
+ * rule writes to a Kafka topic the first one reads, would go round for ever.
+ */
+function checkKafkaLoops(config: BridgeConfig, report: Report, rules: readonly ParsedRule[]): void {
+  if (rules.length !== config.rules.length) return;
+  config.fromKafka.forEach((k, r) => {
+    if (k.mqtt.broker && !sameUrl(k.mqtt.broker.url, config.mqtt.url)) return;
+    const reads = (topic: string) => (k.kafka.topics ? k.kafka.topics.includes(topic) : new RegExp(k.kafka.topicPattern!).test(topic));
+    const reach = templateReach(k.mqtt.topic);
+    config.rules.forEach((rule, m) => {
+      if (!rules[m].filters.some((f) => filtersIntersect(f, reach))) return;
+      const back = rule.destinations.find((d) => d.type === 'kafka' && !d.topic.includes('{') && reads(d.topic));
+      if (back?.type === 'kafka') {
+        report(['fromKafka', r, 'mqtt', 'topic'], `rule ${rule.name} subscribes to these topics and writes them back to Kafka topic ${back.topic}, which this rule reads: records would loop`);
+      }
+    });
+  });
+}
+
+function sameUrl(a: string, b: string): boolean {
+  return a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
 }
 
 /** The topics a topic template can render to, as a filter. */

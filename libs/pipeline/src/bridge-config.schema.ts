@@ -3,34 +3,18 @@ import { adminSchema, controlSchema } from '@app/admin';
 import { kafkaConnectionSchema } from '@app/kafka';
 import { keystoreSchema, masterKeySchema } from '@app/keystore';
 import { mqttSourceSchema } from '@app/mqtt';
-import { compileTemplate, parseTopicFilter, TemplateError, TopicFilterError, validateTopicName } from '@app/topic';
+import { compileTemplate, parseTopicFilter, TemplateError, TopicFilterError } from '@app/topic';
 import { destinationSchema, destinationType } from './destination.registry';
+import { deadLetterSchema, DeadLetterTarget } from './dead-letter.schema';
+import { kafkaRuleSchema } from './kafka-rule.schema';
+import { ruleNameSchema } from './rule-name.schema';
 import { transformProblems, transformSchema } from './transform.schema';
 
-const kafkaTopicName = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, "expected a Kafka topic name (letters, digits, '.', '_', '-')");
-
-/** Where a rule's dead letters go: a Kafka topic (default) or an MQTT topic on the source broker. */
-const deadLetterSchema = z.preprocess(
-  // `type` may be left out for the common case, a Kafka topic.
-  (value) => (value !== null && typeof value === 'object' && !('type' in value) ? { ...value, type: 'kafka' } : value),
-  z.discriminatedUnion('type', [
-    z.object({ type: z.literal('kafka'), topic: kafkaTopicName }).strict(),
-    z
-      .object({
-        type: z.literal('mqtt'),
-        /** Published on the source broker, QoS 1 or 2, with the reason in MQTT 5 user properties. */
-        topic: z.string().min(1).refine((t) => validateTopicName(t) === null, 'expected an MQTT topic name (no wildcards)'),
-        qos: z.union([z.literal(1), z.literal(2)]).default(1),
-      })
-      .strict(),
-  ]),
-);
-
-export type DeadLetterTarget = z.output<typeof deadLetterSchema>;
+export type { DeadLetterTarget };
 
 const ruleObjectSchema = z
   .object({
-    name: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, "expected a name of letters, digits, '.', '_' or '-'"),
+    name: ruleNameSchema,
     /** MQTT topic filters; `{name}` captures one level, a last `{name#}` the rest. */
     filters: z.array(z.string()).min(1),
     /** Subscribe as `$share/<group>/<filter>` so several workers split the stream. */
@@ -130,7 +114,10 @@ export const bridgeConfigSchema = z
     /** Control-plane events between the admin service and the workers. */
     control: controlSchema.optional(),
     deadLetter: deadLetterSchema.default({ type: 'kafka', topic: 'bridge.dead-letter' }),
-    rules: z.array(ruleSchema).min(1),
+    /** MQTT -> other brokers; the loader wants at least one rule here or in fromKafka. */
+    rules: z.array(ruleSchema).default([]),
+    /** Kafka -> MQTT. */
+    fromKafka: z.array(kafkaRuleSchema).default([]),
   })
   .strict();
 

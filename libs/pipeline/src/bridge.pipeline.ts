@@ -92,14 +92,19 @@ export class BridgePipeline {
     return { topic: message.topic, levels, captures, qos: message.qos, rule: rule.name, clientId: this.clientId };
   }
 
-  private async deliver(rule: RuntimeRule, message: BridgeMessage, context: TemplateContext): Promise<RuleOutcome> {
+  /**
+   * Runs one message through one rule: transform, every destination, dead letters (with
+   * `origin` as extra fields). Resolves once all of it is confirmed; rejects with a ShutdownError
+   * (or whatever a dead-letter write failed with while stopping) when it could not finish.
+   */
+  async deliver(rule: RuntimeRule, message: BridgeMessage, context: TemplateContext, origin?: Readonly<Record<string, string>>): Promise<RuleOutcome> {
     this.stats.received(rule.name);
     const outcome: RuleOutcome = { delivered: [], failed: [] };
     let payload: PreparedPayload;
     try {
       payload = this.transformer.prepare(rule.transform, message);
     } catch (error) {
-      outcome.failed.push(await this.deadLetter(rule, message, 'transform', error));
+      outcome.failed.push(await this.deadLetter(rule, message, 'transform', error, origin));
       return outcome;
     }
     const writeTo = async (destination: Destination): Promise<void> => {
@@ -109,7 +114,7 @@ export class BridgePipeline {
         outcome.delivered.push(destination.name);
       } catch (error) {
         if (error instanceof ShutdownError) throw error;
-        outcome.failed.push(await this.deadLetter(rule, message, destination.name, error));
+        outcome.failed.push(await this.deadLetter(rule, message, destination.name, error, origin));
       }
     };
     try {
@@ -148,10 +153,10 @@ export class BridgePipeline {
   }
 
   /** Sets the original message aside with its reason; resolves once the dead letter is confirmed. */
-  private async deadLetter(rule: RuntimeRule, message: BridgeMessage, stage: string, error: unknown): Promise<string> {
+  private async deadLetter(rule: RuntimeRule, message: BridgeMessage, stage: string, error: unknown, origin?: Readonly<Record<string, string>>): Promise<string> {
     const failure = classify(error);
     this.log.warn({ msg: 'dead-lettering', rule: rule.name, topic: message.topic, stage, reason: failure.code, detail: failure.message });
-    await this.deadLetters.write({ message, rule: rule.name, destination: stage, failure, target: rule.deadLetter });
+    await this.deadLetters.write({ message, rule: rule.name, destination: stage, failure, target: rule.deadLetter, origin });
     this.stats.deadLettered(rule.name, failure.code);
     return failure.code;
   }

@@ -15,6 +15,7 @@ import { DeadLetterWriter } from './dead-letter.writer';
 import { DeadLetterReplayer, ReplayLine, ReplayReport } from './dead-letter.replayer';
 import { createDestination } from './destination.registry';
 import { keySourceOpener } from './key-source.factory';
+import { createKafkaRuleRunner, KafkaRuleRunner } from './kafka-rule.runner';
 import { KeyringWatcher } from './keyring.watcher';
 import { PayloadTransformer } from './payload.transformer';
 
@@ -42,7 +43,7 @@ export class ReloadRefusedError extends Error {}
 export class BridgeWorker {
   private readonly log = new Logger(BridgeWorker.name);
   readonly stats = new BridgeStats({
-    inFlight: () => this.source.inFlight,
+    inFlight: () => this.inFlight,
     connections: () => ({ mqtt: this.source.connected, kafka: this.writer.reachable }),
   });
   readonly clientId: string;
@@ -50,6 +51,8 @@ export class BridgeWorker {
   private readonly deadLetters: DeadLetterWriter;
   private readonly source: MqttSource;
   private readonly keys: KeyringWatcher;
+  /** Kafka -> MQTT rules; they need a restart to change (a reload refuses `fromKafka` changes). */
+  private readonly kafkaRules: readonly KafkaRuleRunner[];
   /** Subscription identifiers stay with their filter across reloads. */
   private readonly subscriptionIds = sequentialIds();
   private runtime: Runtime;
@@ -85,6 +88,18 @@ export class BridgeWorker {
       subscriptions: this.runtime.plan.subscriptions,
       statusTopic,
     });
+    this.kafkaRules = config.fromKafka.map((rule) =>
+      createKafkaRuleRunner(rule, {
+        kafka: config.kafka,
+        mqtt: config.mqtt,
+        deadLetter: config.deadLetter,
+        kafkaFactory,
+        mqttFactory,
+        // Always the current pipeline, as for MQTT messages.
+        deliver: (runtimeRule, message, context, origin) => this.runtime.pipeline!.deliver(runtimeRule, message, context, origin),
+        clientId: this.clientId,
+      }),
+    );
   }
 
   /** Reloads the keys now (control-plane event) instead of at the next poll. */
@@ -92,19 +107,21 @@ export class BridgeWorker {
     return this.keys.refresh();
   }
 
+  /** Messages and Kafka records taken and not yet confirmed. */
   get inFlight(): number {
-    return this.source.inFlight;
+    return this.source.inFlight + this.kafkaRules.reduce((n, rule) => n + rule.inFlight, 0);
   }
 
-  /** Readiness: the MQTT connection is up and Kafka answered within the last second. */
-  async readiness(): Promise<{ mqtt: boolean; kafka: boolean }> {
-    return { mqtt: this.source.connected, kafka: await this.writer.probe(1_000) };
+  /** Readiness: the MQTT connection is up, Kafka answered within the last second, every Kafka -> MQTT rule is in its group and connected. */
+  async readiness(): Promise<{ mqtt: boolean; kafka: boolean; fromKafka: boolean }> {
+    return { mqtt: this.source.connected, kafka: await this.writer.probe(1_000), fromKafka: this.kafkaRules.every((rule) => rule.ready) };
   }
 
   async start(): Promise<void> {
     await this.prepare();
     // Always the current pipeline: a reload swaps it while the connection stays.
     await this.source.connect((inbound) => this.runtime.pipeline!.handle(inbound));
+    for (const rule of this.kafkaRules) await rule.start();
     this.announce('bridging');
   }
 
@@ -135,7 +152,8 @@ export class BridgeWorker {
 
   private announce(what: string): void {
     const { plan, loaded } = this.runtime;
-    this.log.log(`${what} ${plan.subscriptions.map((s) => s.filter).join(', ')} with ${loaded.rules.length} rule(s) from ${loaded.file}`);
+    const fromKafka = this.kafkaRules.length > 0 ? ` and ${this.kafkaRules.length} Kafka -> MQTT rule(s)` : '';
+    this.log.log(`${what} ${plan.subscriptions.map((s) => s.filter).join(', ')} with ${loaded.rules.length} rule(s)${fromKafka} from ${loaded.file}`);
   }
 
   /** Rules, destinations and routing plan of a configuration, sharing this worker's connections. */
@@ -190,6 +208,8 @@ export class BridgeWorker {
   }
 
   async stop(drainMs = 10_000): Promise<void> {
+    // Kafka -> MQTT rules first: their dead letters may still need the source connection.
+    await Promise.all(this.kafkaRules.map((rule) => rule.stop(drainMs)));
     await this.source.close(drainMs);
     this.deadLetters.close();
     for (const destination of this.runtime.destinations) await destination.close();

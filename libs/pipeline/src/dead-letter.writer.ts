@@ -21,6 +21,8 @@ export interface DeadLetter {
   readonly destination: string;
   readonly failure: ClassifiedFailure;
   readonly target: DeadLetterTarget;
+  /** Where the message came from when not from MQTT (a Kafka record's topic, partition, offset, key), as extra fields. */
+  readonly origin?: Readonly<Record<string, string>>;
 }
 
 /** Publishes on the source broker and resolves once the broker confirmed (PUBACK/PUBCOMP). */
@@ -103,6 +105,7 @@ function deadLetterMeta(letter: DeadLetter): Record<string, string> {
     [DLQ_HEADER.attempts]: String(tried?.attempts ?? 1),
     [DLQ_HEADER.firstFailureAt]: (tried?.firstFailureAt ?? now).toISOString(),
     [DLQ_HEADER.lastFailureAt]: (tried?.lastFailureAt ?? now).toISOString(),
+    ...letter.origin,
   };
 }
 

@@ -12,3 +12,6 @@ export * from './keyring.watcher';
 export * from './payload.transformer';
 export * from './transform.schema';
 export * from './key-config.checks';
+export * from './dead-letter.schema';
+export * from './kafka-rule.schema';
+export * from './kafka-rule.runner';

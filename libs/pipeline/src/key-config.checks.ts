@@ -4,6 +4,7 @@ import { Environment, Report, YamlDocument } from '@app/config';
 import { FileKeyStore, InvalidKeysError, KeyEntry } from '@app/crypto';
 import { readMasterKeyText } from '@app/keystore';
 import type { BridgeConfig } from './bridge-config.schema';
+import type { TransformConfig } from './transform.schema';
 
 /** Secrets a configuration points at, read once at start-up (never logged). */
 export interface ConfigSecrets {
@@ -41,16 +42,24 @@ export async function readPlainKeys(doc: YamlDocument, configFile: string): Prom
 export function checkKeys(config: BridgeConfig, report: Report, keys: KeysRead): void {
   for (const problem of keys.problems ?? []) report(['keys', 'file'], problem);
   const names = new Set((keys.entries ?? []).map((e) => e.name));
-  config.rules.forEach((rule, r) => {
+  for (const { at, transform } of transformsOf(config)) {
     for (const field of ['sourceKey', 'destinationKey'] as const) {
-      const name = rule.transform[field];
+      const name = transform[field];
       if (!name) continue;
-      if (!config.keys) report(['rules', r, 'transform', field], `names key ${JSON.stringify(name)} but the configuration has no keys section`);
+      if (!config.keys) report([...at, 'transform', field], `names key ${JSON.stringify(name)} but the configuration has no keys section`);
       else if (keys.entries && !names.has(name)) {
-        report(['rules', r, 'transform', field], `key ${JSON.stringify(name)} is not in ${config.keys.file} (known: ${[...names].join(', ') || 'none'})`);
+        report([...at, 'transform', field], `key ${JSON.stringify(name)} is not in ${config.keys.file} (known: ${[...names].join(', ') || 'none'})`);
       }
     }
-  });
+  }
+}
+
+/** Every rule's transform, MQTT rules and Kafka rules alike, with its place in the file. */
+function transformsOf(config: BridgeConfig): Array<{ at: Array<string | number>; rule: string; transform: TransformConfig }> {
+  return [
+    ...config.rules.map((rule, r) => ({ at: ['rules', r], rule: rule.name, transform: rule.transform })),
+    ...config.fromKafka.map((rule, r) => ({ at: ['fromKafka', r], rule: rule.name, transform: rule.transform })),
+  ];
 }
 
 /** Reads the master key and admin tokens into `out`, reporting each one that cannot be used. */
@@ -76,9 +85,9 @@ export function checkSecrets(config: BridgeConfig, report: Report, env: Environm
 /** Which rules use each key, for the admin service's delete and purge checks. */
 export function keyUsage(config: BridgeConfig): Map<string, string[]> {
   const usage = new Map<string, string[]>();
-  for (const rule of config.rules) {
-    for (const name of new Set([rule.transform.sourceKey, rule.transform.destinationKey])) {
-      if (name) usage.set(name, [...(usage.get(name) ?? []), rule.name]);
+  for (const { rule, transform } of transformsOf(config)) {
+    for (const name of new Set([transform.sourceKey, transform.destinationKey])) {
+      if (name) usage.set(name, [...(usage.get(name) ?? []), rule]);
     }
   }
   return usage;

@@ -1,2 +1,3 @@
 export * from './topic-filter';
 export * from './template';
+export type { RecordFields } from './record-fields';

@@ -1,4 +1,5 @@
 import { quote } from './quote';
+import { parseRecordPlaceholder, RECORD_BUILT_INS, RecordFields, RecordPart, recordValue } from './record-fields';
 
 /** What a template may read from one message. */
 export interface TemplateContext {
@@ -9,7 +10,15 @@ export interface TemplateContext {
   readonly qos: number;
   readonly rule: string;
   readonly clientId: string;
+  /** The Kafka record, for templates compiled for `'kafka-record'`. */
+  readonly record?: RecordFields;
 }
+
+/**
+ * What a template renders from: an MQTT message (topic, levels, captures of the rule's filters)
+ * or a Kafka record (key, headers, JSON payload fields, topic and partition).
+ */
+export type TemplateInput = 'mqtt-message' | 'kafka-record';
 
 /** A template that cannot be compiled; the message names the placeholder, its column and what is allowed. */
 export class TemplateError extends Error {
@@ -51,19 +60,25 @@ type Part =
   | { readonly kind: 'text'; readonly text: string }
   | { readonly kind: 'topic' | 'qos' | 'rule' | 'clientId' }
   | { readonly kind: 'level'; readonly index: number }
-  | { readonly kind: 'capture'; readonly name: string };
+  | { readonly kind: 'capture'; readonly name: string }
+  | { readonly kind: 'record'; readonly part: RecordPart };
 
 const BUILT_INS = ['topic', 'qos', 'rule', 'clientId'] as const;
 type BuiltIn = (typeof BUILT_INS)[number];
+/** Built-ins that mean the same whatever the input. */
+const COMMON_BUILT_INS: readonly BuiltIn[] = ['qos', 'rule', 'clientId'];
 const LEVEL_PREFIX = 'level.';
 const LEVEL_INDEX = /^(0|[1-9][0-9]*)$/;
 
 /**
  * Compiles `{name}` placeholders (captures of the rule's filters or built-ins) with `{{`/`}}` escapes.
  * @param allowedCaptures capture names defined by the rule's filters.
+ * @param input what the template renders from; record placeholders (`{key}`, `{header.NAME}`,
+ *   `{payload.PATH}`, `{kafkaTopic}`, `{partition}`) exist only for `'kafka-record'`, topic
+ *   levels and captures only for `'mqtt-message'`.
  * @throws TemplateError on malformed syntax or an unknown name, listing the allowed names.
  */
-export function compileTemplate(source: string, allowedCaptures: readonly string[]): CompiledTemplate {
+export function compileTemplate(source: string, allowedCaptures: readonly string[], input: TemplateInput = 'mqtt-message'): CompiledTemplate {
   const parts: Part[] = [];
   const placeholders: string[] = [];
   let text = '';
@@ -91,7 +106,8 @@ export function compileTemplate(source: string, allowedCaptures: readonly string
     const name = source.slice(i + 1, close);
     if (text) parts.push({ kind: 'text', text });
     text = '';
-    parts.push(resolvePlaceholder(source, columnOf(source, i), name, allowedCaptures));
+    const column = columnOf(source, i);
+    parts.push(input === 'kafka-record' ? resolveRecordPlaceholder(source, column, name) : resolvePlaceholder(source, column, name, allowedCaptures));
     if (!placeholders.includes(name)) placeholders.push(name);
     i = close + 1;
   }
@@ -128,6 +144,16 @@ function resolvePlaceholder(source: string, column: number, name: string, captur
   }
   if (isCapture) return { kind: 'capture', name };
   throw new TemplateError(source, column, `unknown placeholder "{${name}}"; ${describeAllowed(captures)}`);
+}
+
+function resolveRecordPlaceholder(source: string, column: number, name: string): Part {
+  if ((COMMON_BUILT_INS as readonly string[]).includes(name)) return { kind: name as BuiltIn };
+  const part = parseRecordPlaceholder(name);
+  if (typeof part === 'string') throw new TemplateError(source, column, part);
+  if (part) return { kind: 'record', part };
+  const allowed = [...RECORD_BUILT_INS, 'header.NAME', 'payload.PATH', ...COMMON_BUILT_INS].map((n) => `{${n}}`).join(', ');
+  const what = name.length === 0 ? 'empty placeholder "{}"' : `unknown placeholder "{${name}}"`;
+  throw new TemplateError(source, column, `${what}; a template for Kafka records may use ${allowed}`);
 }
 
 function isBuiltIn(name: string): name is BuiltIn {
@@ -185,6 +211,11 @@ function renderPart(part: Part, ctx: TemplateContext, source: string): string {
         );
       }
       return value;
+    }
+    case 'record': {
+      const result = recordValue(part.part, ctx.record, source);
+      if ('problem' in result) throw new TemplateRenderError(result.problem);
+      return result.value;
     }
     case 'capture': {
       // hasOwn keeps a capture named like an Object.prototype member from reading the prototype.

@@ -1,0 +1,105 @@
+import { quote } from './quote';
+
+/**
+ * What a template compiled for Kafka records (`'kafka-record'`) reads from one record. Values
+ * are decoded as UTF-8; only the first value of a repeated header counts.
+ */
+export interface RecordFields {
+  readonly kafkaTopic: string;
+  readonly partition: number;
+  /** Null when the record has no key. */
+  readonly key: string | null;
+  readonly headers: Readonly<Record<string, string>>;
+  /** The record value parsed as JSON, undefined when it is not JSON (the caller caches the parse). */
+  json(): unknown;
+}
+
+/** A placeholder that reads the record: its key, a header, or a field of a JSON value. */
+export type RecordPart =
+  | { readonly kind: 'key' | 'kafkaTopic' | 'partition' }
+  | { readonly kind: 'header'; readonly name: string }
+  | { readonly kind: 'payload'; readonly path: readonly string[] };
+
+export const RECORD_BUILT_INS = ['key', 'kafkaTopic', 'partition'] as const;
+const HEADER_PREFIX = 'header.';
+const PAYLOAD_PREFIX = 'payload.';
+
+/**
+ * Parses a record placeholder name; undefined when the name is not one, a string when it is
+ * malformed (the problem, for the compile error).
+ */
+export function parseRecordPlaceholder(name: string): RecordPart | string | undefined {
+  if ((RECORD_BUILT_INS as readonly string[]).includes(name)) return { kind: name as (typeof RECORD_BUILT_INS)[number] };
+  if (name.startsWith(HEADER_PREFIX)) {
+    const header = name.slice(HEADER_PREFIX.length);
+    return header.length > 0 ? { kind: 'header', name: header } : `placeholder "{${name}}" needs a header name, e.g. "{header.device}"`;
+  }
+  if (name.startsWith(PAYLOAD_PREFIX)) {
+    const path = name.slice(PAYLOAD_PREFIX.length).split('.');
+    return path.every((segment) => segment.length > 0)
+      ? { kind: 'payload', path }
+      : `placeholder "{${name}}" needs a dotted path of JSON fields, e.g. "{payload.device.id}"`;
+  }
+  return undefined;
+}
+
+/**
+ * The value of a record placeholder, or why there is none. A value from the record fills
+ * exactly one topic level: one holding '/', '+', '#' or NUL is refused, so a key or a payload
+ * field cannot steer a message into another device's topics.
+ */
+export function recordValue(part: RecordPart, record: RecordFields | undefined, source: string): { value: string } | { problem: string } {
+  if (!record) return { problem: `template ${quote(source)} reads a Kafka record but was rendered for an MQTT message` };
+  const value = lookup(part, record);
+  const what = describe(part);
+  if (value === undefined) return { problem: `template ${quote(source)} needs ${what} but ${missing(part, record)}` };
+  if (/[/+#\u0000]/.test(value)) {
+    return { problem: `template ${quote(source)}: ${what} is ${quote(value)}, which is not a single topic level (no '/', '+', '#')` };
+  }
+  return { value };
+}
+
+function lookup(part: RecordPart, record: RecordFields): string | undefined {
+  switch (part.kind) {
+    case 'key':
+      return record.key ?? undefined;
+    case 'kafkaTopic':
+      return record.kafkaTopic;
+    case 'partition':
+      return String(record.partition);
+    case 'header':
+      return Object.hasOwn(record.headers, part.name) ? record.headers[part.name] : undefined;
+    case 'payload': {
+      let node: unknown = record.json();
+      for (const segment of part.path) {
+        if (node === null || typeof node !== 'object' || !Object.hasOwn(node, segment)) return undefined;
+        node = (node as Record<string, unknown>)[segment];
+      }
+      return typeof node === 'string' || typeof node === 'number' || typeof node === 'boolean' ? String(node) : undefined;
+    }
+  }
+}
+
+function describe(part: RecordPart): string {
+  switch (part.kind) {
+    case 'header':
+      return `{header.${part.name}}`;
+    case 'payload':
+      return `{payload.${part.path.join('.')}}`;
+    default:
+      return `{${part.kind}}`;
+  }
+}
+
+function missing(part: RecordPart, record: RecordFields): string {
+  switch (part.kind) {
+    case 'key':
+      return 'the record has no key';
+    case 'header':
+      return 'the record has no such header';
+    case 'payload':
+      return record.json() === undefined ? 'the record value is not JSON' : 'the JSON value has no string, number or boolean there';
+    default:
+      return 'the record lacks it';
+  }
+}
