@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Kafka, logLevel, type IHeaders, type KafkaConfig } from 'kafkajs';
 import { canConnect, freePort } from './free-port';
-import { cmdline, dieWithParent, isAlive, killHard, realProcess, signal, sleep, sweepStaleDirsOnce, tail, terminate, waitForStopState, which, writeOwner } from './proc';
+import { cmdline, dieWithParent, isAlive, killHard, killedAtExit, signal, sleep, sweepStaleDirsOnce, tail, terminate, waitForStopState, which, writeOwner } from './proc';
 
 export const DEFAULT_KAFKA_VERSION = '3.9.1';
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -227,17 +227,9 @@ function clusterId(): string {
   }
 }
 
-const owned = new Set<KafkaBroker>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // Safety net: a private broker never outlives the process that started it. (The shared broker is
-  // not in this set: its lifetime belongs to global setup/teardown.)
-  realProcess().on('exit', () => {
-    for (const broker of owned) broker.killSync();
-  });
-}
+// Safety net for a test that forgot to stop a broker: never leave one (or its dir) behind the
+// test process.
+const owned = killedAtExit<KafkaBroker>('KafkaBroker', (broker) => broker.killSync());
 
 type Mode = 'owned' | 'shared' | 'external';
 
@@ -596,7 +588,6 @@ export class KafkaBroker {
     this.st = { ...st, pid: child.pid, startedAt: new Date().toISOString() };
     if (this.mode === 'owned') {
       owned.add(this);
-      installExitHook();
     }
     writeOwner(st.dir, { ownerPid: st.ownerPid, pid: child.pid });
     this.writeStateFile();

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { canConnect, freePort } from './free-port';
-import { dieWithParent, isAlive, killHard, realProcess, signal, sleep, sweepStaleDirsOnce, tail, terminate, waitForStopState, which, writeOwner } from './proc';
+import { dieWithParent, isAlive, killHard, killedAtExit, signal, sleep, sweepStaleDirsOnce, tail, terminate, waitForStopState, which, writeOwner } from './proc';
 
 export interface MosquittoOptions {
   /** Listen port on 127.0.0.1; default: a free port. */
@@ -41,17 +41,9 @@ function mosquittoBinary(): string {
   return bin;
 }
 
-const live = new Set<MosquittoBroker>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // Safety net for a test that forgot destroy(): never leave a broker (or its dir) behind the test
-  // process. The real process: jest's sandboxed `process` never emits 'exit'.
-  realProcess().on('exit', () => {
-    for (const broker of live) broker.killSync();
-  });
-}
+// Safety net for a test that forgot to stop a broker: never leave one (or its dir) behind the
+// test process.
+const live = killedAtExit<MosquittoBroker>('MosquittoBroker', (broker) => broker.killSync());
 
 /**
  * A private mosquitto process on 127.0.0.1:<free port>, configured from a generated mosquitto.conf
@@ -215,7 +207,6 @@ export class MosquittoBroker {
       throw new Error(`mosquitto: 127.0.0.1:${this.portValue} is already taken by another process (Address already in use)`);
     }
     this.writeConfig();
-    installExitHook();
     // stdout/stderr (e.g. config errors before the log file is opened) go to a file as well.
     const out = fs.openSync(path.join(this.dir, 'mosquitto.stdout'), 'a');
     // Killed by the kernel if this process dies without cleaning up (crash, SIGKILL).

@@ -149,6 +149,25 @@ export function realProcess(): NodeJS.Process {
   return vm.runInThisContext('process') as NodeJS.Process;
 }
 
+/**
+ * A set whose members are killed when the real process exits, shared by every jest test file of
+ * the process (each file has its own module registry, so a module-level hook would be installed
+ * once per file and pile up 'exit' listeners).
+ */
+export function killedAtExit<T>(name: string, kill: (member: T) => void): Set<T> {
+  const real = realProcess() as NodeJS.Process & Record<symbol, Set<T> | undefined>;
+  const key = Symbol.for(`bridge.harness.${name}`);
+  let members = real[key];
+  if (!members) {
+    const created = new Set<T>();
+    members = real[key] = created;
+    real.on('exit', () => {
+      for (const member of created) kill(member);
+    });
+  }
+  return members;
+}
+
 let setpriv: string | null | undefined;
 
 /**
