@@ -173,7 +173,8 @@ describe('admin REST service: auth, validation, lifecycle, OpenAPI, crash safety
       stop = true;
       await Promise.all(writers);
       await crashing.exited;
-      const entries = openStoredKeys(await new FileKeystore(`${ws.data}/crash-keystore.json`, master.id).list(), master, 'crash keystore');
+      const { entries, problems } = openStoredKeys(await new FileKeystore(`${ws.data}/crash-keystore.json`, master.id).list(), master);
+      expect(problems).toEqual([]);
       const stored = new Map(entries.map((e) => [e.name, Buffer.from(e.versions[0].secret).toString('base64')]));
       for (const [name, secret] of acknowledged) expect([name, stored.get(name)]).toEqual([name, secret]);
     }

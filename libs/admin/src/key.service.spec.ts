@@ -63,7 +63,7 @@ describe('KeyService', () => {
     const view = await service.create(ops, { name: 'k', type: 'sealed', exportable: false });
     expect(view).toMatchObject({ name: 'k', type: 'sealed', state: 'enabled', revision: 1, primaryVersion: 1, usedBy: [] });
     expect(JSON.stringify(view)).not.toContain('wrapped');
-    const [entry] = openStoredKeys(await store.list(), master, 'memory');
+    const [entry] = openStoredKeys(await store.list(), master).entries;
     expect(Buffer.from(sodium.crypto_scalarmult_base(entry.versions[0].secret)).toString('base64')).toBe(view.versions[0].publicKey);
     expect(changes).toEqual([{ key: 'k', action: 'create', revision: 1 }]);
     expect(sink.events[0]).toMatchObject({ tokenId: 'ops', action: 'create', key: 'k', version: 1, result: 'ok', status: 201 });
@@ -114,7 +114,7 @@ describe('KeyService', () => {
     await expect(service.delete(ops, 'k')).rejects.toMatchObject({ status: 409, code: 'key-in-use', message: expect.stringContaining('rule-a') });
     usage.clear();
     expect((await service.delete(ops, 'k')).state).toBe('deleted');
-    expect(openStoredKeys(await store.list(), master, 'memory')).toEqual([]);
+    expect(openStoredKeys(await store.list(), master).entries).toEqual([]);
     await expect(service.get(ops, 'k')).resolves.toMatchObject({ state: 'deleted' });
     await expect(service.rotate(ops, 'k')).rejects.toMatchObject({ status: 404, message: expect.stringContaining('restore it first') });
     expect((await service.restore(ops, 'k')).state).toBe('enabled');
@@ -132,6 +132,18 @@ describe('KeyService', () => {
       return put(key, expected);
     };
     await expect(service.rotate(ops, 'k')).rejects.toMatchObject({ status: 409, code: 'concurrent-change' });
+  });
+
+  it('refuses a record whose policy was loosened outside the service, and workers do not use it', async () => {
+    await service.create(ops, { name: 'k', type: 'symmetric', exportable: false });
+    const stored = store.keys.get('k')!;
+    store.keys.set('k', { ...stored, exportable: true });
+    await expect(service.export(ops, 'k')).rejects.toMatchObject({ status: 409, code: 'integrity-failed' });
+    expect(await service.list(ops, false)).toEqual([]);
+    const opened = openStoredKeys(await store.list(), master);
+    expect([opened.entries, opened.problems.map((p) => p.path)]).toEqual([[], ['k']]);
+    store.keys.set('k', stored);
+    expect(openStoredKeys(await store.list(), master).entries.map((e) => e.name)).toEqual(['k']);
   });
 
   it('never writes key material to the audit log', async () => {

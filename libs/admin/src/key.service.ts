@@ -1,5 +1,6 @@
 import type { KeyType, Sodium } from '@app/crypto';
-import { Keystore, KeystoreConflictError, MasterKey, StoredKey, wrapVersion } from '@app/keystore';
+import { Logger } from '@nestjs/common';
+import { isAuthentic, Keystore, KeystoreConflictError, KeystoreUnavailableError, MasterKey, signed, StoredKey, wrapVersion } from '@app/keystore';
 import { InvalidRequestError, KeyNotFoundError, KeyStateError, VersionNotFoundError } from './admin.errors';
 import type { AuditLog } from './audit.log';
 import { KeyMaterialInput, readKeyMaterial } from './key-material';
@@ -42,12 +43,14 @@ export interface ExportedKey {
  * overwriting each other.
  */
 export class KeyService {
+  private readonly log = new Logger('Keys');
+
   constructor(private readonly o: KeyServiceOptions) {}
 
   list(actor: Actor, includeDeleted: boolean): Promise<KeyView[]> {
     return this.audited(actor, 'list', undefined, undefined, 200, async () => {
       const usage = this.o.keyUsage();
-      const keys = await this.o.store.list();
+      const keys = await this.authentic();
       return keys.filter((k) => includeDeleted || !k.deletedAt).map((k) => toKeyView(k, usage.get(k.name) ?? []));
     });
   }
@@ -128,7 +131,7 @@ export class KeyService {
         type: key.type,
         versions: chosen.map((v) => {
           const secret = this.o.master.unwrap({ name: key.name, version: v.version, type: key.type }, v.wrapped);
-          const text = Buffer.from(secret).toString('base64');
+          const text = Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength).toString('base64');
           secret.fill(0);
           return { version: v.version, secret: text, ...(v.publicKey ? { publicKey: v.publicKey } : {}) };
         }),
@@ -160,7 +163,7 @@ export class KeyService {
 
   /** Removes a soft-deleted key for good; `confirm` must repeat its name. */
   purge(actor: Actor, name: string, confirm: string | undefined): Promise<void> {
-    return this.audited(actor, 'purge', name, undefined, 200, async () => {
+    return this.audited(actor, 'purge', name, undefined, 204, async () => {
       const key = await this.find(name, true);
       if (!key.deletedAt) throw new KeyStateError('not-deleted', `key "${name}" must be deleted before it is purged`);
       if (confirm !== name) throw new InvalidRequestError([{ field: 'confirm', message: `must repeat the key name "${name}" to purge it` }]);
@@ -171,10 +174,11 @@ export class KeyService {
   }
 
   private async write(action: string, name: string, change: (current: StoredKey | undefined, now: Date) => StoredKey): Promise<KeyView> {
-    const current = (await this.o.store.list()).find((k) => k.name === name);
+    const stored = (await this.o.store.list()).find((k) => k.name === name);
+    const current = stored && this.checked(stored);
     const now = this.o.now?.() ?? new Date();
-    const next = { ...change(current, now), revision: (current?.revision ?? 0) + 1, updatedAt: now.toISOString() };
-    await this.o.store.put(next, current?.revision ?? 0).catch(conflictAs(name));
+    const next = signed({ ...change(current, now), revision: (stored?.revision ?? 0) + 1, updatedAt: now.toISOString() }, this.o.master);
+    await this.o.store.put(next, stored?.revision ?? 0).catch(conflictAs(name));
     this.o.onChange?.({ key: name, action, revision: next.revision });
     return this.view(next);
   }
@@ -200,9 +204,25 @@ export class KeyService {
   }
 
   private async find(name: string, includeDeleted: boolean): Promise<StoredKey> {
-    const key = (await this.o.store.list()).find((k) => k.name === name);
+    const stored = (await this.o.store.list()).find((k) => k.name === name);
+    const key = stored && this.checked(stored);
     if (!key || (key.deletedAt && !includeDeleted)) throw new KeyNotFoundError(name);
     return key;
+  }
+
+  /** Keys whose MAC holds; the others are reported and left out. */
+  private async authentic(): Promise<StoredKey[]> {
+    const keys = await this.o.store.list();
+    const good = keys.filter((k) => isAuthentic(k, this.o.master));
+    if (good.length < keys.length) this.log.error(`keys failing their integrity check, not shown: ${keys.filter((k) => !good.includes(k)).map((k) => k.name).join(', ')}`);
+    return good;
+  }
+
+  /** A record someone altered outside the service (or wrote without the master key) is refused, not trusted. */
+  private checked(key: StoredKey): StoredKey {
+    if (isAuthentic(key, this.o.master)) return key;
+    this.log.error(`key "${key.name}" fails its integrity check (altered outside the admin service?)`);
+    throw new KeyStateError('integrity-failed', `key "${key.name}" fails its integrity check; restore the keystore from a backup or purge the key`);
   }
 
   private view(key: StoredKey): KeyView {
@@ -222,7 +242,8 @@ export class KeyService {
       return result;
     } catch (error) {
       const e = error as { status?: number; code?: string };
-      await this.o.audit.record({ ...base, result: 'failed', status: e.status ?? 500, code: e.code ?? 'internal' });
+      const status = e.status ?? (error instanceof KeystoreUnavailableError ? 503 : 500);
+      await this.o.audit.record({ ...base, result: 'failed', status, code: e.code ?? 'internal' });
       throw error;
     }
   }

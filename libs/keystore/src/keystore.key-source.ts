@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { KeyEntry, KeySource } from '@app/crypto';
 import { openStoredKeys } from './key-records';
 import type { Keystore } from './keystore';
@@ -5,6 +6,8 @@ import type { MasterKey } from './master-key';
 
 /** A worker's view of a wrapped keystore: unwraps on every load, skips soft-deleted keys. */
 export class KeystoreKeySource implements KeySource {
+  private readonly log = new Logger('Keystore');
+
   constructor(
     private readonly store: Keystore,
     private readonly master: MasterKey,
@@ -18,8 +21,11 @@ export class KeystoreKeySource implements KeySource {
     return this.store.open();
   }
 
+  /** Keys that cannot be used are logged and left out; the others load. */
   async load(): Promise<KeyEntry[]> {
-    return openStoredKeys(await this.store.list(), this.master, this.store.describe());
+    const { entries, problems } = openStoredKeys(await this.store.list(), this.master);
+    for (const p of problems) this.log.error(`key ${p.path} in ${this.store.describe()}: ${p.message}`);
+    return entries;
   }
 
   fingerprint(): Promise<string> {

@@ -1,5 +1,5 @@
 import { SodiumProvider, type Sodium } from '@app/crypto';
-import { MasterKey, MasterKeyError } from './master-key';
+import { canonicalJson, MasterKey, MasterKeyError } from './master-key';
 
 describe('MasterKey', () => {
   let sodium: Sodium;
@@ -48,5 +48,18 @@ describe('MasterKey', () => {
     const wrapped = master.wrap(ctx, new Uint8Array(32));
     master.wipe();
     expect(() => master.unwrap(ctx, wrapped)).toThrow(MasterKeyError);
+  });
+
+  it('authenticates whole records whatever their key order, and notices any change', () => {
+    const master = MasterKey.fromText(sodium, text, 'test');
+    const record = { name: 'k', exportable: false, versions: [{ version: 1, state: 'active' }] };
+    const mac = master.sign(record);
+    expect(master.verify({ versions: [{ state: 'active', version: 1 }], exportable: false, name: 'k' }, mac)).toBe(true);
+    expect(master.verify({ ...record, exportable: true }, mac)).toBe(false);
+    expect(master.verify({ ...record, versions: [{ version: 1, state: 'revoked' }] }, mac)).toBe(false);
+    expect(master.verify(record, undefined)).toBe(false);
+    expect(master.verify(record, 'AAAA')).toBe(false);
+    expect(MasterKey.fromText(sodium, Buffer.alloc(32, 9).toString('base64'), 'other').verify(record, mac)).toBe(false);
+    expect(canonicalJson({ b: 1, a: [{ d: undefined, c: 'x' }] })).toBe('{"a":[{"c":"x"}],"b":1}');
   });
 });

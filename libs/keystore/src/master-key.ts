@@ -90,9 +90,43 @@ export class MasterKey {
     }
   }
 
+  /**
+   * Authenticates a whole record (metadata included: exportable, states, minimum version,
+   * deletion), so whoever can write the store but lacks the master key cannot loosen a key's
+   * policy. HMAC-SHA-512-256 over the record's canonical JSON, with a key derived for this use.
+   */
+  sign(record: object): string {
+    return Buffer.from(this.sodium.crypto_auth(canonicalJson(record), this.macKey())).toString('base64');
+  }
+
+  /** True when `mac` was made by sign() over this record with this master key. */
+  verify(record: object, mac: string | undefined): boolean {
+    if (!mac || !BASE64.test(mac)) return false;
+    const tag = Buffer.from(mac, 'base64');
+    if (tag.length !== this.sodium.crypto_auth_BYTES) return false;
+    return this.sodium.crypto_auth_verify(tag, canonicalJson(record), this.macKey());
+  }
+
   wipe(): void {
     this.key.fill(0);
   }
+
+  private macKey(): Uint8Array {
+    return this.sodium.crypto_generichash(this.sodium.crypto_auth_KEYBYTES, utf8('bridge-keystore/1 record mac'), this.key);
+  }
+}
+
+/** JSON with object keys sorted at every level: one byte string per record, whatever built it. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    return `{${entries
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
 }
 
 function associatedData(context: WrapContext): Uint8Array {

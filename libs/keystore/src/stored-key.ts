@@ -37,6 +37,8 @@ export const storedKeySchema = z
     primaryVersion: versionNumber,
     minDecryptionVersion: versionNumber,
     versions: z.array(storedKeyVersionSchema).min(1),
+    /** MasterKey.sign() over every other field; records without a valid one are not used. */
+    mac: z.string().optional(),
   })
   .strict();
 

@@ -17,7 +17,8 @@ export class KeyringWatcher implements KeyringSource {
   private source?: KeySource;
   private timer?: NodeJS.Timeout;
   private lastSeen = '';
-  private readonly retiring = new Set<NodeJS.Timeout>();
+  /** Replaced keyrings still readable by messages in flight, wiped when their timer fires or at stop. */
+  private readonly retiring = new Map<NodeJS.Timeout, Keyring>();
   /** Reloads never overlap; a change seen during one triggers exactly one more. */
   private running?: Promise<void>;
   private again = false;
@@ -41,8 +42,7 @@ export class KeyringWatcher implements KeyringSource {
     await source.open();
     this.source = source;
     source.onChange?.(() => void this.refresh());
-    this.lastSeen = await source.fingerprint();
-    await this.reload();
+    await this.refresh();
     this.timer = setInterval(() => void this.poll(), this.intervalMs);
     this.timer.unref();
   }
@@ -57,8 +57,10 @@ export class KeyringWatcher implements KeyringSource {
     this.running = (async () => {
       do {
         this.again = false;
-        this.lastSeen = await this.source!.fingerprint();
-        await this.reload();
+        const seen = await this.source!.fingerprint().catch(() => '');
+        // Remembered only once loaded: after a failed load the next poll tries again, so a
+        // revocation that met a passing store outage is not skipped for good.
+        this.lastSeen = (await this.reload()) ? seen : '';
       } while (this.again);
     })().finally(() => (this.running = undefined));
     return this.running;
@@ -66,7 +68,10 @@ export class KeyringWatcher implements KeyringSource {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    for (const t of this.retiring) clearTimeout(t);
+    for (const [timer, keyring] of this.retiring) {
+      clearTimeout(timer);
+      keyring.wipe();
+    }
     this.retiring.clear();
     await this.running?.catch(() => undefined);
     const source = this.source;
@@ -81,10 +86,12 @@ export class KeyringWatcher implements KeyringSource {
     if (seen !== this.lastSeen) await this.refresh();
   }
 
-  private async reload(): Promise<void> {
+  private async reload(): Promise<boolean> {
     const source = this.source!;
+    let entries: KeyEntry[] = [];
     try {
-      const next = Keyring.from(await source.load());
+      entries = await source.load();
+      const next = Keyring.from(entries);
       const previous = this.keyring;
       this.keyring = next;
       this.log.log(`keys loaded from ${source.describe()}: ${next.names().join(', ') || 'none'}`);
@@ -94,10 +101,15 @@ export class KeyringWatcher implements KeyringSource {
         previous.wipe();
       }, RETIRE_AFTER_MS);
       timer.unref();
-      this.retiring.add(timer);
+      this.retiring.set(timer, previous);
+      return true;
     } catch (error) {
       this.log.error(`keys from ${source.describe()} not loaded, keeping the keys in use: ${error instanceof Error ? error.message : String(error)}`);
       this.onReload(false);
+      return false;
+    } finally {
+      // The keyring keeps its own copies: the loaded ones are not needed either way.
+      for (const entry of entries) for (const v of entry.versions) v.secret.fill(0);
     }
   }
 }
