@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { SodiumProvider } from '@app/crypto';
 import { FileKeystore, MasterKey, openStoredKeys } from '@app/keystore';
 import { AdminProcess, runAdmin } from './support/bridge.process';
@@ -60,6 +60,10 @@ describe('admin REST service: auth, validation, lifecycle, OpenAPI, crash safety
       if (route.write) expect([route.method, route.path, reader.status]).toEqual([route.method, route.path, 403]);
       else expect([route.method, route.path, [200, 404].includes(reader.status)]).toEqual([route.method, route.path, true]);
     }
+    // Nothing of a request is looked at before its token: not its body, nor whether the route exists.
+    expect((await ws.call(admin, 'POST', '/v1/keys', undefined, '{not json')).status).toBe(401);
+    expect((await ws.call(admin, 'POST', '/v1/keys', undefined, { pad: 'x'.repeat(10_000) })).status).toBe(401);
+    expect((await ws.call(admin, 'GET', '/v1/no-such-route')).status).toBe(401);
   });
 
   it('refuses bad input with 400 naming the field, unknown keys with 404, conflicts with 409 and large bodies with 413', async () => {
@@ -85,6 +89,9 @@ describe('admin REST service: auth, validation, lifecycle, OpenAPI, crash safety
 
     const big = await ws.call(admin, 'POST', '/v1/keys', 'admin', { name: 'big', type: 'symmetric', pad: 'x'.repeat(10_000) });
     expect(big.status).toBe(413);
+    // A body that is not JSON is refused, not read as empty (which would turn an import into a generation).
+    const text = await fetch(`${admin.url()}/v1/keys/k1/rotate`, { method: 'POST', headers: { authorization: `Bearer ${ws.adminToken}`, 'content-type': 'text/plain' }, body: '{"material":{}}' });
+    expect(text.status).toBe(415);
     // Nothing half-written: the refused requests left k1 alone and created nothing else.
     const list = await ws.call(admin, 'GET', '/v1/keys?deleted=true', 'reader');
     expect(list.json.keys.map((k: { name: string }) => k.name)).toEqual(['k1']);
@@ -141,16 +148,30 @@ describe('admin REST service: auth, validation, lifecycle, OpenAPI, crash safety
 
   it('has a command line over the API for operators', async () => {
     const common = ['--url', admin.url(), '--token-file', `${ws.secrets}/admin.token`];
-    const created = runAdmin(['keys', 'create', 'cli-key', 'sealed', ...common]);
+    const created = await runAdmin(['keys', 'create', 'cli-key', 'sealed', ...common]);
     expect([created.status, created.stderr]).toEqual([0, '']);
     expect(JSON.parse(created.stdout)).toMatchObject({ name: 'cli-key', type: 'sealed', primaryVersion: 1 });
-    expect(runAdmin(['keys', 'rotate', 'cli-key', ...common]).status).toBe(0);
-    const listed = runAdmin(['keys', 'list', ...common]);
+    expect((await runAdmin(['keys', 'rotate', 'cli-key', ...common])).status).toBe(0);
+    const listed = await runAdmin(['keys', 'list', ...common]);
     expect(listed.stdout).toMatch(/^cli-key\tsealed\tenabled\tprimary v2\t2 version\(s\)$/m);
-    const refused = runAdmin(['keys', 'export', 'cli-key', ...common]);
+    const refused = await runAdmin(['keys', 'export', 'cli-key', ...common]);
     expect([refused.status, refused.stdout]).toEqual([1, expect.stringContaining('409')]);
-    expect(runAdmin(['keys', 'frobnicate', ...common]).status).toBe(2);
+    expect((await runAdmin(['keys', 'frobnicate', ...common])).status).toBe(2);
   }, 60_000);
+
+  it('reload takes the new token list: a removed token stops working at once', async () => {
+    const file = `${ws.dir}/bridge.yaml`;
+    const original = readFileSync(file, 'utf8');
+    writeFileSync(file, original.replace(/\n    - \{ id: viewer[^\n]*/, ''));
+    try {
+      expect((await ws.call(admin, 'POST', '/v1/reload', 'admin')).status).toBe(202);
+      expect((await ws.call(admin, 'GET', '/v1/keys', 'reader')).status).toBe(401);
+    } finally {
+      writeFileSync(file, original);
+      expect((await ws.call(admin, 'POST', '/v1/reload', 'admin')).status).toBe(202);
+    }
+    expect((await ws.call(admin, 'GET', '/v1/keys', 'reader')).status).toBe(200);
+  });
 
   it('survives kill -9 in the middle of writes: the keystore stays readable and every acknowledged key is intact', async () => {
     const file = ws.writeConfig('crash.yaml', config(ws, id).replace('data/keystore.json', 'data/crash-keystore.json'));

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Environment } from '@app/config';
 
-export const CLI_USAGE = `usage: admin keys <command> [args] [--url URL] [--token-file FILE]
+export const CLI_USAGE = `usage: admin keys <command> [args] [--url URL] [--token-file FILE] [--insecure]
   list [--deleted]                     name, type, versions, state
   get <name>                           one key's metadata (JSON)
   create <name> symmetric|sealed [--exportable]
@@ -11,7 +11,8 @@ export const CLI_USAGE = `usage: admin keys <command> [args] [--url URL] [--toke
   min-version <name> <version>         refuse every version below <version>
   export <name> [<version>]            prints secrets (exportable keys only)
   delete <name> | restore <name> | purge <name>
-URL defaults to $BRIDGE_ADMIN_URL, the token to the file $BRIDGE_ADMIN_TOKEN_FILE or $BRIDGE_ADMIN_TOKEN.`;
+URL defaults to $BRIDGE_ADMIN_URL, the token to the file $BRIDGE_ADMIN_TOKEN_FILE or $BRIDGE_ADMIN_TOKEN.
+Plain http is refused except to this host (--insecure overrides).`;
 
 /** A command line that does not fit the usage. */
 export class CliUsageError extends Error {}
@@ -42,12 +43,14 @@ export async function adminCli(argv: readonly string[], env: Environment, print:
     return value;
   };
   const url = option('--url') ?? env.BRIDGE_ADMIN_URL;
+  const insecure = flag('--insecure');
   const tokenFile = option('--token-file') ?? env.BRIDGE_ADMIN_TOKEN_FILE;
   const secretFile = option('--secret-file');
   const exportable = flag('--exportable');
   const deleted = flag('--deleted');
   const [command, name, third] = args;
   if (!url) throw new CliUsageError('no admin URL: give --url or set BRIDGE_ADMIN_URL');
+  if (!insecure && !isSafeUrl(url)) throw new CliUsageError(`${url}: plain http to another host would send the token in clear; use https, or --insecure`);
   const token = tokenFile ? readFileSync(tokenFile, 'utf8').trim() : env.BRIDGE_ADMIN_TOKEN;
   if (!token) throw new CliUsageError('no token: give --token-file or set BRIDGE_ADMIN_TOKEN_FILE or BRIDGE_ADMIN_TOKEN');
   const secret = secretFile ? readFileSync(secretFile, 'utf8').trim() : undefined;
@@ -70,6 +73,15 @@ export async function adminCli(argv: readonly string[], env: Environment, print:
     print(JSON.stringify(JSON.parse(text), null, 2));
   }
   return 0;
+}
+
+function isSafeUrl(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'https:' || ['127.0.0.1', '[::1]', 'localhost'].includes(u.hostname);
+  } catch {
+    throw new CliUsageError(`${url} is not a URL`);
+  }
 }
 
 function route(command: string | undefined, name: string | undefined, third: string | undefined, o: { exportable: boolean; deleted: boolean; secret?: string }): Call {

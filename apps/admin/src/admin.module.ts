@@ -1,9 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
-import { AuditLog, FailureLimiter, KeyService, TokenAuthenticator } from '@app/admin';
+import { AuditLog, KeyService } from '@app/admin';
 import { AdminExceptionFilter } from './admin-exception.filter';
 import { AdminConfigHolder } from './admin-config.holder';
-import { AUDIT_LOG, AUTHENTICATOR, CONTROL_PUBLISHER, FAILURE_LIMITER, KEY_SERVICE } from './admin.tokens';
+import { AUDIT_LOG, CONTROL_PUBLISHER, KEY_SERVICE } from './admin.tokens';
 import { AuthGuard } from './auth.guard';
 import { ControlPublisher } from './control.publisher';
 import { KeysController } from './keys.controller';
@@ -12,8 +12,6 @@ import { ReloadController } from './reload.controller';
 /** Everything main.ts built from the configuration (stores and sinks are opened before Nest starts). */
 export interface AdminParts {
   readonly keys: KeyService;
-  readonly authenticator: TokenAuthenticator;
-  readonly limiter: FailureLimiter;
   readonly audit: AuditLog;
   readonly control: ControlPublisher;
   readonly holder: AdminConfigHolder;
@@ -28,8 +26,6 @@ export class AdminModule {
       controllers: [KeysController, ReloadController],
       providers: [
         { provide: KEY_SERVICE, useFactory: () => parts.keys },
-        { provide: AUTHENTICATOR, useFactory: () => parts.authenticator },
-        { provide: FAILURE_LIMITER, useFactory: () => parts.limiter },
         { provide: AUDIT_LOG, useFactory: () => parts.audit },
         { provide: CONTROL_PUBLISHER, useFactory: () => parts.control },
         { provide: AdminConfigHolder, useFactory: () => parts.holder },

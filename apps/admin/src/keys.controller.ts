@@ -13,7 +13,7 @@ import {
   rotateKeyBody,
 } from '@app/admin';
 import { KEY_SERVICE } from './admin.tokens';
-import { AuthedRequest, clientAddress } from './auth.guard';
+import { AuthedRequest, clientAddress } from './authenticate.middleware';
 import { ApiErrors, ApiZodBody, ApiZodResponse } from './openapi';
 import { RequireRole } from './roles.decorator';
 import { KeyNameParam, VersionParam } from './route-params';

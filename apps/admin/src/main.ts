@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
@@ -15,6 +16,7 @@ import { keyUsage, loadBridgeConfigOrReport } from '@app/pipeline';
 import { adminCli, CLI_USAGE, CliUsageError } from './admin.cli';
 import { AdminConfigHolder } from './admin-config.holder';
 import { AdminModule } from './admin.module';
+import { authenticate, requireJsonBodies } from './authenticate.middleware';
 import { ControlPublisher } from './control.publisher';
 import { serveOpenApi } from './openapi';
 
@@ -55,8 +57,10 @@ async function main(argv: string[]): Promise<number> {
   const sinks: AuditSink[] = [new FileAuditSink(resolve(dirname(file), config.admin.audit.file))];
   if (config.admin.audit.topic) sinks.push(new KafkaAuditSink(kafkaFactory, config.kafka, config.admin.audit.topic));
   const audit = new AuditLog(sinks);
+  await audit.open();
   const control = new ControlPublisher(config.control, clientId);
-  const holder = new AdminConfigHolder(file, env, keyUsage(config));
+  const authenticator = new TokenAuthenticator(secrets.adminTokens);
+  const holder = new AdminConfigHolder(file, env, keyUsage(config), authenticator);
   const keys = new KeyService({
     store,
     master,
@@ -65,20 +69,18 @@ async function main(argv: string[]): Promise<number> {
     keyUsage: () => holder.keyUsage(),
     onChange: (change) => void control.keysChanged(change),
   });
-  const module = AdminModule.forParts({
-    keys,
-    authenticator: new TokenAuthenticator(secrets.adminTokens),
-    limiter: new FailureLimiter(config.admin.maxAuthFailures, config.admin.authFailureWindowMs),
-    audit,
-    control,
-    holder,
-  });
-  const app = await NestFactory.create<NestExpressApplication>(module, { logger, bodyParser: false });
+  const limiter = new FailureLimiter(config.admin.maxAuthFailures, config.admin.authFailureWindowMs);
+  const module = AdminModule.forParts({ keys, audit, control, holder });
+  const tls = config.admin.tls;
+  const httpsOptions = tls ? { cert: readFileSync(resolve(dirname(file), tls.cert)), key: readFileSync(resolve(dirname(file), tls.key)) } : undefined;
+  const app = await NestFactory.create<NestExpressApplication>(module, { logger, bodyParser: false, httpsOptions });
+  // Order matters: authenticate before anything reads the body.
+  app.use('/v1', authenticate(authenticator, limiter, audit), requireJsonBodies);
   app.useBodyParser('json', { limit: config.admin.maxBodyBytes });
   serveOpenApi(app);
   await app.listen(config.admin.port, config.admin.host);
   const address = app.getHttpServer().address() as AddressInfo;
-  Logger.log(`admin API on http://${address.address}:${address.port}/v1 (OpenAPI at /docs), keystore ${store.describe()}, master key ${master.id}`, 'Admin');
+  Logger.log(`admin API on ${tls ? 'https' : 'http'}://${address.address}:${address.port}/v1 (OpenAPI at /docs), keystore ${store.describe()}, master key ${master.id}`, 'Admin');
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

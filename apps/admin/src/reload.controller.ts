@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { AuditLog } from '@app/admin';
 import { AUDIT_LOG, CONTROL_PUBLISHER } from './admin.tokens';
 import { AdminConfigHolder } from './admin-config.holder';
-import { AuthedRequest, clientAddress } from './auth.guard';
+import { AuthedRequest, clientAddress } from './authenticate.middleware';
 import { ControlPublisher } from './control.publisher';
 import { ApiErrors, ApiZodResponse } from './openapi';
 

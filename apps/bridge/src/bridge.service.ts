@@ -14,6 +14,8 @@ export class BridgeService implements OnApplicationBootstrap, OnApplicationShutd
   private readonly log = new Logger('Reload');
   readonly worker: BridgeWorker;
   private reloading: Promise<void> = Promise.resolve();
+  /** A reload waiting for the running one to finish, with the reasons it was asked for. */
+  private queued?: { why: Set<string>; done: Promise<void> };
   private stopWatching?: () => void;
   private readonly onHangup = () => void this.reload('SIGHUP');
 
@@ -41,14 +43,25 @@ export class BridgeService implements OnApplicationBootstrap, OnApplicationShutd
     };
   }
 
-  /** Reloads the rules from the configuration file; a bad file is reported and changes nothing. */
   /** Reloads the keys at once (the admin service announced a change). */
   refreshKeys(): Promise<void> {
     return this.worker.refreshKeys();
   }
 
+  /**
+   * Reloads the rules from the configuration file; a bad file is reported and changes nothing.
+   * Requests arriving while one waits join it: a burst (or a flood of control events) costs
+   * one reload after the running one, not one each.
+   */
   reload(why: string, env: Environment = readEnvironment()): Promise<void> {
-    this.reloading = this.reloading.then(async () => {
+    if (this.queued) {
+      this.queued.why.add(why);
+      return this.queued.done;
+    }
+    const reasons = new Set([why]);
+    const done = this.reloading.then(async () => {
+      this.queued = undefined;
+      const why = [...reasons].join(', ');
       try {
         const next = await loadBridgeConfig(this.loaded.file, env);
         await this.worker.reload(next);
@@ -63,7 +76,9 @@ export class BridgeService implements OnApplicationBootstrap, OnApplicationShutd
         }
       }
     });
-    return this.reloading;
+    this.queued = { why: reasons, done };
+    this.reloading = done;
+    return done;
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -52,14 +52,14 @@ async function main(argv: string[]): Promise<number> {
   if (http.enabled) {
     const web = await NestFactory.create(module, { logger });
     if (control) web.connectMicroservice(control, { inheritAppConfig: true });
-    await web.startAllMicroservices();
+    await startControl(() => web.startAllMicroservices());
     await web.listen(http.port, http.host);
     const address = web.getHttpServer().address() as AddressInfo;
     Logger.log(`serving /metrics, /health/live and /health/ready on http://${address.address}:${address.port}`, 'Bridge');
     app = web;
   } else if (control) {
     const micro = await NestFactory.createMicroservice(module, { ...control, logger });
-    await micro.listen();
+    await startControl(() => micro.listen());
     app = micro;
   } else {
     app = await NestFactory.createApplicationContext(module, { logger });
@@ -86,6 +86,18 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   return -1;
+}
+
+/**
+ * The control plane only speeds changes up (keys are polled, files watched): a worker whose
+ * control broker is unreachable at start runs without it rather than not at all.
+ */
+async function startControl(start: () => Promise<unknown>): Promise<void> {
+  try {
+    await start();
+  } catch (error) {
+    Logger.warn(`control events unavailable (${error instanceof Error ? error.message : String(error)}); key and rule changes arrive by polling and file watching`, 'Bridge');
+  }
 }
 
 function print(line: string): void {

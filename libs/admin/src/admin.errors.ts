@@ -43,3 +43,13 @@ export class InvalidRequestError extends AdminError {
     super(problems.map((p) => `${p.field || '(body)'}: ${p.message}`).join('; '));
   }
 }
+
+/** An export is refused when its audit record cannot be written first. */
+export class AuditUnavailableError extends AdminError {
+  override readonly retriable = true;
+  readonly status = 503;
+  readonly code = 'audit-unavailable';
+  constructor() {
+    super('the audit log cannot be written; exports are refused until it can');
+  }
+}

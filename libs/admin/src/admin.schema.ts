@@ -22,9 +22,15 @@ const tokenSchema = z
     if (given.length !== 1) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [], message: 'give exactly one of sha256, file, env' });
   });
 
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
 export const adminSchema = z
   .object({
     host: z.string().min(1).default('127.0.0.1'),
+    /** HTTPS: PEM files. Tokens and exported keys cross the network only encrypted. */
+    tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict().optional(),
+    /** Serve plain HTTP on a non-loopback address anyway (e.g. inside a private container network behind a TLS proxy). */
+    insecureHttp: z.boolean().default(false),
     /** 0 picks a free port (logged at start-up). */
     port: z.number().int().min(0).max(65535).default(8081),
     /** Larger request bodies get 413. */
@@ -42,7 +48,16 @@ export const adminSchema = z
       })
       .strict(),
   })
-  .strict();
+  .strict()
+  .superRefine((a, ctx) => {
+    if (!a.tls && !a.insecureHttp && !LOOPBACK.has(a.host)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['host'],
+        message: `serving on ${a.host} would send bearer tokens and exported keys in clear: configure admin.tls, or set insecureHttp: true behind a TLS proxy`,
+      });
+    }
+  });
 
 export type AdminConfig = z.output<typeof adminSchema>;
 export type TokenConfig = AdminConfig['tokens'][number];

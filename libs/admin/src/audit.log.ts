@@ -8,7 +8,8 @@ export interface AuditEvent {
   action: string;
   key?: string;
   version?: number;
-  result: 'ok' | 'denied' | 'failed';
+  /** requested: written before an export unwraps anything; ok, denied or failed: the outcome. */
+  result: 'requested' | 'ok' | 'denied' | 'failed';
   /** The HTTP status the caller got. */
   status: number;
   /** Error code when the result is not ok. */
@@ -19,6 +20,8 @@ export interface AuditEvent {
 /** Where audit lines go: a JSON-lines file, a Kafka topic. */
 export interface AuditSink {
   describe(): string;
+  /** Connects or opens eagerly where that can fail (start-up reports it). */
+  open?(): Promise<void>;
   append(event: AuditEvent, line: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -33,17 +36,27 @@ export class AuditLog {
 
   constructor(private readonly sinks: readonly AuditSink[]) {}
 
-  async record(event: Omit<AuditEvent, 'time'>): Promise<void> {
+  async open(): Promise<void> {
+    await Promise.all(this.sinks.map((s) => s.open?.()));
+  }
+
+  /** Appends to every sink; a failing sink is logged and counted. Resolves false if any failed. */
+  async record(event: Omit<AuditEvent, 'time'>): Promise<boolean> {
     const full: AuditEvent = { time: new Date().toISOString(), ...event };
     const line = JSON.stringify(full);
-    await Promise.all(
+    const results = await Promise.all(
       this.sinks.map((sink) =>
-        sink.append(full, line).catch((error: unknown) => {
-          this.failures++;
-          this.log.error(`audit sink ${sink.describe()} failed: ${error instanceof Error ? error.message : String(error)}; event: ${line}`);
-        }),
+        sink.append(full, line).then(
+          () => true,
+          (error: unknown) => {
+            this.failures++;
+            this.log.error(`audit sink ${sink.describe()} failed: ${error instanceof Error ? error.message : String(error)}; event: ${line}`);
+            return false;
+          },
+        ),
       ),
     );
+    return results.every(Boolean);
   }
 
   /** Writes that failed since start; exposed so operators can alert on it. */

@@ -11,11 +11,24 @@ export class FileAuditSink implements AuditSink {
     return this.path;
   }
 
+  /** Opens the file now, so a missing directory or a permission problem stops start-up. */
+  async open(): Promise<void> {
+    await this.file();
+  }
+
   async append(_event: AuditEvent, line: string): Promise<void> {
-    this.handle ??= open(this.path, 'a', 0o600);
-    const file = await this.handle;
+    const file = await this.file();
     await file.appendFile(`${line}\n`, 'utf8');
     await file.datasync();
+  }
+
+  private file(): Promise<FileHandle> {
+    const handle = (this.handle ??= open(this.path, 'a', 0o600));
+    // A failed open is not kept: the next event tries again.
+    handle.catch(() => {
+      if (this.handle === handle) this.handle = undefined;
+    });
+    return handle;
   }
 
   async close(): Promise<void> {

@@ -13,21 +13,22 @@ const KEY_BYTES = 32;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** Decodes and checks imported material; problems name the field, never echo the value. */
-export function readKeyMaterial(sodium: Sodium, type: KeyType, input: KeyMaterialInput): { secret: Uint8Array; publicKey?: Uint8Array } {
-  const secret = decode(input.secret, 'secret');
+/** `at` prefixes field names in problems (`material.` for a rotation's body). */
+export function readKeyMaterial(sodium: Sodium, type: KeyType, input: KeyMaterialInput, at = ''): { secret: Uint8Array; publicKey?: Uint8Array } {
+  const secret = decode(input.secret, `${at}secret`);
   if (type === 'symmetric') {
     if (input.publicKey !== undefined) {
       secret.fill(0);
-      throw new InvalidRequestError([{ field: 'publicKey', message: 'only sealed keys have a public key' }]);
+      throw new InvalidRequestError([{ field: `${at}publicKey`, message: 'only sealed keys have a public key' }]);
     }
     return { secret };
   }
   const derived = sodium.crypto_scalarmult_base(secret);
   if (input.publicKey !== undefined) {
-    const given = decode(input.publicKey, 'publicKey');
+    const given = decode(input.publicKey, `${at}publicKey`);
     if (!sodium.memcmp(given, derived)) {
       secret.fill(0);
-      throw new InvalidRequestError([{ field: 'publicKey', message: 'does not belong to the given secret key' }]);
+      throw new InvalidRequestError([{ field: `${at}publicKey`, message: 'does not belong to the given secret key' }]);
     }
   }
   return { secret, publicKey: derived };

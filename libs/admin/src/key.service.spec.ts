@@ -146,6 +146,19 @@ describe('KeyService', () => {
     expect(openStoredKeys(await store.list(), master).entries.map((e) => e.name)).toEqual(['k']);
   });
 
+  it('records an export before unwrapping, and refuses it (503) when the audit log cannot be written', async () => {
+    await service.create(ops, { name: 'k', type: 'symmetric', exportable: true });
+    await service.export(ops, 'k');
+    expect(sink.events.slice(-2).map((e) => [e.action, e.result])).toEqual([
+      ['export', 'requested'],
+      ['export', 'ok'],
+    ]);
+    sink.append = async () => {
+      throw new Error('disk full');
+    };
+    await expect(service.export(ops, 'k')).rejects.toMatchObject({ status: 503, code: 'audit-unavailable' });
+  });
+
   it('never writes key material to the audit log', async () => {
     const secret = Buffer.from(sodium.randombytes_buf(32)).toString('base64');
     await service.import(ops, { name: 'k', type: 'symmetric', exportable: true, secret });

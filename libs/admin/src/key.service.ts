@@ -1,7 +1,7 @@
 import type { KeyType, Sodium } from '@app/crypto';
 import { Logger } from '@nestjs/common';
 import { isAuthentic, Keystore, KeystoreConflictError, KeystoreUnavailableError, MasterKey, signed, StoredKey, wrapVersion } from '@app/keystore';
-import { InvalidRequestError, KeyNotFoundError, KeyStateError, VersionNotFoundError } from './admin.errors';
+import { AuditUnavailableError, InvalidRequestError, KeyNotFoundError, KeyStateError, VersionNotFoundError } from './admin.errors';
 import type { AuditLog } from './audit.log';
 import { KeyMaterialInput, readKeyMaterial } from './key-material';
 import { KeyView, toKeyView } from './key.view';
@@ -83,7 +83,7 @@ export class KeyService {
       this.write('rotate', name, (current, now) => {
         const key = live(current, name);
         const version = Math.max(...key.versions.map((v) => v.version)) + 1;
-        const secret = material ? readKeyMaterial(this.o.sodium, key.type, material) : this.generate(key.type);
+        const secret = material ? readKeyMaterial(this.o.sodium, key.type, material, 'material.') : this.generate(key.type);
         const stored = this.wrapped(key, version, secret, material ? 'imported' : 'generated', now);
         return { ...key, primaryVersion: version, versions: [...key.versions, stored] };
       }),
@@ -125,6 +125,9 @@ export class KeyService {
       const key = live(await this.find(name, false), name);
       if (!key.exportable) throw new KeyStateError('not-exportable', `key "${name}" was created non-exportable; its secret never leaves the keystore`);
       if (version !== undefined && !key.versions.some((v) => v.version === version)) throw new VersionNotFoundError(name, version);
+      // No secret leaves unless the attempt is on record first.
+      const noted = await this.o.audit.record({ tokenId: actor.tokenId, remote: actor.remote, action: 'export', key: name, ...(version !== undefined ? { version } : {}), result: 'requested', status: 0 });
+      if (!noted) throw new AuditUnavailableError();
       const chosen = key.versions.filter((v) => (version === undefined ? v.state === 'active' && v.version >= key.minDecryptionVersion : v.version === version));
       return {
         name: key.name,

@@ -1,4 +1,4 @@
-import { FailureLimiter } from './failure.limiter';
+import { clientKey, FailureLimiter } from './failure.limiter';
 import { sha256, TokenAuthenticator } from './token.authenticator';
 import { resolveTokens } from './token.loader';
 
@@ -58,5 +58,29 @@ describe('FailureLimiter', () => {
     expect(limiter.blockedFor('a')).toBe(1);
     now += 1;
     expect(limiter.blockedFor('a')).toBe(0);
+  });
+
+  it('counts IPv6 clients by /64 and IPv4-mapped addresses as IPv4', () => {
+    expect(clientKey('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(clientKey('2001:db8:1:2:bbbb:cccc:dddd:eeee')).toBe('2001:db8:1:2::/64');
+    expect(clientKey('::1')).toBe('0:0:0:0::/64');
+    expect(clientKey('::ffff:10.1.2.3')).toBe('10.1.2.3');
+    expect(clientKey('10.1.2.3')).toBe('10.1.2.3');
+  });
+
+  it('stays bounded with many distinct clients, oldest dropped first, expired ones at once', () => {
+    let now = 0;
+    const limiter = new FailureLimiter(3, 60_000, () => now, 1_000);
+    for (let i = 0; i < 50_000; i++) limiter.fail(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+    expect((limiter as unknown as { windows: Map<string, unknown> }).windows.size).toBe(1_000);
+    now += 60_000;
+    limiter.fail('10.9.9.9');
+    expect((limiter as unknown as { windows: Map<string, unknown> }).windows.size).toBe(1);
+  });
+
+  it('says which refusal of a window is the first, so only that one is audited', () => {
+    const limiter = new FailureLimiter(1, 60_000, () => 0);
+    limiter.fail('a');
+    expect([limiter.refused('a'), limiter.refused('a'), limiter.refused('a')]).toEqual([true, false, false]);
   });
 });

@@ -19,7 +19,12 @@ export interface Principal {
  * how close a guess was or which token matched.
  */
 export class TokenAuthenticator {
-  constructor(private readonly tokens: readonly KnownToken[]) {}
+  constructor(private tokens: readonly KnownToken[]) {}
+
+  /** Takes a new token list (configuration reload): removed tokens stop working at once. */
+  replace(tokens: readonly KnownToken[]): void {
+    this.tokens = tokens;
+  }
 
   /** The principal, or undefined for a missing, malformed or unknown token. */
   authenticate(header: string | undefined): Principal | undefined {

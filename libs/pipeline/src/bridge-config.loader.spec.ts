@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@app/config';
@@ -180,7 +180,8 @@ admin:
     - { id: ops, role: reader, env: SHORT_TOKEN }
   audit: { file: audit.log }
 `;
-    writeFileSync(join(dir, 'kek-wrong'), 'c2hvcnQ=');
+    mkdirSync(join(dir, 'secrets'), { recursive: true });
+    writeFileSync(join(dir, 'secrets', 'kek-wrong'), 'c2hvcnQ=');
     expect(await problems(text, { SHORT_TOKEN: 'too-short-to-be-a-token' })).toEqual([
       expect.stringMatching(/^\d+:\d+ keys.masterKey.file: cannot read the master key file .*data\/kek \(ENOENT\)$/),
       expect.stringMatching(/^\d+:\d+ keys.masterKey.file: the master key must not be stored beside the keystore/),
@@ -188,9 +189,14 @@ admin:
       expect.stringMatching(/^\d+:\d+ admin.tokens\[1\].id: duplicate token id "ops"$/),
       expect.stringMatching(/^\d+:\d+ admin.tokens\[1\].env: the token must be at least 32 printable characters/),
     ]);
-    const wrongKey = await problems(text.replace('data/kek', 'kek-wrong').replace(/admin:[\s\S]*$/, ''));
+    const wrongKey = await problems(text.replace('data/kek', 'secrets/kek-wrong').replace(/admin:[\s\S]*$/, ''));
     expect(wrongKey).toEqual([expect.stringMatching(/keys.masterKey.file: .*must be base64 of exactly 32 bytes/)]);
     expect(wrongKey.join()).not.toContain('c2hvcnQ');
+    // A master key in a directory that contains the keystore's is beside it too.
+    expect(await problems(text.replace('data/kek', 'secrets/kek-wrong').replace('data/keystore.json', 'secrets/store/keystore.json').replace(/admin:[\s\S]*$/, ''))).toEqual([
+      expect.stringContaining('must be base64'),
+      expect.stringContaining('must not be stored beside the keystore'),
+    ]);
   });
 
   it('needs a master key with a wrapped keystore, and one kind of key source', async () => {

@@ -1,4 +1,5 @@
-import { dirname, resolve } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { resolveTokens, KnownToken } from '@app/admin';
 import { Environment, Report, YamlDocument } from '@app/config';
 import { FileKeyStore, InvalidKeysError, KeyEntry } from '@app/crypto';
@@ -70,8 +71,8 @@ export function checkSecrets(config: BridgeConfig, report: Report, env: Environm
     const read = readMasterKeyText(keys.masterKey, env, baseDir);
     if ('text' in read) out.masterKey = read.text;
     else report(['keys', 'masterKey', read.field], read.message);
-    if (keys.store.type === 'file' && keys.masterKey.file && dirname(resolve(baseDir, keys.masterKey.file)) === dirname(resolve(baseDir, keys.store.path))) {
-      report(['keys', 'masterKey', 'file'], 'the master key must not be stored beside the keystore it protects: move it to another directory (or use env)');
+    if (keys.store.type === 'file' && keys.masterKey.file && nested(dirname(resolve(baseDir, keys.masterKey.file)), dirname(resolve(baseDir, keys.store.path)))) {
+      report(['keys', 'masterKey', 'file'], 'the master key must not be stored beside the keystore it protects (same directory, or one inside the other): move it elsewhere, or use env');
     }
   }
   if (config.admin) {
@@ -79,6 +80,24 @@ export function checkSecrets(config: BridgeConfig, report: Report, env: Environm
     const { known, problems } = resolveTokens(config.admin.tokens, env, baseDir);
     for (const p of problems) report(['admin', 'tokens', p.index, p.field], p.message);
     out.adminTokens = known;
+  }
+}
+
+/** True when one directory is the other or contains it, symbolic links resolved. */
+function nested(a: string, b: string): boolean {
+  const [x, y] = [real(a), real(b)];
+  const inside = (outer: string, inner: string) => {
+    const rel = relative(outer, inner);
+    return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+  };
+  return inside(x, y) || inside(y, x);
+}
+
+function real(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
   }
 }
 

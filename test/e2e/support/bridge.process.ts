@@ -51,6 +51,18 @@ export function runBridge(args: readonly string[]): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [...BRIDGE, ...args], { cwd: ROOT, encoding: 'utf8' });
 }
 
-export function runAdmin(args: readonly string[]): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [...ADMIN, ...args], { cwd: ROOT, encoding: 'utf8' });
+/**
+ * The admin command line, run to completion. Asynchronous on purpose: a blocked event loop
+ * (spawnSync) keeps the test's idle HTTP connections past the server's keep-alive, and the
+ * next request on one fails with "other side closed".
+ */
+export function runAdmin(args: readonly string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...ADMIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }
