@@ -188,6 +188,7 @@ async function main(): Promise<number> {
       mosquitto: brokers.pids.mosquitto ? 'test harness configuration (MosquittoBroker.start())' : 'external (MQTT_URL)',
       cpuProfile: profileDir ?? false,
       workerExecArgv: workerExecArgv(),
+      worker: process.env.BENCH_WORKER === 'compiled' ? 'compiled (tsc, node)' : 'ts-node',
       kafkaNoDelayExperiment: process.env.BENCH_KAFKA_NODELAY === '1',
     },
     targets: TARGETS,
