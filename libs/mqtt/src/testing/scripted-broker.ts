@@ -35,6 +35,17 @@ export class ScriptedBroker {
     return this.received.filter((p) => p.cmd === cmd).map((p) => (p as { messageId: number }).messageId);
   }
 
+  /** Drops the network connection, as a broker restart or a network failure would. */
+  drop(): void {
+    this.stream?.destroy();
+  }
+
+  /** Packets the client sent since its last CONNECT. */
+  get sinceLastConnect(): Packet[] {
+    const last = this.received.map((p) => p.cmd).lastIndexOf('connect');
+    return this.received.slice(last + 1);
+  }
+
   get closed(): boolean {
     return this.received.some((p) => p.cmd === 'disconnect') || (this.stream?.destroyed ?? false);
   }
