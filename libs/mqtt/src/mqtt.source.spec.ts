@@ -12,13 +12,14 @@ function range(from: number, count: number): number[] {
   return Array.from({ length: count }, (_, i) => from + i);
 }
 
-async function start(broker: ScriptedBroker, maxInFlight: number, qos: 1 | 2) {
+async function start(broker: ScriptedBroker, maxInFlight: number, qos: 1 | 2, statusTopic?: string) {
   const received: Inbound[] = [];
   const errors: string[] = [];
   const source = new MqttSource(broker.factory(), {
     config: mqttSourceSchema.parse({ url: 'mqtt://scripted', maxInFlight }),
     clientId: 'unit-bridge',
     subscriptions: [{ id: 1, filter: 't/#', qos, retainHandling: 0 }],
+    statusTopic,
   });
   await source.connect((inbound) => received.push(inbound));
   // The source logs MQTT.js errors; a "Receive Maximum exceeded" would show up here.
@@ -110,5 +111,19 @@ describe('MqttSource against a broker that exceeds the receive maximum', () => {
     for (const inbound of s.received) inbound.ack();
     await settle();
     expect(broker.sinceLastConnect.filter((p) => p.cmd === 'puback')).toEqual([]);
+  });
+
+  it('keeps reading while closing, so the offline status is acknowledged even with intake full', async () => {
+    const broker = new ScriptedBroker();
+    const s = await start(broker, 2, 1, 'status/unit-bridge');
+    broker.publish('t/a', 1, range(1, 10));
+    await settle();
+    expect(s.received).toHaveLength(3);
+    // Nothing is ever confirmed (Kafka down): the drain gives up at once, then the offline status
+    // is published and its PUBACK, queued behind the unread PUBLISH packets, must be read.
+    await s.source.close(0);
+    const statuses = broker.received.filter((p) => p.cmd === 'publish' && p.topic === 'status/unit-bridge');
+    expect(statuses.map((p) => JSON.parse(String((p as { payload: Buffer }).payload)).status)).toEqual(['online', 'offline']);
+    expect(broker.acknowledged('puback')).toEqual([]);
   });
 });

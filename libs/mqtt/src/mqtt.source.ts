@@ -155,6 +155,7 @@ export class MqttSource implements Source {
     const shared = this.subscriptions.filter((s) => s.filter.startsWith('$share/')).map((s) => s.filter);
     if (shared.length > 0 && client.connected) await client.unsubscribeAsync(shared).catch(() => undefined);
     this.closing = true;
+    this.releaseCapacity();
     const deadline = Date.now() + drainTimeoutMs;
     while (this.inFlightCount > 0 && Date.now() < deadline && client.connected) {
       await new Promise((r) => setTimeout(r, 20));
@@ -314,14 +315,22 @@ export class MqttSource implements Source {
    * must not wait for itself (`<=`, not `<`).
    */
   private whenCapacity(proceed: () => void): void {
-    if (this.capacityWaiters.length === 0 && this.unacknowledged <= this.options.config.maxInFlight) proceed();
+    if (this.capacityWaiters.length === 0 && this.hasCapacity()) proceed();
     else this.capacityWaiters.push(proceed);
   }
 
   private releaseCapacity(): void {
-    while (this.capacityWaiters.length > 0 && this.unacknowledged <= this.options.config.maxInFlight) {
+    while (this.capacityWaiters.length > 0 && this.hasCapacity()) {
       this.capacityWaiters.shift()!();
     }
+  }
+
+  /**
+   * While closing nothing new is taken (and nothing of it acknowledged), so reading must go on:
+   * the acknowledgements of the unsubscribe and of the offline status are behind on the socket.
+   */
+  private hasCapacity(): boolean {
+    return this.closing || this.unacknowledged <= this.options.config.maxInFlight;
   }
 
   /**

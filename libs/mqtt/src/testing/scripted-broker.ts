@@ -8,7 +8,7 @@ const V5 = { protocolVersion: 5 };
 
 /**
  * An MQTT 5 broker, in memory, that does exactly what a test scripts: it answers CONNECT,
- * SUBSCRIBE and PUBREC (with PUBREL), records every packet the client sends, and publishes
+ * SUBSCRIBE, PUBLISH, PUBREC and PUBREL, records every packet the client sends, and publishes
  * whatever the test asks, whatever quota the client advertised. No sockets, no timing.
  * Pushing ignores back-pressure, like kernel socket buffers: the client reads when it is ready.
  */
@@ -73,6 +73,13 @@ export class ScriptedBroker {
         break;
       case 'subscribe':
         this.send({ cmd: 'suback', messageId: packet.messageId, granted: packet.subscriptions.map((s) => s.qos) });
+        break;
+      case 'publish':
+        if (packet.qos === 1) this.send({ cmd: 'puback', messageId: packet.messageId });
+        if (packet.qos === 2) this.send({ cmd: 'pubrec', messageId: packet.messageId });
+        break;
+      case 'pubrel':
+        this.send({ cmd: 'pubcomp', messageId: packet.messageId });
         break;
       case 'pubrec':
         this.send({ cmd: 'pubrel', messageId: packet.messageId });
