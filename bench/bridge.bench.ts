@@ -26,6 +26,7 @@ import { Publisher, topicsUnder } from './lib/publisher';
 import { formatReport, limitFor, withDerived, writeReport } from './lib/report';
 import { BenchReport, LatencyResult, RateResult, TARGETS } from './lib/results';
 import { RunEnv, mqttPrefix } from './lib/run-env';
+import { workerMaxInFlight } from './lib/bridge-config';
 import { rssBaselines } from './lib/rss-baseline';
 import { workerExecArgv } from './lib/worker-handle';
 
@@ -183,11 +184,12 @@ async function main(): Promise<number> {
       mqttTopics: 100,
       kafkaPartitions: partitions,
       scale: Number(process.env.BENCH_SCALE ?? 1),
-      workerMaxInFlight: 1000,
+      workerMaxInFlight: workerMaxInFlight(),
       kafkaMaxBatchMessages: 1000,
       mosquitto: brokers.pids.mosquitto ? 'test harness configuration (MosquittoBroker.start())' : 'external (MQTT_URL)',
       cpuProfile: profileDir ?? false,
       workerExecArgv: workerExecArgv(),
+      worker: process.env.BENCH_WORKER === 'compiled' ? 'compiled (tsc, node)' : 'ts-node',
       kafkaNoDelayExperiment: process.env.BENCH_KAFKA_NODELAY === '1',
     },
     targets: TARGETS,

@@ -17,6 +17,17 @@ export interface WorkerConfigInput {
  * Everything outside `rules:` is the same for every case: a clean (non-persistent) session,
  * the default in-flight bound and batch size, no status topic.
  */
+/**
+ * The worker's `mqtt.maxInFlight` (BENCH_MAX_IN_FLIGHT, default 1000 like the configuration's
+ * default). With one produce request in flight per lane, it bounds throughput at about
+ * maxInFlight / (2 x request time): see the README's Performance section.
+ */
+export function workerMaxInFlight(): number {
+  const value = Number(process.env.BENCH_MAX_IN_FLIGHT ?? 1000);
+  if (!Number.isInteger(value) || value < 1 || value > 65535) throw new Error(`BENCH_MAX_IN_FLIGHT must be an integer 1..65535, got ${process.env.BENCH_MAX_IN_FLIGHT}`);
+  return value;
+}
+
 export function writeWorkerConfig(input: WorkerConfigInput): string {
   const { mqttUrl, kafkaBrokers, benchCase, topics, dir } = input;
   const rules = benchCase
@@ -31,7 +42,7 @@ export function writeWorkerConfig(input: WorkerConfigInput): string {
     `  clientId: ${JSON.stringify(`bench-${benchCase.name}-${randomBytes(3).toString('hex')}`)}`,
     '  protocolVersion: 5',
     '  session: { persistent: false }',
-    '  maxInFlight: 1000',
+    `  maxInFlight: ${workerMaxInFlight()}`,
     'kafka:',
     `  brokers: [${kafkaBrokers.map((b) => JSON.stringify(b)).join(', ')}]`,
     '  clientId: bench-bridge',

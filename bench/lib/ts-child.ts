@@ -53,10 +53,16 @@ export class TsChild {
     });
   }
 
-  static spawn(label: string, script: string, args: string[], opts: { env?: Record<string, string>; execArgv?: string[]; echo?: boolean } = {}): TsChild {
+  /** `flags` replaces the ts-node flags (e.g. for compiled JavaScript). */
+  static spawn(
+    label: string,
+    script: string,
+    args: string[],
+    opts: { env?: Record<string, string>; execArgv?: string[]; echo?: boolean; flags?: readonly string[] } = {},
+  ): TsChild {
     const child = fork(script, args, {
       cwd: REPO_ROOT,
-      execArgv: [...(opts.execArgv ?? []), ...TS_FLAGS],
+      execArgv: [...(opts.execArgv ?? []), ...(opts.flags ?? TS_FLAGS)],
       env: { ...process.env, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });

@@ -1,6 +1,6 @@
-import * as path from 'node:path';
 import { ProduceCounters } from './kafka-probe';
 import { TsChild } from './ts-child';
+import { workerLaunch } from './worker-build';
 
 export interface WorkerStats {
   readonly stats: Record<string, { received: number; delivered: number; deadLettered: number; reasons: Record<string, number> }>;
@@ -37,8 +37,10 @@ export class WorkerHandle {
 
   /** Forks the worker on `configFile` and resolves once it is connected and subscribed. */
   static async start(name: string, configFile: string, env: Record<string, string> = {}, timeoutMs = 60_000): Promise<WorkerHandle> {
-    const child = TsChild.spawn(`worker ${name}`, path.join(__dirname, 'worker-process.ts'), [configFile], {
-      env,
+    const launch = workerLaunch();
+    const child = TsChild.spawn(`worker ${name}`, launch.script, [configFile], {
+      env: { ...launch.env, ...env },
+      flags: launch.flags,
       // --expose-gc only makes global.gc() callable (for the live-heap figure after a run).
       execArgv: ['--expose-gc', ...workerExecArgv()],
     });

@@ -160,7 +160,15 @@ export class KafkaWriter {
   }
 }
 
+/**
+ * Groups records per topic for `sendBatch`. The records themselves go in as kafkajs messages
+ * (kafkajs reads key, value, partition and headers and ignores the rest), so a batch allocates no
+ * copy per record; almost every batch has a single topic, which takes no map either.
+ */
 function byTopic(records: readonly KafkaRecord[]): TopicMessages[] {
+  if (records.length === 0) return [];
+  const first = records[0].topic;
+  if (records.every((r) => r.topic === first)) return [{ topic: first, messages: records as KafkaRecord[] }];
   const topics = new Map<string, TopicMessages>();
   for (const r of records) {
     let entry = topics.get(r.topic);
@@ -168,7 +176,7 @@ function byTopic(records: readonly KafkaRecord[]): TopicMessages[] {
       entry = { topic: r.topic, messages: [] };
       topics.set(r.topic, entry);
     }
-    entry.messages.push({ key: r.key, value: r.value, partition: r.partition, headers: r.headers });
+    entry.messages.push(r);
   }
   return [...topics.values()];
 }
@@ -176,10 +184,17 @@ function byTopic(records: readonly KafkaRecord[]): TopicMessages[] {
 /** Close to what the broker counts against message.max.bytes: value, key, headers and record overhead. */
 function recordSize(record: KafkaRecord): number {
   let size = 70 + record.value.length + (record.key ? Buffer.byteLength(record.key) : 0);
-  for (const [name, value] of Object.entries(record.headers)) {
+  const headers = record.headers;
+  // for-in, not Object.entries: this runs once per record, and the entries arrays were garbage.
+  for (const name in headers) {
     size += Buffer.byteLength(name) + 8;
-    const values = Array.isArray(value) ? value : [value];
-    for (const v of values) size += v === undefined ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length;
+    const value = headers[name];
+    if (Array.isArray(value)) for (const v of value) size += headerValueLength(v);
+    else size += headerValueLength(value);
   }
   return size;
+}
+
+function headerValueLength(value: string | Buffer | undefined): number {
+  return value === undefined ? 0 : typeof value === 'string' ? Buffer.byteLength(value) : value.length;
 }

@@ -3,6 +3,7 @@ import { IClientOptions, IClientPublishOptions, IPublishPacket, MqttClient } fro
 import { BridgeMessage, DestinationUnavailableError, Inbound, MessageProperties, QoS, Source } from '@app/core';
 import { AckSequencer, AckTicket } from './ack-sequencer';
 import { connectionOptions, MqttClientFactory } from './mqtt.client-factory';
+import { assertInternals, interceptSentPackets, releaseInboundQoS2Slot } from './mqtt-js.internals';
 import { MqttSourceConfig } from './mqtt.schema';
 
 /** One SUBSCRIBE the source keeps at the broker. */
@@ -24,8 +25,6 @@ export interface MqttSourceOptions {
   readonly statusTopic?: string;
 }
 
-type PacketSender = (packet: { cmd: string; messageId?: number }, cb?: (err?: Error) => void, ...rest: unknown[]) => void;
-
 /**
  * Subscribes to the broker and hands every message to the pipeline without waiting for it.
  *
@@ -35,8 +34,11 @@ type PacketSender = (packet: { cmd: string; messageId?: number }, cb?: (err?: Er
  * back by the AckSequencer until the pipeline calls `ack()`, and released in arrival order.
  * QoS 2 is handled when the PUBLISH arrives: PUBREC (not PUBCOMP) is what waits for the
  * destination, so a crash before it makes the broker send the PUBLISH again.
- * Intake is bounded by `maxInFlight` (also advertised as MQTT 5 receive maximum); past it the
- * hook waits, which stops MQTT.js reading the socket.
+ * Intake is bounded by `maxInFlight` (also advertised as MQTT 5 receive maximum): once that many
+ * messages are received and not yet acknowledged *to the broker* (held acknowledgements count),
+ * the hook waits, which stops MQTT.js reading the socket. The bound is the bridge's own, so a
+ * broker that exceeds the receive maximum (Mosquitto 2.0.11 after a backlog) is slowed by TCP
+ * back-pressure instead of growing the held acknowledgements or being disconnected.
  */
 export class MqttSource implements Source {
   readonly name = 'mqtt';
@@ -47,6 +49,8 @@ export class MqttSource implements Source {
   private client?: MqttClient;
   private handler?: (inbound: Inbound) => void;
   private inFlightCount = 0;
+  /** QoS 0 messages handed to the pipeline and not yet done (QoS 1/2 are counted by `acks`). */
+  private qos0InFlight = 0;
   private closing = false;
   private subscriptions: readonly MqttSubscription[];
 
@@ -70,6 +74,7 @@ export class MqttSource implements Source {
     this.handler = handler;
     const client = this.factory.createClient(this.options.config.url, this.clientOptions());
     this.client = client;
+    assertInternals(client);
     this.holdAcknowledgements(client);
     // MQTT.js only honours customHandleAcks on MQTT 5; on 3.1.1 it installs a default that
     // acknowledges at once. Setting it on the live options makes both versions take this path.
@@ -86,6 +91,9 @@ export class MqttSource implements Source {
       // Held acknowledgements belong to the dead connection; the broker redelivers those messages.
       this.acks.reset();
       this.awaitingAck.clear();
+      // A hook still waiting for capacity belongs to the dead connection's packet stream; letting
+      // it go on later would send its PUBACK/PUBREC on the next connection, for another message.
+      this.capacityWaiters.length = 0;
     });
     client.on('offline', () => this.log.warn(`disconnected from ${this.options.config.url}; reconnecting`));
     return new Promise<void>((resolve, reject) => {
@@ -147,6 +155,7 @@ export class MqttSource implements Source {
     const shared = this.subscriptions.filter((s) => s.filter.startsWith('$share/')).map((s) => s.filter);
     if (shared.length > 0 && client.connected) await client.unsubscribeAsync(shared).catch(() => undefined);
     this.closing = true;
+    this.releaseCapacity();
     const deadline = Date.now() + drainTimeoutMs;
     while (this.inFlightCount > 0 && Date.now() < deadline && client.connected) {
       await new Promise((r) => setTimeout(r, 20));
@@ -168,6 +177,9 @@ export class MqttSource implements Source {
       ...connectionOptions(config, clientId),
       clean: !config.session.persistent,
       resubscribe: false,
+      // MQTT.js calls its debug logger about ten times per packet; even disabled, that was ~1 % of
+      // the worker's CPU under load. DEBUG=mqttjs* still gets MQTT.js's own logging.
+      ...(mqttJsDebugEnabled() ? {} : { log: noop }),
     };
     if (v5) {
       options.properties = {
@@ -271,7 +283,9 @@ export class MqttSource implements Source {
     };
     const ids = props?.subscriptionIdentifier;
     let acked = false;
+    const qos0 = packet.qos === 0;
     this.inFlightCount++;
+    if (qos0) this.qos0InFlight++;
     this.handler({
       message,
       subscriptionIds: ids === undefined ? undefined : Array.isArray(ids) ? ids : [ids],
@@ -279,47 +293,74 @@ export class MqttSource implements Source {
         if (acked) return;
         acked = true;
         this.inFlightCount--;
+        if (qos0) this.qos0InFlight--;
         onAck();
         this.releaseCapacity();
       },
     });
   }
 
+  /**
+   * Messages received and not yet acknowledged to the broker, including the one whose hook is
+   * deciding: QoS 1/2 until their PUBACK/PUBREC went out (a done message whose acknowledgement
+   * waits for an earlier one still counts), QoS 0 until the pipeline is done with it.
+   */
+  private get unacknowledged(): number {
+    return this.acks.pending + this.qos0InFlight;
+  }
+
+  /**
+   * Lets MQTT.js read the next packet once at most `maxInFlight` messages, this one included,
+   * are unacknowledged. This one's own acknowledgement can only be queued after `proceed`, so it
+   * must not wait for itself (`<=`, not `<`).
+   */
   private whenCapacity(proceed: () => void): void {
-    if (this.inFlightCount < this.options.config.maxInFlight) proceed();
+    if (this.capacityWaiters.length === 0 && this.hasCapacity()) proceed();
     else this.capacityWaiters.push(proceed);
   }
 
   private releaseCapacity(): void {
-    while (this.capacityWaiters.length > 0 && this.inFlightCount < this.options.config.maxInFlight) {
+    while (this.capacityWaiters.length > 0 && this.hasCapacity()) {
       this.capacityWaiters.shift()!();
     }
   }
 
   /**
+   * While closing nothing new is taken (and nothing of it acknowledged), so reading must go on:
+   * the acknowledgements of the unsubscribe and of the offline status are behind on the socket.
+   */
+  private hasCapacity(): boolean {
+    return this.closing || this.unacknowledged <= this.options.config.maxInFlight;
+  }
+
+  /**
    * Intercepts the PUBACK/PUBREC that MQTT.js sends right after our hook returns and
    * queues it in the AckSequencer; MQTT.js is told it went out so it reads the next packet.
+   * When a PUBREC really goes out, MQTT.js's receive-maximum slot for it is freed (see
+   * `releaseInboundQoS2Slot`): from then on the message waits only for the broker's PUBREL.
    */
   private holdAcknowledgements(client: MqttClient): void {
-    const target = client as unknown as { _sendPacket?: PacketSender };
-    const original = target._sendPacket;
-    if (typeof original !== 'function') {
-      throw new Error('this MQTT.js version has no _sendPacket hook; pin the mqtt version in package.json');
-    }
-    target._sendPacket = (packet, cb, ...rest) => {
+    interceptSentPackets(client, (packet, send, cb, next) => {
       const id = packet.messageId;
       const ticket = id === undefined ? undefined : this.awaitingAck.get(id);
-      if ((packet.cmd === 'puback' || packet.cmd === 'pubrec') && ticket) {
-        this.awaitingAck.delete(id!);
-        this.acks.attach(ticket, () => {
-          if (client.connected) original.call(client, packet);
-        });
-        cb?.();
-        return;
-      }
-      original.call(client, packet, cb, ...rest);
-    };
+      if ((packet.cmd !== 'puback' && packet.cmd !== 'pubrec') || !ticket) return next();
+      this.awaitingAck.delete(id!);
+      this.acks.attach(ticket, () => {
+        if (!client.connected) return;
+        send(packet);
+        if (packet.cmd === 'pubrec') releaseInboundQoS2Slot(client, id!);
+      });
+      cb?.();
+      // The attach may have released this and later acknowledgements: room for the next packet.
+      this.releaseCapacity();
+    });
   }
+}
+
+function noop(): void {}
+
+function mqttJsDebugEnabled(): boolean {
+  return /mqttjs/.test(process.env.DEBUG ?? '');
 }
 
 function statusPayload(status: 'online' | 'offline', clientId: string): string {

@@ -1,13 +1,16 @@
 /**
  * Reproduction of a finding of the fault suite (see test/faults/README.md, "Findings"): after a
- * downstream stall, the bridge's MQTT connection is closed by MQTT.js with "Receive Maximum
- * exceeded: N inbound QoS 2 messages in flight", and Mosquitto redelivers every unacknowledged
- * message (hundreds of duplicates per outage). No Kafka needed: the real MqttSource (libs/mqtt)
- * with a handler that stops acknowledging for a while, as it does while Kafka is frozen.
+ * downstream stall, Mosquitto 2.0.11 sends more QoS 1/2 messages than the receive maximum the
+ * bridge advertised. Before the fix, MQTT.js closed the bridge's connection ("Receive Maximum
+ * exceeded: N inbound QoS 2 messages in flight") and Mosquitto redelivered every unacknowledged
+ * message (hundreds of duplicates per outage, a reconnect loop). Now it is a regression check:
+ * expect one connection, no duplicates and nothing out of order. No Kafka needed: the real
+ * MqttSource (libs/mqtt) with a handler that stops acknowledging for a while, as it does while
+ * Kafka is frozen.
  *
  *   node -r ts-node/register/transpile-only -r tsconfig-paths/register test/faults/repro/receive-maximum.ts
  *
- * Prints the MqttSource's own log lines (connects, the MQTT.js error) and counts deliveries.
+ * Prints the MqttSource's own log lines (connects, any MQTT.js error) and counts deliveries.
  */
 import { Inbound } from '@app/core';
 import { MqttClientFactory, mqttSourceSchema, MqttSource } from '@app/mqtt';
