@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { SodiumProvider } from '@app/crypto';
-import { FileKeystore, MasterKey, openStoredKeys } from '@app/keystore';
+import { FileKeystore, MasterKey, MasterKeyRing, openStoredKeys } from '@app/keystore';
 import { AdminProcess, runAdmin } from './support/bridge.process';
 import { AdminWorkspace, stopProcess } from './support/admin.fixture';
 import { uniqueId, waitFor } from './support/bridge.fixture';
@@ -19,6 +19,8 @@ const ROUTES: Array<{ method: string; path: string; write: boolean; body?: unkno
   { method: 'POST', path: '/v1/keys/some-key/restore', write: true },
   { method: 'DELETE', path: '/v1/keys/some-key/purge?confirm=some-key', write: true },
   { method: 'POST', path: '/v1/reload', write: true },
+  { method: 'GET', path: '/v1/master-key', write: false },
+  { method: 'POST', path: '/v1/master-key/rewrap', write: true },
 ];
 
 function config(ws: AdminWorkspace, id: string, options: { maxAuthFailures?: number } = {}): string {
@@ -194,7 +196,7 @@ describe('admin REST service: auth, validation, lifecycle, OpenAPI, crash safety
       stop = true;
       await Promise.all(writers);
       await crashing.exited;
-      const { entries, problems } = openStoredKeys(await new FileKeystore(`${ws.data}/crash-keystore.json`, master.id).list(), master);
+      const { entries, problems } = openStoredKeys(await new FileKeystore(`${ws.data}/crash-keystore.json`, master.id).list(), new MasterKeyRing(master));
       expect(problems).toEqual([]);
       const stored = new Map(entries.map((e) => [e.name, Buffer.from(e.versions[0].secret).toString('base64')]));
       for (const [name, secret] of acknowledged) expect([name, stored.get(name)]).toEqual([name, secret]);
@@ -220,4 +222,36 @@ describe('admin REST service: auth, validation, lifecycle, OpenAPI, crash safety
       await stopProcess(limited);
     }
   }, 90_000);
+
+  it('rotates the master key: accept the old one as previous, re-wrap, then drop it; every key intact', async () => {
+    const store = 'data/mk-keystore.json';
+    const withKeys = (keys: string) => config(ws, id).replace('data/keystore.json', store).replace('masterKey: { file: secrets/kek }', keys);
+    const oldOnly = await ws.startAdmin(ws.writeConfig('mk1.yaml', withKeys('masterKey: { file: secrets/kek }')));
+    let before;
+    try {
+      expect((await ws.call(oldOnly, 'POST', '/v1/keys', 'admin', { name: 'mk', type: 'symmetric', exportable: true })).status).toBe(201);
+      before = (await ws.call(oldOnly, 'POST', '/v1/keys/mk/export', 'admin', {})).json;
+    } finally {
+      await stopProcess(oldOnly);
+    }
+    writeFileSync(`${ws.secrets}/kek2`, Buffer.from(sodium.randombytes_buf(32)).toString('base64'));
+    const both = await ws.startAdmin(ws.writeConfig('mk2.yaml', withKeys('masterKey: { file: secrets/kek2 }\n  previousMasterKeys: [{ file: secrets/kek }]')));
+    let newId: string;
+    try {
+      const status = (await ws.call(both, 'GET', '/v1/master-key', 'reader')).json;
+      newId = status.current;
+      expect(status.keysByMasterKey).toEqual({ [newId]: 0, [status.previous[0]]: 1 });
+      expect((await ws.call(both, 'POST', '/v1/master-key/rewrap', 'admin')).json).toEqual({ rewrapped: ['mk'], current: newId });
+      expect((await ws.call(both, 'GET', '/v1/master-key', 'reader')).json.keysByMasterKey[newId]).toBe(1);
+    } finally {
+      await stopProcess(both);
+    }
+    const newOnly = await ws.startAdmin(ws.writeConfig('mk3.yaml', withKeys('masterKey: { file: secrets/kek2 }')));
+    try {
+      expect((await ws.call(newOnly, 'POST', '/v1/keys/mk/export', 'admin', {})).json).toEqual(before);
+      expect(JSON.parse(readFileSync(`${ws.dir}/${store}`, 'utf8')).masterKeyId).toBe(newId);
+    } finally {
+      await stopProcess(newOnly);
+    }
+  }, 120_000);
 });

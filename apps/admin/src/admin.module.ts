@@ -7,6 +7,7 @@ import { AUDIT_LOG, CONTROL_PUBLISHER, KEY_SERVICE } from './admin.tokens';
 import { AuthGuard } from './auth.guard';
 import { ControlPublisher } from './control.publisher';
 import { KeysController } from './keys.controller';
+import { MasterKeyController } from './master-key.controller';
 import { ReloadController } from './reload.controller';
 
 /** Everything main.ts built from the configuration (stores and sinks are opened before Nest starts). */
@@ -23,7 +24,7 @@ export class AdminModule {
   static forParts(parts: AdminParts): DynamicModule {
     return {
       module: AdminModule,
-      controllers: [KeysController, ReloadController],
+      controllers: [KeysController, MasterKeyController, ReloadController],
       providers: [
         { provide: KEY_SERVICE, useFactory: () => parts.keys },
         { provide: AUDIT_LOG, useFactory: () => parts.audit },

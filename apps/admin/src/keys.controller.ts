@@ -2,7 +2,6 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Quer
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import {
-  Actor,
   createKeyBody,
   exportedKeySchema,
   exportKeyBody,
@@ -13,7 +12,8 @@ import {
   rotateKeyBody,
 } from '@app/admin';
 import { KEY_SERVICE } from './admin.tokens';
-import { AuthedRequest, clientAddress } from './authenticate.middleware';
+import { actor } from './actor';
+import { AuthedRequest } from './authenticate.middleware';
 import { ApiErrors, ApiZodBody, ApiZodResponse } from './openapi';
 import { RequireRole } from './roles.decorator';
 import { KeyNameParam, VersionParam } from './route-params';
@@ -143,8 +143,4 @@ export class KeysController {
   async purge(@Req() req: AuthedRequest, @Param('name', KeyNameParam) name: string, @Query('confirm') confirm?: string): Promise<void> {
     await this.keys.purge(actor(req), name, confirm);
   }
-}
-
-function actor(req: AuthedRequest): Actor {
-  return { tokenId: req.principal?.tokenId ?? '-', remote: clientAddress(req) };
 }

@@ -52,7 +52,8 @@ async function main(argv: string[]): Promise<number> {
   const kafkaFactory = new KafkaClientFactory();
   const clientId = `bridge-admin-${randomBytes(4).toString('hex')}`;
   const sodium = await SodiumProvider.create();
-  const { store, master } = managedKeystore(config.keys.store, secrets.masterKey, sodium.sodium, { kafka: config.kafka, kafkaFactory, clientId });
+  const masterKeys = { current: secrets.masterKey, previous: secrets.previousMasterKeys };
+  const { store, masters } = managedKeystore(config.keys.store, masterKeys, sodium.sodium, { kafka: config.kafka, kafkaFactory, clientId });
   await store.open();
   const sinks: AuditSink[] = [new FileAuditSink(resolve(dirname(file), config.admin.audit.file))];
   if (config.admin.audit.topic) sinks.push(new KafkaAuditSink(kafkaFactory, config.kafka, config.admin.audit.topic));
@@ -63,7 +64,7 @@ async function main(argv: string[]): Promise<number> {
   const holder = new AdminConfigHolder(file, env, keyUsage(config), authenticator);
   const keys = new KeyService({
     store,
-    master,
+    masters,
     sodium: sodium.sodium,
     audit,
     keyUsage: () => holder.keyUsage(),
@@ -80,7 +81,7 @@ async function main(argv: string[]): Promise<number> {
   serveOpenApi(app);
   await app.listen(config.admin.port, config.admin.host);
   const address = app.getHttpServer().address() as AddressInfo;
-  Logger.log(`admin API on ${tls ? 'https' : 'http'}://${address.address}:${address.port}/v1 (OpenAPI at /docs), keystore ${store.describe()}, master key ${master.id}`, 'Admin');
+  Logger.log(`admin API on ${tls ? 'https' : 'http'}://${address.address}:${address.port}/v1 (OpenAPI at /docs), keystore ${store.describe()}, master key ${masters.current.id}${masters.previous.length > 0 ? ` (previous, until re-wrapped: ${masters.ids.slice(1).join(', ')})` : ''}`, 'Admin');
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
@@ -90,7 +91,7 @@ async function main(argv: string[]): Promise<number> {
     void (async () => {
       await app.close();
       await Promise.allSettled([store.close(), audit.close(), control.close()]);
-      master.wipe();
+      masters.wipe();
       process.exit(0);
     })();
   };

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { AuditLog } from '@app/admin';
 import { AUDIT_LOG, CONTROL_PUBLISHER } from './admin.tokens';
 import { AdminConfigHolder } from './admin-config.holder';
-import { AuthedRequest, clientAddress } from './authenticate.middleware';
+import { actor } from './actor';
+import { AuthedRequest } from './authenticate.middleware';
 import { ControlPublisher } from './control.publisher';
 import { ApiErrors, ApiZodResponse } from './openapi';
 
@@ -28,7 +29,7 @@ export class ReloadController {
   @ApiZodResponse(202, 'valid; workers notified', z.object({ rules: z.number().int() }))
   @ApiErrors(400)
   async reload(@Req() req: AuthedRequest): Promise<{ rules: number }> {
-    const base = { tokenId: req.principal?.tokenId ?? '-', remote: clientAddress(req), action: 'reload' };
+    const base = { ...actor(req), action: 'reload' };
     try {
       const rules = await this.holder.reload();
       await this.control.reload();

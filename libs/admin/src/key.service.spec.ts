@@ -1,5 +1,5 @@
 import { SodiumProvider, type Sodium } from '@app/crypto';
-import { Keystore, KeystoreConflictError, MasterKey, openStoredKeys, StoredKey } from '@app/keystore';
+import { Keystore, KeystoreConflictError, MasterKey, MasterKeyRing, openStoredKeys, StoredKey } from '@app/keystore';
 import { AuditEvent, AuditLog, AuditSink } from './audit.log';
 import { KeyChange, KeyService } from './key.service';
 
@@ -40,7 +40,7 @@ describe('KeyService', () => {
   let sodium: Sodium;
   let store: MemoryKeystore;
   let sink: MemorySink;
-  let master: MasterKey;
+  let master: MasterKeyRing;
   let changes: KeyChange[];
   let usage: Map<string, string[]>;
   let service: KeyService;
@@ -53,10 +53,10 @@ describe('KeyService', () => {
   beforeEach(() => {
     store = new MemoryKeystore();
     sink = new MemorySink();
-    master = MasterKey.fromBytes(sodium, sodium.randombytes_buf(32));
+    master = new MasterKeyRing(MasterKey.fromBytes(sodium, sodium.randombytes_buf(32)));
     changes = [];
     usage = new Map();
-    service = new KeyService({ store, master, sodium, audit: new AuditLog([sink]), keyUsage: () => usage, onChange: (c) => changes.push(c) });
+    service = new KeyService({ store, masters: master, sodium, audit: new AuditLog([sink]), keyUsage: () => usage, onChange: (c) => changes.push(c) });
   });
 
   it('creates keys wrapped by the master key, shows only metadata, and announces the change', async () => {
@@ -157,6 +157,23 @@ describe('KeyService', () => {
       throw new Error('disk full');
     };
     await expect(service.export(ops, 'k')).rejects.toMatchObject({ status: 503, code: 'audit-unavailable' });
+  });
+
+  it('re-wraps every key under a new master key; the old one can then be dropped', async () => {
+    await service.create(ops, { name: 'a', type: 'symmetric', exportable: true });
+    await service.create(ops, { name: 'b', type: 'sealed', exportable: true });
+    await service.rotate(ops, 'a');
+    await service.delete(ops, 'b');
+    const before = await service.export(ops, 'a');
+    const next = new MasterKeyRing(MasterKey.fromBytes(sodium, sodium.randombytes_buf(32)), [master.current]);
+    const rotated = new KeyService({ store, masters: next, sodium, audit: new AuditLog([sink]), keyUsage: () => usage });
+    expect((await rotated.masterKeyStatus(ops)).keysByMasterKey).toEqual({ [next.current.id]: 0, [master.current.id]: 2 });
+    expect(await rotated.rewrap(ops)).toEqual({ rewrapped: ['a', 'b'], current: next.current.id });
+    expect((await rotated.rewrap(ops)).rewrapped).toEqual([]);
+    const alone = new KeyService({ store, masters: new MasterKeyRing(next.current), sodium, audit: new AuditLog([sink]), keyUsage: () => usage });
+    expect(await alone.export(ops, 'a')).toEqual(before);
+    expect((await alone.get(ops, 'b')).state).toBe('deleted');
+    expect(openStoredKeys(await store.list(), new MasterKeyRing(master.current)).entries).toEqual([]);
   });
 
   it('never writes key material to the audit log', async () => {

@@ -1,6 +1,6 @@
 import type { KeyType, Sodium } from '@app/crypto';
 import { Logger } from '@nestjs/common';
-import { isAuthentic, Keystore, KeystoreConflictError, KeystoreUnavailableError, MasterKey, signed, StoredKey, wrapVersion } from '@app/keystore';
+import { isAuthentic, Keystore, KeystoreConflictError, KeystoreUnavailableError, MasterKeyRing, signed, StoredKey, wrapVersion } from '@app/keystore';
 import { AuditUnavailableError, InvalidRequestError, KeyNotFoundError, KeyStateError, VersionNotFoundError } from './admin.errors';
 import type { AuditLog } from './audit.log';
 import { KeyMaterialInput, readKeyMaterial } from './key-material';
@@ -21,7 +21,8 @@ export interface KeyChange {
 
 export interface KeyServiceOptions {
   readonly store: Keystore;
-  readonly master: MasterKey;
+  /** Wraps and signs with `current`; records signed by a previous one stay readable until re-wrapped. */
+  readonly masters: MasterKeyRing;
   readonly sodium: Sodium;
   readonly audit: AuditLog;
   /** Key name -> names of the rules whose transform uses it. */
@@ -133,7 +134,7 @@ export class KeyService {
         name: key.name,
         type: key.type,
         versions: chosen.map((v) => {
-          const secret = this.o.master.unwrap({ name: key.name, version: v.version, type: key.type }, v.wrapped);
+          const secret = this.signer(key).unwrap({ name: key.name, version: v.version, type: key.type }, v.wrapped);
           const text = Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength).toString('base64');
           secret.fill(0);
           return { version: v.version, secret: text, ...(v.publicKey ? { publicKey: v.publicKey } : {}) };
@@ -176,11 +177,59 @@ export class KeyService {
     });
   }
 
+  /** Which master key signed how many keys: a previous key can be dropped once it signs none. */
+  masterKeyStatus(actor: Actor): Promise<{ current: string; previous: string[]; keysByMasterKey: Record<string, number> }> {
+    return this.audited(actor, 'master-key-status', undefined, undefined, 200, async () => {
+      const counts: Record<string, number> = Object.fromEntries(this.o.masters.ids.map((id) => [id, 0]));
+      for (const key of await this.o.store.list()) {
+        const signer = this.o.masters.signerOf(key);
+        if (signer) counts[signer.id]++;
+      }
+      return { current: this.o.masters.current.id, previous: this.o.masters.ids.slice(1), keysByMasterKey: counts };
+    });
+  }
+
+  /**
+   * Re-wraps and re-signs every key (deleted ones too) still under a previous master key with
+   * the current one, one key per write; safe to run again after an interruption.
+   */
+  rewrap(actor: Actor): Promise<{ rewrapped: string[]; current: string }> {
+    return this.audited(actor, 'rewrap', undefined, undefined, 200, async () => {
+      const rewrapped: string[] = [];
+      const current = this.o.masters.current;
+      for (const stored of await this.o.store.list()) {
+        const signer = this.o.masters.signerOf(stored);
+        if (signer === current) continue;
+        await this.write('rewrap', stored.name, (key) => {
+          if (!key) throw new KeyNotFoundError(stored.name);
+          const versions = key.versions.map((v) => {
+            const context = { name: key.name, version: v.version, type: key.type };
+            const secret = this.signer(key).unwrap(context, v.wrapped);
+            try {
+              return { ...v, wrapped: current.wrap(context, secret) };
+            } finally {
+              secret.fill(0);
+            }
+          });
+          return { ...key, versions };
+        });
+        rewrapped.push(stored.name);
+      }
+      return { rewrapped, current: current.id };
+    });
+  }
+
+  private signer(key: StoredKey) {
+    const signer = this.o.masters.signerOf(key);
+    if (!signer) throw new KeyStateError('integrity-failed', `key "${key.name}" fails its integrity check`);
+    return signer;
+  }
+
   private async write(action: string, name: string, change: (current: StoredKey | undefined, now: Date) => StoredKey): Promise<KeyView> {
     const stored = (await this.o.store.list()).find((k) => k.name === name);
     const current = stored && this.checked(stored);
     const now = this.o.now?.() ?? new Date();
-    const next = signed({ ...change(current, now), revision: (stored?.revision ?? 0) + 1, updatedAt: now.toISOString() }, this.o.master);
+    const next = signed({ ...change(current, now), revision: (stored?.revision ?? 0) + 1, updatedAt: now.toISOString() }, this.o.masters.current);
     await this.o.store.put(next, stored?.revision ?? 0).catch(conflictAs(name));
     this.o.onChange?.({ key: name, action, revision: next.revision });
     return this.view(next);
@@ -194,7 +243,7 @@ export class KeyService {
 
   private wrapped(key: { name: string; type: KeyType }, version: number, material: { secret: Uint8Array; publicKey?: Uint8Array }, origin: 'generated' | 'imported', now: Date) {
     try {
-      return wrapVersion(this.o.master, key, version, material, origin, now);
+      return wrapVersion(this.o.masters.current, key, version, material, origin, now);
     } finally {
       material.secret.fill(0);
     }
@@ -216,14 +265,14 @@ export class KeyService {
   /** Keys whose MAC holds; the others are reported and left out. */
   private async authentic(): Promise<StoredKey[]> {
     const keys = await this.o.store.list();
-    const good = keys.filter((k) => isAuthentic(k, this.o.master));
+    const good = keys.filter((k) => isAuthentic(k, this.o.masters));
     if (good.length < keys.length) this.log.error(`keys failing their integrity check, not shown: ${keys.filter((k) => !good.includes(k)).map((k) => k.name).join(', ')}`);
     return good;
   }
 
   /** A record someone altered outside the service (or wrote without the master key) is refused, not trusted. */
   private checked(key: StoredKey): StoredKey {
-    if (isAuthentic(key, this.o.master)) return key;
+    if (isAuthentic(key, this.o.masters)) return key;
     this.log.error(`key "${key.name}" fails its integrity check (altered outside the admin service?)`);
     throw new KeyStateError('integrity-failed', `key "${key.name}" fails its integrity check; restore the keystore from a backup or purge the key`);
   }

@@ -15,9 +15,11 @@ const STALE_TEMPORARY_MS = 60_000;
 export class FileKeystore implements Keystore {
   private queue: Promise<unknown> = Promise.resolve();
 
+  /** `acceptedMasterKeyIds`: besides the current one, the ids a document may carry during a master key rotation. */
   constructor(
     readonly path: string,
     private readonly masterKeyId: string,
+    private readonly acceptedMasterKeyIds: readonly string[] = [masterKeyId],
   ) {}
 
   describe(): string {
@@ -55,7 +57,8 @@ export class FileKeystore implements Keystore {
       const actual = doc.keys.find((k) => k.name === name)?.revision ?? 0;
       if (actual !== expectedRevision) throw new KeystoreConflictError(name, expectedRevision, actual);
       const keys = change(doc.keys).sort((a, b) => a.name.localeCompare(b.name));
-      await this.write({ ...doc, keys });
+      // The document names the master key of its last write; records not yet re-wrapped carry their own MACs.
+      await this.write({ ...doc, masterKeyId: this.masterKeyId, keys });
     });
     this.queue = run.catch(() => undefined);
     return run;
@@ -81,8 +84,10 @@ export class FileKeystore implements Keystore {
       const where = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(document)'}: ${i.message}`);
       throw new KeystoreCorruptError(`keystore ${this.path} is not a ${KEYSTORE_FORMAT} document: ${where.join('; ')}`);
     }
-    if (parsed.data.masterKeyId !== this.masterKeyId) {
-      throw new KeystoreCorruptError(`keystore ${this.path} was wrapped with master key ${parsed.data.masterKeyId}, the configured master key is ${this.masterKeyId}`);
+    if (parsed.data.masterKeyId !== this.masterKeyId && !this.acceptedMasterKeyIds.includes(parsed.data.masterKeyId)) {
+      throw new KeystoreCorruptError(
+        `keystore ${this.path} was wrapped with master key ${parsed.data.masterKeyId}, the configured master key${this.acceptedMasterKeyIds.length > 1 ? 's are' : ' is'} ${[this.masterKeyId, ...this.acceptedMasterKeyIds.filter((id) => id !== this.masterKeyId)].join(', ')}`,
+      );
     }
     return parsed.data;
   }

@@ -1,4 +1,5 @@
 export * from './master-key';
+export * from './master-key-ring';
 export * from './stored-key';
 export * from './keystore';
 export * from './file.keystore';

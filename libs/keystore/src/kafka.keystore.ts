@@ -8,6 +8,7 @@ import { StoredKey, storedKeySchema } from './stored-key';
 export interface KafkaKeystoreOptions {
   topic: string;
   masterKeyId: string;
+  acceptedMasterKeyIds?: readonly string[]; // other ids records may carry during a master key rotation
   clientId?: string; // default: the connection's
   timeoutMs?: number; // longest wait for the mirror to catch up, per step; also bounds close()
 }
@@ -209,7 +210,7 @@ export class KafkaKeystore implements Keystore {
       return skip('not JSON');
     }
     if (typeof doc !== 'object' || doc === null) return skip('not a JSON object');
-    if (doc.masterKeyId !== this.options.masterKeyId) return skip('wrapped with another master key');
+    if (doc.masterKeyId !== this.options.masterKeyId && !this.options.acceptedMasterKeyIds?.includes(doc.masterKeyId as string)) return skip('wrapped with another master key');
     const parsed = storedKeySchema.safeParse(doc.key);
     if (!parsed.success) return skip(`not a stored key (${[...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(key)'))].slice(0, 5).join(', ')})`);
     if (parsed.data.name !== name) return skip('the key name differs from the record key');

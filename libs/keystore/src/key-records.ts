@@ -1,11 +1,11 @@
 import { findKeyEntryProblems, KeyEntry, KeyProblem, KeyType } from '@app/crypto';
 import { MasterKey, MasterKeyError } from './master-key';
+import type { MasterKeyRing } from './master-key-ring';
 import { StoredKey, StoredKeyVersion } from './stored-key';
 
 /** A stored key with its MAC checked: its metadata is what the admin service wrote. */
-export function isAuthentic(key: StoredKey, master: MasterKey): boolean {
-  const { mac, ...record } = key;
-  return master.verify(record, mac);
+export function isAuthentic(key: StoredKey, masters: MasterKeyRing): boolean {
+  return masters.signerOf(key) !== undefined;
 }
 
 /** Adds the MAC that isAuthentic() checks; call last, after every other field is final. */
@@ -20,13 +20,14 @@ export function signed(key: StoredKey, master: MasterKey): StoredKey {
  * breaks a keyring rule, reported in `problems` (never with any bytes) while the other keys
  * stay usable.
  */
-export function openStoredKeys(keys: readonly StoredKey[], master: MasterKey): { entries: KeyEntry[]; problems: KeyProblem[] } {
+export function openStoredKeys(keys: readonly StoredKey[], masters: MasterKeyRing): { entries: KeyEntry[]; problems: KeyProblem[] } {
   const problems: KeyProblem[] = [];
   const entries: KeyEntry[] = [];
   for (const key of keys) {
     if (key.deletedAt) continue;
-    if (!isAuthentic(key, master)) {
-      problems.push({ path: key.name, message: `record not authenticated by master key ${master.id} (altered, or written without it): not used` });
+    const master = masters.signerOf(key);
+    if (!master) {
+      problems.push({ path: key.name, message: `record not authenticated by master key ${masters.ids.join(' or ')} (altered, or written without it): not used` });
       continue;
     }
     const versions: KeyEntry['versions'] = [];

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { KeyEntry, KeySource } from '@app/crypto';
 import { openStoredKeys } from './key-records';
 import type { Keystore } from './keystore';
-import type { MasterKey } from './master-key';
+import type { MasterKeyRing } from './master-key-ring';
 
 /** A worker's view of a wrapped keystore: unwraps on every load, skips soft-deleted keys. */
 export class KeystoreKeySource implements KeySource {
@@ -10,7 +10,7 @@ export class KeystoreKeySource implements KeySource {
 
   constructor(
     private readonly store: Keystore,
-    private readonly master: MasterKey,
+    private readonly masters: MasterKeyRing,
   ) {}
 
   describe(): string {
@@ -23,7 +23,7 @@ export class KeystoreKeySource implements KeySource {
 
   /** Keys that cannot be used are logged and left out; the others load. */
   async load(): Promise<KeyEntry[]> {
-    const { entries, problems } = openStoredKeys(await this.store.list(), this.master);
+    const { entries, problems } = openStoredKeys(await this.store.list(), this.masters);
     for (const p of problems) this.log.error(`key ${p.path} in ${this.store.describe()}: ${p.message}`);
     return entries;
   }
@@ -38,6 +38,6 @@ export class KeystoreKeySource implements KeySource {
 
   async close(): Promise<void> {
     await this.store.close();
-    this.master.wipe();
+    this.masters.wipe();
   }
 }

@@ -5,9 +5,12 @@ import { KafkaKeystore } from './kafka.keystore';
 import type { Keystore } from './keystore';
 import type { KeystoreConfig } from './keystore.schema';
 import { MasterKey } from './master-key';
+import { MasterKeyRing } from './master-key-ring';
 
 export interface KeystoreDeps {
   readonly masterKeyId: string;
+  /** Ids of previous master keys still accepted (rotation in progress). */
+  readonly previousMasterKeyIds: readonly string[];
   readonly kafka: KafkaConnectionConfig;
   readonly kafkaFactory: KafkaClientFactory;
   /** Names this process's connections (Kafka client id). */
@@ -18,8 +21,9 @@ type Builders = { [T in KeystoreConfig['type']]: (config: Extract<KeystoreConfig
 
 /** Keystore implementations by `type`. */
 const KEYSTORE_TYPES: Builders = {
-  file: (config, deps) => new FileKeystore(config.path, deps.masterKeyId),
-  kafka: (config, deps) => new KafkaKeystore(deps.kafkaFactory, deps.kafka, { topic: config.topic, masterKeyId: deps.masterKeyId, clientId: deps.clientId }),
+  file: (config, deps) => new FileKeystore(config.path, deps.masterKeyId, [deps.masterKeyId, ...deps.previousMasterKeyIds]),
+  kafka: (config, deps) =>
+    new KafkaKeystore(deps.kafkaFactory, deps.kafka, { topic: config.topic, masterKeyId: deps.masterKeyId, acceptedMasterKeyIds: deps.previousMasterKeyIds, clientId: deps.clientId }),
 };
 
 export function createKeystore(config: KeystoreConfig, deps: KeystoreDeps): Keystore {
@@ -27,13 +31,16 @@ export function createKeystore(config: KeystoreConfig, deps: KeystoreDeps): Keys
   return build(config, deps);
 }
 
-/** The master key and the (unopened) keystore it protects, as both the admin service and workers need them. */
+/** The master keys and the (unopened) keystore they protect, as both the admin service and workers need them. */
 export function managedKeystore(
   config: KeystoreConfig,
-  masterKeyText: string,
+  masterKeys: { current: string; previous: readonly string[] },
   sodium: Sodium,
-  deps: Omit<KeystoreDeps, 'masterKeyId'>,
-): { store: Keystore; master: MasterKey } {
-  const master = MasterKey.fromText(sodium, masterKeyText, 'keys.masterKey');
-  return { store: createKeystore(config, { ...deps, masterKeyId: master.id }), master };
+  deps: Omit<KeystoreDeps, 'masterKeyId' | 'previousMasterKeyIds'>,
+): { store: Keystore; masters: MasterKeyRing } {
+  const masters = new MasterKeyRing(
+    MasterKey.fromText(sodium, masterKeys.current, 'keys.masterKey'),
+    masterKeys.previous.map((text, i) => MasterKey.fromText(sodium, text, `keys.previousMasterKeys[${i}]`)),
+  );
+  return { store: createKeystore(config, { ...deps, masterKeyId: masters.current.id, previousMasterKeyIds: masters.ids.slice(1) }), masters };
 }

@@ -41,7 +41,7 @@ export async function loadBridgeConfig(file: string, env: Environment): Promise<
   const doc = YamlDocument.load(file, env);
   const keys = await readPlainKeys(doc, file);
   const rules: ParsedRule[] = [];
-  const secrets: ConfigSecrets = {};
+  const secrets: ConfigSecrets = { previousMasterKeys: [] };
   const config = validateDocument(doc, bridgeConfigSchema, [
     (c, report) => checkRules(c, report, rules),
     checkMqtt,

@@ -73,6 +73,8 @@ const keysSchema = z
     store: keystoreSchema.optional(),
     /** Master key that unwraps the store's keys; required with `store`. */
     masterKey: masterKeySchema.optional(),
+    /** Master keys being rotated out: still accepted until POST /v1/master-key/rewrap has moved every key. */
+    previousMasterKeys: z.array(masterKeySchema).default([]),
     /** How often the key source is checked for changes. */
     reloadIntervalMs: z.number().int().min(100).default(1_000),
   })
@@ -82,6 +84,7 @@ const keysSchema = z
     if ((k.file === undefined) === (k.store === undefined)) issue(k.file ? 'store' : 'file', 'give exactly one of file (plain key file) or store (wrapped keystore)');
     if (k.store && !k.masterKey) issue('masterKey', 'a wrapped keystore needs masterKey (file or env)');
     if (k.file && k.masterKey) issue('masterKey', 'masterKey applies to store only; a plain key file is not wrapped');
+    if (k.previousMasterKeys.length > 0 && !k.store) issue('previousMasterKeys', 'previous master keys apply to a wrapped store only');
   });
 
 const httpSchema = z

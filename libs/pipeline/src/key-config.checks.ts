@@ -11,6 +11,8 @@ import type { TransformConfig } from './transform.schema';
 export interface ConfigSecrets {
   /** Text of the master key that unwraps `keys.store`. */
   masterKey?: string;
+  /** Texts of `keys.previousMasterKeys`, in order. */
+  previousMasterKeys: string[];
   /** Hashes of the admin service's bearer tokens. */
   adminTokens?: KnownToken[];
 }
@@ -71,6 +73,11 @@ export function checkSecrets(config: BridgeConfig, report: Report, env: Environm
     const read = readMasterKeyText(keys.masterKey, env, baseDir);
     if ('text' in read) out.masterKey = read.text;
     else report(['keys', 'masterKey', read.field], read.message);
+    keys.previousMasterKeys.forEach((previous, i) => {
+      const old = readMasterKeyText(previous, env, baseDir);
+      if ('text' in old) out.previousMasterKeys.push(old.text);
+      else report(['keys', 'previousMasterKeys', i, old.field], old.message);
+    });
     if (keys.store.type === 'file' && keys.masterKey.file && nested(dirname(resolve(baseDir, keys.masterKey.file)), dirname(resolve(baseDir, keys.store.path)))) {
       report(['keys', 'masterKey', 'file'], 'the master key must not be stored beside the keystore it protects (same directory, or one inside the other): move it elsewhere, or use env');
     }

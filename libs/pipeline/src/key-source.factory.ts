@@ -17,7 +17,8 @@ export function keySourceOpener(
   const masterKey = secrets.masterKey;
   return async () => {
     const sodium = await deps.sodium.ready();
-    const { store: keystore, master } = managedKeystore(store, masterKey, sodium, { kafka: deps.kafka, kafkaFactory: deps.kafkaFactory, clientId: `${deps.clientId}.keys` });
-    return new KeystoreKeySource(keystore, master);
+    const masterKeys = { current: masterKey, previous: secrets.previousMasterKeys };
+    const { store: keystore, masters } = managedKeystore(store, masterKeys, sodium, { kafka: deps.kafka, kafkaFactory: deps.kafkaFactory, clientId: `${deps.clientId}.keys` });
+    return new KeystoreKeySource(keystore, masters);
   };
 }
