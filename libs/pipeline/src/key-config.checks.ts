@@ -1,4 +1,4 @@
-import { realpathSync } from 'node:fs';
+import { accessSync, constants, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { resolveTokens, KnownToken } from '@app/admin';
 import { Environment, Report, YamlDocument } from '@app/config';
@@ -83,6 +83,10 @@ export function checkSecrets(config: BridgeConfig, report: Report, env: Environm
     }
   }
   if (config.admin) {
+    for (const field of ['cert', 'key'] as const) {
+      const file = config.admin.tls?.[field];
+      if (file && !readable(resolve(baseDir, file))) report(['admin', 'tls', field], `cannot read file ${resolve(baseDir, file)}`);
+    }
     if (!keys?.store) report(['admin'], 'the admin service manages a wrapped keystore: configure keys.store and keys.masterKey');
     const { known, problems } = resolveTokens(config.admin.tokens, env, baseDir);
     for (const p of problems) report(['admin', 'tokens', p.index, p.field], p.message);
@@ -98,6 +102,15 @@ function nested(a: string, b: string): boolean {
     return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
   };
   return inside(x, y) || inside(y, x);
+}
+
+function readable(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function real(path: string): string {
