@@ -16,7 +16,7 @@ import { Kafka } from 'kafkajs';
 import { kafkaClientConfig, kafkaConnectionSchema } from '@app/kafka';
 import { startBrokers, Brokers } from './lib/brokers';
 import { runBridgeCase } from './lib/bridge-run';
-import { BenchCase, LATENCY_BASE_CASE, MESSAGES_BY_SIZE, scaled, selectedCases, sizeLabel } from './lib/cases';
+import { BenchCase, benchMqttHeaders, LATENCY_BASE_CASE, MESSAGES_BY_SIZE, scaled, selectedCases, sizeLabel } from './lib/cases';
 import { formatSummary, summarizeProfile } from './lib/cpu-profile';
 import { runLatency } from './lib/latency';
 import { measureLimitA, measureLimitB, measurePublisherAlone } from './lib/limits';
@@ -191,6 +191,7 @@ async function main(): Promise<number> {
       workerExecArgv: workerExecArgv(),
       worker: process.env.BENCH_WORKER === 'compiled' ? 'compiled (tsc, node)' : 'ts-node',
       kafkaNoDelayExperiment: process.env.BENCH_KAFKA_NODELAY === '1',
+      mqttHeaders: benchMqttHeaders(),
     },
     targets: TARGETS,
     runs,

@@ -1,3 +1,5 @@
+import { MQTT_HEADER_MODES, MqttHeaderMode } from '@app/kafka';
+
 /**
  * The bridge cases the benchmark runs. Each entry is one worker configuration measured for
  * throughput; adding a case (e.g. a decrypt-then-re-encrypt transform) means adding one entry.
@@ -36,6 +38,17 @@ export interface BenchCase {
   readonly hasRatioTarget?: boolean;
 }
 
+/**
+ * `BENCH_MQTT_HEADERS` (all | minimal | none, default all): the passthrough destinations'
+ * `mqttHeaders`, and the headers of limit B's records, which stand for the bridge's.
+ */
+export function benchMqttHeaders(): MqttHeaderMode {
+  const value = process.env.BENCH_MQTT_HEADERS ?? 'all';
+  const mode = MQTT_HEADER_MODES.find((m) => m === value);
+  if (!mode) throw new Error(`BENCH_MQTT_HEADERS must be one of ${MQTT_HEADER_MODES.join(', ')}, got ${value}`);
+  return mode;
+}
+
 /** One rule, one Kafka destination, payload untouched; key = MQTT topic (the default). */
 export function passthroughRules(qos: 0 | 1): (topics: CaseTopics) => string {
   return ({ mqttPrefix, kafkaTopic }) =>
@@ -46,6 +59,7 @@ export function passthroughRules(qos: 0 | 1): (topics: CaseTopics) => string {
       '  destinations:',
       '    - type: kafka',
       `      topic: ${JSON.stringify(kafkaTopic)}`,
+      `      mqttHeaders: ${benchMqttHeaders()}`,
     ].join('\n');
 }
 

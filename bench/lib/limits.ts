@@ -6,8 +6,9 @@
  *  - limit B: a bare kafkajs producer writing same-sized records with the bridge's batching.
  */
 import * as path from 'node:path';
-import { CompressionTypes, IHeaders, Message, Partitioners } from 'kafkajs';
-import { sizeLabel } from './cases';
+import { CompressionTypes, Message, Partitioners } from 'kafkajs';
+import { mqttHeaders } from '@app/kafka';
+import { benchMqttHeaders, sizeLabel } from './cases';
 import { waitForRecords } from './kafka-watermarks';
 import { fixedPayload } from './payload';
 import { CpuMeter } from './proc-sampler';
@@ -89,7 +90,8 @@ export async function measureLimitA(env: RunEnv, qos: 0 | 1, payloadBytes: numbe
 /**
  * Limit B: a bare kafkajs producer with the bridge's batching – sendBatch of up to 1000 records,
  * acks -1, idempotent, one request in flight – writing records like the bridge's (key = MQTT
- * topic, the four mqtt.* / bridge.* headers, same payload size) to a fresh topic.
+ * topic, the bridge's mqtt.* / bridge.* headers as BENCH_MQTT_HEADERS selects (four by default),
+ * same payload size) to a fresh topic.
  */
 export async function measureLimitB(env: RunEnv, payloadBytes: number, messages: number, maxBatch = 1000): Promise<RateResult> {
   const name = `limB-${sizeLabel(payloadBytes)}`;
@@ -97,9 +99,10 @@ export async function measureLimitB(env: RunEnv, payloadBytes: number, messages:
   await createTopic(env, topic);
   const payload = fixedPayload(payloadBytes);
   const mqttTopics = topicsUnder(mqttPrefix(env, name));
+  const headerMode = benchMqttHeaders();
   const records: Message[] = Array.from({ length: messages }, (_, i) => {
     const mqttTopic = mqttTopics[i % mqttTopics.length];
-    const headers: IHeaders = { 'mqtt.topic': mqttTopic, 'mqtt.qos': '1', 'mqtt.retain': 'false', 'bridge.rule': 'passthrough' };
+    const headers = mqttHeaders({ topic: mqttTopic, payload, qos: 1, retain: false, properties: {}, receivedAt: 0 }, 'passthrough', headerMode);
     return { key: mqttTopic, value: payload, headers };
   });
   // Up to 1000 records per request, but no more than ~900 KB of them: a partition's record batch

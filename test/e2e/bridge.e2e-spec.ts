@@ -42,7 +42,7 @@ ${rules}`;
   - name: everything
     filters: ["${id}/#"]
     destinations:
-      - { type: kafka, topic: ${id}.all }
+      - { type: kafka, topic: ${id}.all, mqttHeaders: minimal }
 `,
       ),
     );
@@ -68,6 +68,12 @@ ${rules}`;
 
       const all = await kafka.consume(`${id}.all`, { count: 2, settleMs: 500 });
       expect(all.map((m) => m.key?.toString()).sort()).toEqual([`${id}/other`, `${id}/sensors/lyon/dev-7/temp`].sort());
+      // mqttHeaders: minimal keeps the MQTT topic and the properties the publisher set, nothing else.
+      const telemetry = all.find((m) => m.key?.toString() === `${id}/sensors/lyon/dev-7/temp`)!;
+      expect(Object.keys(telemetry.headers).sort()).toEqual(['mqtt.content-type', 'mqtt.correlation-data', 'mqtt.topic', 'mqtt.user.unit']);
+      expect(String(telemetry.headers['mqtt.topic'])).toBe(`${id}/sensors/lyon/dev-7/temp`);
+      const other = all.find((m) => m.key?.toString() === `${id}/other`)!;
+      expect(Object.keys(other.headers)).toEqual(['mqtt.topic']);
     } finally {
       await bridge.dispose();
     }

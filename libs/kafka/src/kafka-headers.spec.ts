@@ -22,6 +22,31 @@ describe('mqttHeaders', () => {
   });
 });
 
+describe('mqttHeaders modes', () => {
+  const withProperties: BridgeMessage = { ...base, properties: { contentType: 'text/plain', userProperties: { unit: 'C' } } };
+
+  it('all is the default', () => {
+    expect(mqttHeaders(withProperties, 'r', 'all')).toEqual(mqttHeaders(withProperties, 'r'));
+  });
+
+  it('minimal keeps the topic and the MQTT 5 properties the publisher set', () => {
+    expect(mqttHeaders(withProperties, 'r', 'minimal')).toEqual({ 'mqtt.topic': 'a/b', 'mqtt.content-type': 'text/plain', 'mqtt.user.unit': 'C' });
+    expect(mqttHeaders(base, 'r', 'minimal')).toEqual({ 'mqtt.topic': 'a/b' });
+  });
+
+  it('none writes nothing, in a fresh object each time (the destination adds to it)', () => {
+    const first = mqttHeaders(withProperties, 'r', 'none');
+    expect(first).toEqual({});
+    expect(mqttHeaders(withProperties, 'r', 'none')).not.toBe(first);
+  });
+
+  it('a minimal record still says which MQTT topic it came from, with QoS 1 and no retain flag assumed', () => {
+    const back = messageFromHeaders(mqttHeaders(withProperties, 'r', 'minimal'), Buffer.from('p'))!;
+    expect(back).toMatchObject({ topic: 'a/b', qos: 1, retain: false });
+    expect(back.properties).toMatchObject({ contentType: 'text/plain', userProperties: { unit: 'C' } });
+  });
+});
+
 describe('messageFromHeaders', () => {
   it('rebuilds the message mqttHeaders described', () => {
     const corr = Buffer.from([7]);

@@ -13,14 +13,28 @@ export const HEADER = {
   rule: 'bridge.rule',
 } as const;
 
+/**
+ * Which of the bridge's own headers a Kafka destination writes (`mqttHeaders` in its
+ * configuration). kafkajs encodes every header into a buffer of its own, so each one costs
+ * CPU and garbage per record: fewer headers buy throughput at the price of metadata.
+ * - `all`: topic, QoS, retain flag, rule, and the MQTT 5 properties the publisher set.
+ * - `minimal`: the MQTT topic and the MQTT 5 properties the publisher set (those cost nothing
+ *   when absent, and cannot be recovered from anything else); QoS, retain flag and rule go.
+ * - `none`: none of them; only the rule's `headers` templates and a transform's headers remain.
+ */
+export const MQTT_HEADER_MODES = ['all', 'minimal', 'none'] as const;
+export type MqttHeaderMode = (typeof MQTT_HEADER_MODES)[number];
+
 /** The MQTT metadata of a message as Kafka headers (MQTT 5 user properties become `mqtt.user.<name>`). */
-export function mqttHeaders(message: BridgeMessage, rule: string): IHeaders {
-  const headers: IHeaders = {
-    [HEADER.topic]: message.topic,
-    [HEADER.qos]: String(message.qos),
-    [HEADER.retain]: message.retain ? 'true' : 'false',
-    [HEADER.rule]: rule,
-  };
+export function mqttHeaders(message: BridgeMessage, rule: string, mode: MqttHeaderMode = 'all'): IHeaders {
+  // A fresh object every time: the destination adds its own headers to it.
+  if (mode === 'none') return {};
+  const headers: IHeaders = { [HEADER.topic]: message.topic };
+  if (mode === 'all') {
+    headers[HEADER.qos] = String(message.qos);
+    headers[HEADER.retain] = message.retain ? 'true' : 'false';
+    headers[HEADER.rule] = rule;
+  }
   const p = message.properties;
   if (p.contentType !== undefined) headers[HEADER.contentType] = p.contentType;
   if (p.correlationData !== undefined) headers[HEADER.correlationData] = p.correlationData;
@@ -33,7 +47,8 @@ export function mqttHeaders(message: BridgeMessage, rule: string): IHeaders {
 
 /**
  * The message a record written with `mqttHeaders` came from (topic, QoS, retain flag, MQTT 5
- * properties), for replaying dead letters. Undefined when the record has no `mqtt.topic`.
+ * properties), for replaying dead letters (always written with `all`). Undefined when the
+ * record has no `mqtt.topic`; QoS 1 and no retain flag when those headers are missing.
  */
 export function messageFromHeaders(headers: IHeaders, payload: Buffer): BridgeMessage | undefined {
   const topic = headerText(headers, HEADER.topic);

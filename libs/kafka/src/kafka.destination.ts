@@ -32,7 +32,7 @@ export class KafkaDestination implements Destination {
 
   async write(record: OutboundRecord): Promise<void> {
     const { topic, key } = this.address(record);
-    const headers = mqttHeaders(record.message, record.rule);
+    const headers = mqttHeaders(record.message, record.rule, this.config.mqttHeaders);
     for (const name in record.headers) headers[name] = record.headers[name];
     for (const [name, template] of this.headers) headers[name] = template.render(record.context);
     const delivery = this.delivery[record.message.qos];

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { retryPolicySchema } from '@app/core';
+import { MQTT_HEADER_MODES } from './kafka-headers';
 
 const acks = z.union([z.literal(0), z.literal(1), z.literal('all')]);
 
@@ -64,6 +65,8 @@ export const kafkaDestinationSchema = z
     partition: z.number().int().min(0).optional(),
     /** Extra headers; values are templates. */
     headers: z.record(z.string()).default({}),
+    /** Which `mqtt.*` / `bridge.rule` headers to write: all, minimal (topic + MQTT 5 properties) or none (see `mqttHeaders`). */
+    mqttHeaders: z.enum(MQTT_HEADER_MODES).default('all'),
     delivery: z
       .object({
         qos0: deliverySchema.default({ acks: 1, idempotent: false }),

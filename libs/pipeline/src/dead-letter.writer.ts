@@ -47,14 +47,14 @@ export class DeadLetterWriter {
     this.sinks = {
       kafka: (letter, meta) =>
         kafka.write(
-          { topic: letter.target.topic, key: letter.message.topic, value: letter.message.payload, headers: { ...mqttHeaders(letter.message, letter.rule), ...meta }, rule: letter.rule },
+          { topic: letter.target.topic, key: letter.message.topic, value: letter.message.payload, headers: { ...replayHeaders(letter), ...meta }, rule: letter.rule },
           { acks: 'all', idempotent: true },
         ),
       mqtt: (letter, meta) =>
         mqtt(letter.target.topic, letter.message.payload, {
           qos: letter.target.qos,
           properties: {
-            userProperties: { ...asUserProperties(mqttHeaders(letter.message, letter.rule)), ...meta },
+            userProperties: { ...asUserProperties(replayHeaders(letter)), ...meta },
             contentType: letter.message.properties.contentType,
             correlationData: letter.message.properties.correlationData,
           },
@@ -90,6 +90,15 @@ export class DeadLetterWriter {
   close(): void {
     this.closing = true;
   }
+}
+
+/**
+ * Every `mqtt.*` header and `bridge.rule`, whatever the rule's Kafka destinations write
+ * (`mqttHeaders` option): replay rebuilds the message from them (topic, QoS, retain flag,
+ * MQTT 5 properties) and picks a rule's dead letters by `bridge.rule`.
+ */
+function replayHeaders(letter: DeadLetter): IHeaders {
+  return mqttHeaders(letter.message, letter.rule, 'all');
 }
 
 /** Why, where and how often it failed: the same fields whatever the target. */

@@ -1,0 +1,62 @@
+import { BridgeMessage, OutboundRecord } from '@app/core';
+import { KafkaDestination } from './kafka.destination';
+import { kafkaDestinationSchema } from './kafka.schema';
+import { KafkaRecord, KafkaWriter } from './kafka.writer';
+
+const message: BridgeMessage = { topic: 's/lyon', payload: Buffer.from('21.5'), qos: 1, retain: false, properties: { userProperties: { unit: 'C' } }, receivedAt: 0 };
+
+function outbound(headers: OutboundRecord['headers']): OutboundRecord {
+  return {
+    message,
+    rule: 'r',
+    context: { topic: message.topic, levels: ['s', 'lyon'], captures: { site: 'lyon' }, qos: 1, rule: 'r', clientId: 'c' },
+    payload: () => message.payload,
+    headers,
+  };
+}
+
+/** Writes one message through a destination configured with `extra` and returns the record handed to the writer. */
+async function written(extra: Record<string, unknown>): Promise<KafkaRecord> {
+  const records: KafkaRecord[] = [];
+  const writer = { write: async (record: KafkaRecord) => void records.push(record) } as unknown as KafkaWriter;
+  const config = kafkaDestinationSchema.parse({ type: 'kafka', topic: 't', headers: { site: '{site}' }, ...extra });
+  const destination = new KafkaDestination('r/kafka[0]', config, writer, ['site']);
+  await destination.write(outbound({ 'bridge.key-version': '3' }));
+  return records[0];
+}
+
+describe('KafkaDestination mqttHeaders', () => {
+  it('writes every mqtt.* header and bridge.rule by default', async () => {
+    expect((await written({})).headers).toEqual({
+      'mqtt.topic': 's/lyon',
+      'mqtt.qos': '1',
+      'mqtt.retain': 'false',
+      'bridge.rule': 'r',
+      'mqtt.user.unit': 'C',
+      'bridge.key-version': '3',
+      site: 'lyon',
+    });
+  });
+
+  it('minimal: the MQTT topic and properties, plus the transform and template headers', async () => {
+    expect((await written({ mqttHeaders: 'minimal' })).headers).toEqual({ 'mqtt.topic': 's/lyon', 'mqtt.user.unit': 'C', 'bridge.key-version': '3', site: 'lyon' });
+  });
+
+  it('none: only the transform and template headers', async () => {
+    expect((await written({ mqttHeaders: 'none' })).headers).toEqual({ 'bridge.key-version': '3', site: 'lyon' });
+  });
+
+  it('refuses an unknown mode at validation', () => {
+    expect(kafkaDestinationSchema.safeParse({ type: 'kafka', topic: 't', mqttHeaders: 'some' }).success).toBe(false);
+  });
+});
+
+describe('KafkaDestination.write', () => {
+  it('rejects (does not throw) when the rendered topic is not a Kafka topic name', async () => {
+    const writer = { write: async () => undefined } as unknown as KafkaWriter;
+    const destination = new KafkaDestination('r/kafka[0]', kafkaDestinationSchema.parse({ type: 'kafka', topic: 'bad/{site}' }), writer, ['site']);
+    let result: Promise<void> | undefined;
+    expect(() => (result = destination.write(outbound({})))).not.toThrow();
+    await expect(result).rejects.toMatchObject({ code: 'invalid-topic' });
+  });
+});
