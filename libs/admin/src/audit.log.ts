@@ -39,7 +39,7 @@ export class AuditLog {
     await Promise.all(this.sinks.map((s) => s.open?.()));
   }
 
-  /** Appends to every sink; a failing sink is logged and counted. Resolves false if any failed. */
+  /** Appends to every sink; a failing sink is logged. Resolves false if any failed. */
   async record(event: Omit<AuditEvent, 'time'>): Promise<boolean> {
     const full: AuditEvent = { time: new Date().toISOString(), ...event };
     const line = JSON.stringify(full);
