@@ -1,3 +1,4 @@
 export * from './topic-filter';
 export * from './template';
 export type { RecordFields } from './record-fields';
+export { mqttStringProblem } from './mqtt-string';

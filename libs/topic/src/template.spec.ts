@@ -1,4 +1,4 @@
-import { TemplateContext, TemplateError, TemplateRenderError, compileTemplate } from './template';
+import { TemplateContext, TemplateError, TemplateRenderError, compileTemplate, templateText } from './template';
 
 function context(topic: string, overrides: Partial<TemplateContext> = {}): TemplateContext {
   return { topic, levels: topic.split('/'), captures: {}, qos: 1, rule: 'telemetry', clientId: 'bridge-1', ...overrides };
@@ -162,5 +162,24 @@ describe('compileTemplate: render errors', () => {
   it('does not read Object.prototype for a missing capture', () => {
     const t = compileTemplate('{constructor}', ['constructor']);
     expect(() => t.render(context('a'))).toThrow(TemplateRenderError);
+  });
+});
+
+describe('templateText', () => {
+  it('joins the fixed text between placeholders, escapes resolved', () => {
+    expect(templateText('a/{site}/b{{c}}/{level.2}')).toEqual({ text: 'a//b{c}/', isStatic: false });
+  });
+
+  it('says a template without placeholders is static, its text being what it renders', () => {
+    expect(templateText('bridge.{{x}}')).toEqual({ text: 'bridge.{x}', isStatic: true });
+    expect(templateText('')).toEqual({ text: '', isStatic: true });
+  });
+
+  it('does not check placeholder names, which depend on the rule', () => {
+    expect(templateText('{nobody}')).toEqual({ text: '', isStatic: false });
+  });
+
+  it('throws the compiler\'s error on malformed braces', () => {
+    expect(() => templateText('a}b')).toThrow(new TemplateError('a}b', 2, 'stray "}"; write "}}" for a literal brace'));
   });
 });

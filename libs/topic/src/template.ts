@@ -81,6 +81,43 @@ const LEVEL_INDEX = /^(0|[1-9][0-9]*)$/;
 export function compileTemplate(source: string, allowedCaptures: readonly string[], input: TemplateInput = 'mqtt-message'): CompiledTemplate {
   const parts: Part[] = [];
   const placeholders: string[] = [];
+  for (const token of tokenize(source)) {
+    if (token.kind === 'text') {
+      parts.push(token);
+      continue;
+    }
+    const { name, column } = token;
+    parts.push(input === 'kafka-record' ? resolveRecordPlaceholder(source, column, name) : resolvePlaceholder(source, column, name, allowedCaptures));
+    if (!placeholders.includes(name)) placeholders.push(name);
+  }
+  return build(source, parts, placeholders);
+}
+
+/** What a template is without its placeholders; see templateText. */
+export interface TemplateText {
+  /** The text between placeholders, joined, with `{{` and `}}` resolved: every rendering contains it. */
+  readonly text: string;
+  /** No placeholders: `text` is what every message renders. */
+  readonly isStatic: boolean;
+}
+
+/**
+ * The fixed text of a template, so validation can check what every rendering will contain
+ * without knowing the rule's captures.
+ * @throws TemplateError on malformed braces; placeholder names are not checked.
+ */
+export function templateText(source: string): TemplateText {
+  const tokens = tokenize(source);
+  return {
+    text: tokens.map((t) => (t.kind === 'text' ? t.text : '')).join(''),
+    isStatic: tokens.every((t) => t.kind === 'text'),
+  };
+}
+
+type Token = { readonly kind: 'text'; readonly text: string } | { readonly kind: 'placeholder'; readonly name: string; readonly column: number };
+
+function tokenize(source: string): Token[] {
+  const tokens: Token[] = [];
   let text = '';
   let i = 0;
   while (i < source.length) {
@@ -103,16 +140,13 @@ export function compileTemplate(source: string, allowedCaptures: readonly string
     if (close === -1 || (nextOpen !== -1 && nextOpen < close)) {
       throw new TemplateError(source, columnOf(source, i), 'unclosed "{"; write "{{" for a literal brace');
     }
-    const name = source.slice(i + 1, close);
-    if (text) parts.push({ kind: 'text', text });
+    if (text) tokens.push({ kind: 'text', text });
     text = '';
-    const column = columnOf(source, i);
-    parts.push(input === 'kafka-record' ? resolveRecordPlaceholder(source, column, name) : resolvePlaceholder(source, column, name, allowedCaptures));
-    if (!placeholders.includes(name)) placeholders.push(name);
+    tokens.push({ kind: 'placeholder', name: source.slice(i + 1, close), column: columnOf(source, i) });
     i = close + 1;
   }
-  if (text) parts.push({ kind: 'text', text });
-  return build(source, parts, placeholders);
+  if (text) tokens.push({ kind: 'text', text });
+  return tokens;
 }
 
 function resolvePlaceholder(source: string, column: number, name: string, captures: readonly string[]): Part {

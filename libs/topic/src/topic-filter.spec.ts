@@ -152,6 +152,13 @@ describe('parseTopicFilter: invalid filters', () => {
     expect(e.message).toBe('invalid topic filter "a/b\\u0000c": level 2 contains the NUL character (U+0000)');
   });
 
+  it('rejects control characters, which Mosquitto refuses, and says in which level', () => {
+    const e = errorOf('s/\ttab/#');
+    expect(e.level).toBe(2);
+    expect(e.message).toBe('invalid topic filter "s/\\ttab/#": level 2 contains the control character U+0009');
+    expect(errorOf('a/b/c\u009B').message).toBe('invalid topic filter "a/b/c\\u009b": level 3 contains the control character U+009B');
+  });
+
   it('rejects an unpaired surrogate, which has no UTF-8 form', () => {
     expect(errorOf('a/\uD800').message).toContain('level 2 contains an unpaired surrogate (U+D800)');
   });

@@ -1,9 +1,9 @@
-import { MQTT_MAX_STRING_BYTES, findForbiddenCharacter, levelNumberAt, utf8ByteLength } from './mqtt-string';
+import { byteLengthProblem, findForbiddenCharacter, levelNumberAt } from './mqtt-string';
 import { quote } from './quote';
 
 export { matchTopic } from './topic-match';
 export { filterCovers, filtersIntersect } from './filter-relations';
-export { validateTopicName } from './topic-name';
+export { validateTopicName, validateTopicTemplate } from './topic-name';
 
 /** One '/'-separated level of a parsed filter. Named wildcards are our `{name}` / `{name#}` extension. */
 export type FilterLevel =
@@ -88,13 +88,8 @@ function checkWholeFilter(source: string): void {
         "and set the rule's shareGroup field instead",
     );
   }
-  const bytes = utf8ByteLength(source);
-  if (bytes > MQTT_MAX_STRING_BYTES) {
-    throw new TopicFilterError(
-      source,
-      `the filter is ${bytes} UTF-8 bytes long; MQTT allows at most ${MQTT_MAX_STRING_BYTES}`,
-    );
-  }
+  const tooLong = byteLengthProblem(source, 'the filter');
+  if (tooLong) throw new TopicFilterError(source, tooLong);
   const fault = findForbiddenCharacter(source);
   if (fault) {
     const level = levelNumberAt(source, fault.index);

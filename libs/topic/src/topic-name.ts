@@ -1,4 +1,6 @@
-import { MQTT_MAX_STRING_BYTES, findForbiddenCharacter, levelNumberAt, utf8ByteLength } from './mqtt-string';
+import { byteLengthProblem, findForbiddenCharacter, levelNumberAt } from './mqtt-string';
+import { quote } from './quote';
+import { TemplateError, templateText } from './template';
 
 /**
  * Checks a PUBLISH topic name (MQTT 5.0 sections 4.7.3 and 1.5.4).
@@ -6,10 +8,8 @@ import { MQTT_MAX_STRING_BYTES, findForbiddenCharacter, levelNumberAt, utf8ByteL
  */
 export function validateTopicName(topic: string): string | null {
   if (topic.length === 0) return 'the topic name is empty';
-  const bytes = utf8ByteLength(topic);
-  if (bytes > MQTT_MAX_STRING_BYTES) {
-    return `the topic name is ${bytes} UTF-8 bytes long; MQTT allows at most ${MQTT_MAX_STRING_BYTES}`;
-  }
+  const tooLong = byteLengthProblem(topic, 'the topic name');
+  if (tooLong) return tooLong;
   const fault = findForbiddenCharacter(topic);
   if (fault) return `the topic name contains ${fault.description} at level ${levelNumberAt(topic, fault.index)}`;
   const wildcard = firstWildcard(topic);
@@ -19,6 +19,39 @@ export function validateTopicName(topic: string): string | null {
       'wildcards are only allowed in topic filters'
     );
   }
+  return null;
+}
+
+/**
+ * Checks a topic template at validation, before any message: a template without placeholders
+ * must be a valid topic name, and the fixed text of any other ends up in every topic it
+ * renders, so a character a broker refuses there would refuse them all. Malformed braces give
+ * null: compiling the template reports them.
+ * @returns null when nothing is wrong yet, otherwise the whole message.
+ */
+export function validateTopicTemplate(source: string): string | null {
+  let fixed;
+  try {
+    fixed = templateText(source);
+  } catch (error) {
+    if (error instanceof TemplateError) return null;
+    throw error;
+  }
+  if (fixed.isStatic) {
+    const problem = validateTopicName(fixed.text);
+    return problem && `invalid topic ${quote(source)}: ${problem}`;
+  }
+  const problem = templateTextProblem(fixed.text);
+  return problem && `invalid topic template ${quote(source)}: ${problem}`;
+}
+
+function templateTextProblem(text: string): string | null {
+  const tooLong = byteLengthProblem(text, 'its fixed text');
+  if (tooLong) return tooLong;
+  const fault = findForbiddenCharacter(text);
+  if (fault) return `its fixed text contains ${fault.description}, which every topic it renders would carry`;
+  const wildcard = firstWildcard(text);
+  if (wildcard !== -1) return `its fixed text contains the wildcard "${text[wildcard]}"; wildcards are only allowed in topic filters`;
   return null;
 }
 
