@@ -25,7 +25,7 @@ export class AdminConfigHolder {
   /** Rereads the file; a broken one is a 400 listing its problems, and the old view stays. */
   async reload(): Promise<number> {
     try {
-      const loaded = await loadBridgeConfig(this.file, this.env);
+      const loaded = await loadBridgeConfig(this.file, this.env, 'admin');
       if (!loaded.config.admin || !loaded.secrets.adminTokens) {
         throw new InvalidRequestError([{ field: 'admin', message: `${this.file} no longer has an admin section; the running configuration stays` }]);
       }

@@ -41,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (argv[0] === 'serve') argv = argv.slice(1);
   const file = argv[0] ?? env.BRIDGE_CONFIG ?? 'config/bridge.yaml';
-  const loaded = await loadBridgeConfigOrReport(file, env, (text) => process.stderr.write(`${text}\n`));
+  const loaded = await loadBridgeConfigOrReport(file, env, (text) => process.stderr.write(`${text}\n`), 'admin');
   if (!loaded) return 1;
   const { config, secrets } = loaded;
   if (!config.admin || !config.keys?.store || secrets.masterKey === undefined || !secrets.adminTokens) {

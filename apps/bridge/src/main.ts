@@ -35,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
-  const loaded = await loadBridgeConfigOrReport(file, env, (text) => process.stderr.write(`${text}\n`));
+  const loaded = await loadBridgeConfigOrReport(file, env, (text) => process.stderr.write(`${text}\n`), 'worker');
   if (!loaded) return 1;
   if (command === 'validate') {
     process.stdout.write(`${file}: ok (${loaded.rules.length} rule(s), ${loaded.plan.subscriptions.length} subscription(s), ${loaded.config.fromKafka.length} Kafka -> MQTT rule(s))\n`);

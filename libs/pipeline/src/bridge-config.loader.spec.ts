@@ -16,7 +16,7 @@ function write(text: string): string {
 async function problems(text: string, env: Record<string, string> = {}): Promise<string[]> {
   const file = write(text);
   try {
-    await loadBridgeConfig(file, env);
+    await loadBridgeConfig(file, env, 'admin');
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     return error.problems.map((p) => `${p.line}:${p.column} ${p.path}: ${p.message}`);

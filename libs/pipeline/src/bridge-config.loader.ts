@@ -5,7 +5,7 @@ import { KeyEntry } from '@app/crypto';
 import { compileTemplate, filtersIntersect, matchTopic, parseTopicFilter, TemplateError, TopicFilter } from '@app/topic';
 import { BridgeConfig, bridgeConfigSchema, DeadLetterTarget } from './bridge-config.schema';
 import { parseRule, ParsedRule } from './compiled-rule';
-import { checkKeys, checkSecrets, ConfigSecrets, readPlainKeys } from './key-config.checks';
+import { checkKeys, checkSecrets, ConfigRole, ConfigSecrets, readPlainKeys } from './key-config.checks';
 import { SubscriptionPlan } from './subscription-plan';
 
 /** A validated configuration with the rules' filters already parsed. */
@@ -23,9 +23,9 @@ export interface LoadedConfig {
  * loadBridgeConfig for an entry point: a configuration with problems is written to `report`
  * (every problem, located) and gives undefined, so the caller exits 1.
  */
-export async function loadBridgeConfigOrReport(file: string, env: Environment, report: (text: string) => void): Promise<LoadedConfig | undefined> {
+export async function loadBridgeConfigOrReport(file: string, env: Environment, report: (text: string) => void, role: ConfigRole): Promise<LoadedConfig | undefined> {
   try {
-    return await loadBridgeConfig(file, env);
+    return await loadBridgeConfig(file, env, role);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     report(error.message);
@@ -35,9 +35,10 @@ export async function loadBridgeConfigOrReport(file: string, env: Environment, r
 
 /**
  * Reads, interpolates and validates a bridge configuration file. Throws one ConfigError
- * listing every problem with file, line, column and YAML path.
+ * listing every problem with file, line, column and YAML path. Only the admin role reads the
+ * admin section's secrets.
  */
-export async function loadBridgeConfig(file: string, env: Environment): Promise<LoadedConfig> {
+export async function loadBridgeConfig(file: string, env: Environment, role: ConfigRole = 'worker'): Promise<LoadedConfig> {
   const doc = YamlDocument.load(file, env);
   const keys = await readPlainKeys(doc, file);
   const rules: ParsedRule[] = [];
@@ -47,7 +48,7 @@ export async function loadBridgeConfig(file: string, env: Environment): Promise<
     checkMqtt,
     checkFiles,
     (c, report) => checkKeys(c, report, keys),
-    (c, report) => checkSecrets(c, report, env, file, secrets),
+    (c, report) => checkSecrets(c, report, env, file, secrets, role),
     (c, report) => checkMqttDeadLetters(c, report, rules),
     (c, report) => checkLoops(c, report, rules),
     (c, report) => checkKafkaLoops(c, report, rules),

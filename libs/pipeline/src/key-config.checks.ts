@@ -7,6 +7,13 @@ import { readMasterKeyText } from '@app/keystore';
 import type { BridgeConfig } from './bridge-config.schema';
 import type { TransformConfig } from './transform.schema';
 
+/**
+ * Which process loads the configuration. Both read the same file, but the admin section's
+ * secrets (tokens, TLS files) are given to the admin service only: a worker that required them
+ * would need secrets it never uses, and would fail to start where they are, rightly, absent.
+ */
+export type ConfigRole = 'worker' | 'admin';
+
 /** Secrets a configuration points at, read once at start-up (never logged). */
 export interface ConfigSecrets {
   /** Text of the master key that unwraps `keys.store`. */
@@ -65,8 +72,11 @@ function transformsOf(config: BridgeConfig): Array<{ at: Array<string | number>;
   ];
 }
 
-/** Reads the master key and admin tokens into `out`, reporting each one that cannot be used. */
-export function checkSecrets(config: BridgeConfig, report: Report, env: Environment, configFile: string, out: ConfigSecrets): void {
+/**
+ * Reads the master key and, for the admin role, the admin section's secrets into `out`,
+ * reporting each one that cannot be used.
+ */
+export function checkSecrets(config: BridgeConfig, report: Report, env: Environment, configFile: string, out: ConfigSecrets, role: ConfigRole): void {
   const baseDir = dirname(configFile);
   const keys = config.keys;
   if (keys?.store && keys.masterKey) {
@@ -82,7 +92,7 @@ export function checkSecrets(config: BridgeConfig, report: Report, env: Environm
       report(['keys', 'masterKey', 'file'], 'the master key must not be stored beside the keystore it protects (same directory, or one inside the other): move it elsewhere, or use env');
     }
   }
-  if (config.admin) {
+  if (config.admin && role === 'admin') {
     for (const field of ['cert', 'key'] as const) {
       const file = config.admin.tls?.[field];
       if (file && !readable(resolve(baseDir, file))) report(['admin', 'tls', field], `cannot read file ${resolve(baseDir, file)}`);
