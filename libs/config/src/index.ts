@@ -2,3 +2,4 @@ export * from './config.error';
 export * from './config.validate';
 export * from './environment';
 export * from './yaml-document';
+export * from './problem.refinement';

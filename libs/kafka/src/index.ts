@@ -6,5 +6,6 @@ export * from './kafka.schema';
 export * from './kafka.writer';
 export * from './serial-batcher';
 export * from './kafka-source.schema';
+export * from './kafka-topic-name';
 export * from './kafka.record-source';
 export * from './offset-tracker';

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { refineWith } from '@app/config';
+import { kafkaTopicProblem } from './kafka-topic-name';
 
 /** The Kafka side of a Kafka -> MQTT rule: what the consumer group reads and how much it holds. */
 export const kafkaSourceSchema = z
@@ -6,7 +8,7 @@ export const kafkaSourceSchema = z
     /** Consumer group; its committed offsets are where a restarted bridge resumes. */
     groupId: z.string().min(1),
     /** Topics to read; exactly one of topics and topicPattern. */
-    topics: z.array(z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, "expected a Kafka topic name (letters, digits, '.', '_', '-')")).min(1).optional(),
+    topics: z.array(z.string().superRefine(refineWith(kafkaTopicProblem))).min(1).optional(),
     /** Regular expression over topic names, matched against the topics that exist at start-up. */
     topicPattern: z
       .string()

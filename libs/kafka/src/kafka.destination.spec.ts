@@ -54,7 +54,8 @@ describe('KafkaDestination mqttHeaders', () => {
 describe('KafkaDestination.write', () => {
   it('rejects (does not throw) when the rendered topic is not a Kafka topic name', async () => {
     const writer = { write: async () => undefined } as unknown as KafkaWriter;
-    const destination = new KafkaDestination('r/kafka[0]', kafkaDestinationSchema.parse({ type: 'kafka', topic: 'bad/{site}' }), writer, ['site']);
+    // Validation refuses fixed text Kafka would refuse, so only a placeholder can render a bad name: here "s/lyon".
+    const destination = new KafkaDestination('r/kafka[0]', kafkaDestinationSchema.parse({ type: 'kafka', topic: '{topic}' }), writer, ['site']);
     let result: Promise<void> | undefined;
     expect(() => (result = destination.write(outbound({})))).not.toThrow();
     await expect(result).rejects.toMatchObject({ code: 'invalid-topic' });

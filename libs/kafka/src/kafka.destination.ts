@@ -1,10 +1,9 @@
 import { Destination, DestinationRejectedError, OutboundRecord } from '@app/core';
 import { CompiledTemplate, compileTemplate } from '@app/topic';
 import { mqttHeaders } from './kafka-headers';
+import { kafkaTopicNameProblem } from './kafka-topic-name';
 import { DeliveryConfig, KafkaDestinationConfig } from './kafka.schema';
 import { KafkaWriter } from './kafka.writer';
-
-const KAFKA_TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 
 /** A rule's Kafka destination: renders topic, key and headers, then writes through the shared KafkaWriter. */
 export class KafkaDestination implements Destination {
@@ -49,7 +48,7 @@ export class KafkaDestination implements Destination {
 
   private address(record: OutboundRecord): { topic: string; key: string | null } {
     const topic = this.topic.render(record.context);
-    if (!KAFKA_TOPIC.test(topic) || topic === '.' || topic === '..') {
+    if (kafkaTopicNameProblem(topic) !== null) {
       throw new DestinationRejectedError(
         `rendered Kafka topic ${JSON.stringify(topic)} is not a valid topic name (letters, digits, '.', '_', '-'; at most 249)`,
         'invalid-topic',

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { refineWith } from '@app/config';
 import { retryPolicySchema } from '@app/core';
+import { kafkaTopicTemplateProblem } from './kafka-topic-name';
 import { MQTT_HEADER_MODES } from './kafka-headers';
 
 const acks = z.union([z.literal(0), z.literal(1), z.literal('all')]);
@@ -58,7 +60,7 @@ export const kafkaDestinationSchema = z
   .object({
     type: z.literal('kafka'),
     /** Template. */
-    topic: z.string().min(1),
+    topic: z.string().superRefine(refineWith(kafkaTopicTemplateProblem)),
     /** Template; default keeps per-MQTT-topic order within one partition. Empty string: no key. */
     key: z.string().default('{topic}'),
     /** Fixed partition; default: chosen from the key by the Kafka default partitioner. */

@@ -2,3 +2,4 @@ export * from './topic-filter';
 export * from './template';
 export type { RecordFields } from './record-fields';
 export { mqttStringProblem } from './mqtt-string';
+export { quote } from './quote';
