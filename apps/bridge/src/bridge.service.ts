@@ -7,6 +7,8 @@ import { MqttClientFactory } from '@app/mqtt';
 import { BridgeWorker, LoadedConfig, loadBridgeConfig, ReloadRefusedError } from '@app/pipeline';
 
 export const LOADED_CONFIG = Symbol('LOADED_CONFIG');
+/** Milliseconds in-flight messages get to be confirmed at shutdown (drain.bound.ts). */
+export const DRAIN_MS = Symbol('DRAIN_MS');
 
 /** Ties the worker's life to the Nest application's, and reloads its rules on SIGHUP or a file change. */
 @Injectable()
@@ -23,6 +25,7 @@ export class BridgeService implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(LOADED_CONFIG) private readonly loaded: LoadedConfig,
     mqtt: MqttClientFactory,
     kafka: KafkaClientFactory,
+    @Inject(DRAIN_MS) private readonly drainMs: number,
   ) {
     this.worker = new BridgeWorker(loaded, mqtt, kafka);
   }
@@ -85,6 +88,6 @@ export class BridgeService implements OnApplicationBootstrap, OnApplicationShutd
     process.off('SIGHUP', this.onHangup);
     this.stopWatching?.();
     await this.reloading;
-    await this.worker.stop();
+    await this.worker.stop(this.drainMs);
   }
 }

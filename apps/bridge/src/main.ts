@@ -8,6 +8,7 @@ import { readEnvironment } from '@app/config';
 import { JsonLogger, LogLevel as BridgeLogLevel } from '@app/core';
 import { loadBridgeConfigOrReport } from '@app/pipeline';
 import { BridgeModule } from './bridge.module';
+import { CLOSE_MARGIN_MS, drainBoundMs } from './drain.bound';
 import { keysCommand, KEYS_USAGE, UsageError } from './keys.command';
 import { replayCommand, REPLAY_USAGE } from './replay.command';
 
@@ -37,6 +38,13 @@ async function main(argv: string[]): Promise<number> {
   }
   const loaded = await loadBridgeConfigOrReport(file, env, (text) => process.stderr.write(`${text}\n`), 'worker');
   if (!loaded) return 1;
+  let drainMs: number;
+  try {
+    drainMs = drainBoundMs(env);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return 1;
+  }
   if (command === 'validate') {
     process.stdout.write(`${file}: ok (${loaded.rules.length} rule(s), ${loaded.plan.subscriptions.length} subscription(s), ${loaded.config.fromKafka.length} Kafka -> MQTT rule(s))\n`);
     return 0;
@@ -44,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
   const http = loaded.config.http;
   const log = loaded.config.log;
   const logger = log.format === 'json' ? new JsonLogger(log.level) : TEXT_LEVELS[log.level];
-  const module = BridgeModule.forConfig(loaded);
+  const module = BridgeModule.forConfig(loaded, drainMs);
   const control = loaded.config.control
     ? controlTransport(loaded.config.control, `${loaded.config.mqtt.clientId ?? 'bridge'}-control-${randomBytes(3).toString('hex')}`)
     : undefined;
@@ -74,7 +82,14 @@ async function main(argv: string[]): Promise<number> {
       process.exit(130);
     }
     stopping = true;
-    process.stderr.write(`${signal}: draining in-flight messages, then exiting\n`);
+    process.stderr.write(`${signal}: draining in-flight messages (up to ${drainMs / 1000} s), then exiting\n`);
+    // The bound is a promise to the orchestrator, whose grace period is set from it: a close
+    // held up past it (a destination down, several stages each waiting) is cut short here
+    // rather than by SIGKILL. What was not acknowledged stays with the MQTT broker.
+    setTimeout(() => {
+      process.stderr.write(`shutdown still running ${(drainMs + CLOSE_MARGIN_MS) / 1000} s after ${signal}: exiting without waiting further\n`);
+      process.exit(1);
+    }, drainMs + CLOSE_MARGIN_MS).unref();
     app.close().then(
       () => process.exit(0),
       (error: unknown) => {

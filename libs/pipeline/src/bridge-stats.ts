@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Counters per rule, as the tests and the replay report read them. */
 export interface RuleCounters {
@@ -27,6 +27,7 @@ export interface LiveState {
  */
 export class BridgeStats {
   readonly registry = new Registry();
+  private processMetrics = false;
   private readonly rules = new Map<string, RuleCounters>();
   /** Copies no rule took (duplicates of overlapping subscriptions, skipped retained messages). */
   unrouted = 0;
@@ -76,6 +77,17 @@ export class BridgeStats {
         for (const [broker, up] of Object.entries(live.connections())) this.set({ broker }, up ? 1 : 0);
       },
     });
+  }
+
+  /**
+   * Adds Node's process metrics (CPU, resident memory, heap, event loop lag, GC, open file
+   * descriptors) to this registry. Called by the worker process that serves /metrics, not for
+   * every BridgeStats: they describe the process, and tests run many workers in one.
+   */
+  collectProcessMetrics(): void {
+    if (this.processMetrics) return;
+    this.processMetrics = true;
+    collectDefaultMetrics({ register: this.registry });
   }
 
   rule(name: string): RuleCounters {
