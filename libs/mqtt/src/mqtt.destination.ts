@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { Destination, DestinationRejectedError, DestinationUnavailableError, OutboundRecord, QoS, retryPolicySchema, ShutdownError, withRetries } from '@app/core';
 import { CompiledTemplate, compileTemplate, TemplateInput, validateTopicName } from '@app/topic';
 import { connectionOptions, MqttClientFactory } from './mqtt.client-factory';
-import { mqttConnectionSchema } from './mqtt.schema';
+import { mqttConnectionSchema, mqttTopicTemplateSchema } from './mqtt.schema';
 
 const qos = z.union([z.literal(0), z.literal(1), z.literal(2)]);
 
@@ -15,7 +15,7 @@ export const mqttDestinationSchema = z
     type: z.literal('mqtt'),
     broker: mqttConnectionSchema,
     /** Template. */
-    topic: z.string().min(1),
+    topic: mqttTopicTemplateSchema,
     /** QoS to publish with, per incoming QoS (downgrade or upgrade); default: the same. */
     qos: z.object({ qos0: qos.default(0), qos1: qos.default(1), qos2: qos.default(2) }).strict().default({}),
     /** Keep the incoming retain flag (default) or never retain. */

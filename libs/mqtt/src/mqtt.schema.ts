@@ -1,6 +1,11 @@
 import { z } from 'zod';
+import { refineWith } from '@app/config';
+import { mqttStringProblem, validateTopicTemplate } from '@app/topic';
 
 const qos = z.union([z.literal(0), z.literal(1), z.literal(2)]);
+
+/** A topic template published to: checked for what a broker would refuse in every topic it renders. */
+export const mqttTopicTemplateSchema = z.string().superRefine(refineWith(validateTopicTemplate));
 
 export const mqttTlsSchema = z
   .object({
@@ -18,8 +23,16 @@ export const mqttConnectionSchema = z
     url: z
       .string()
       .regex(/^(mqtts?|tcp|ssl|wss?):\/\/[^/\s]+/, 'expected a broker URL such as mqtt://host:1883 or mqtts://host:8883'),
-    clientId: z.string().min(1).max(256).optional(),
-    username: z.string().optional(),
+    clientId: z
+      .string()
+      .min(1)
+      .max(256)
+      .superRefine(refineWith((id) => mqttStringProblem(id, 'the client id')))
+      .optional(),
+    username: z
+      .string()
+      .superRefine(refineWith((name) => mqttStringProblem(name, 'the user name')))
+      .optional(),
     password: z.string().optional(),
     /** 4 is MQTT 3.1.1, 5 is MQTT 5.0. */
     protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5),
@@ -46,7 +59,7 @@ export const mqttSourceSchema = mqttConnectionSchema
     status: z
       .object({
         /** Template; `{clientId}` is the bridge's client id. */
-        topic: z.string().min(1),
+        topic: mqttTopicTemplateSchema,
         qos: qos.default(1),
         retain: z.boolean().default(true),
       })

@@ -2,6 +2,7 @@ import { accessSync, constants } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConfigError, Environment, Report, validateDocument, YamlDocument } from '@app/config';
 import { KeyEntry } from '@app/crypto';
+import { kafkaTopicProblem } from '@app/kafka';
 import { compileTemplate, filtersIntersect, matchTopic, parseTopicFilter, TemplateError, TopicFilter } from '@app/topic';
 import { BridgeConfig, bridgeConfigSchema, DeadLetterTarget } from './bridge-config.schema';
 import { parseRule, ParsedRule } from './compiled-rule';
@@ -49,7 +50,7 @@ export async function loadBridgeConfig(file: string, env: Environment, role: Con
     checkFiles,
     (c, report) => checkKeys(c, report, keys),
     (c, report) => checkSecrets(c, report, env, file, secrets, role),
-    (c, report) => checkMqttDeadLetters(c, report, rules),
+    (c, report) => checkDeadLetters(c, report, rules),
     (c, report) => checkLoops(c, report, rules),
     (c, report) => checkKafkaLoops(c, report, rules),
   ]);
@@ -81,8 +82,11 @@ function checkRules(config: BridgeConfig, report: Report, out: ParsedRule[]): vo
   }
 }
 
-/** MQTT dead letters carry their reason in user properties (MQTT 5), and must not loop back in. */
-function checkMqttDeadLetters(config: BridgeConfig, report: Report, rules: readonly ParsedRule[]): void {
+/**
+ * Dead letters need a topic their broker accepts. MQTT ones carry their reason in user
+ * properties (MQTT 5), and must not loop back in.
+ */
+function checkDeadLetters(config: BridgeConfig, report: Report, rules: readonly ParsedRule[]): void {
   const targets: Array<[Array<string | number>, DeadLetterTarget]> = [
     [['deadLetter'], config.deadLetter],
     ...[
@@ -91,7 +95,12 @@ function checkMqttDeadLetters(config: BridgeConfig, report: Report, rules: reado
     ].filter((entry): entry is [Array<string | number>, DeadLetterTarget] => entry[1] !== undefined),
   ];
   for (const [path, target] of targets) {
-    if (target.type !== 'mqtt') continue;
+    if (target.type === 'kafka') {
+      // The dead-letter schema's pattern lets "." and ".." through; Kafka refuses them.
+      const problem = kafkaTopicProblem(target.topic);
+      if (problem) report([...path, 'topic'], problem);
+      continue;
+    }
     if (config.mqtt.protocolVersion !== 5) {
       report([...path, 'type'], 'MQTT dead letters carry their reason in MQTT 5 user properties: set mqtt.protocolVersion: 5 or use a Kafka topic');
     }

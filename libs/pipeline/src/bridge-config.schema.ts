@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { adminSchema, controlSchema } from '@app/admin';
+import { refineWith } from '@app/config';
 import { kafkaConnectionSchema } from '@app/kafka';
 import { keystoreSchema, masterKeySchema } from '@app/keystore';
 import { mqttSourceSchema } from '@app/mqtt';
-import { compileTemplate, parseTopicFilter, TemplateError, TopicFilterError } from '@app/topic';
+import { byteLengthProblem, compileTemplate, mqttStringProblem, parseTopicFilter, TemplateError, TopicFilterError } from '@app/topic';
 import { destinationSchema, destinationType } from './destination.registry';
 import { deadLetterSchema, DeadLetterTarget } from './dead-letter.schema';
 import { kafkaRuleSchema } from './kafka-rule.schema';
@@ -18,7 +19,11 @@ const ruleObjectSchema = z
     /** MQTT topic filters; `{name}` captures one level, a last `{name#}` the rest. */
     filters: z.array(z.string()).min(1),
     /** Subscribe as `$share/<group>/<filter>` so several workers split the stream. */
-    shareGroup: z.string().regex(/^[^/+#]+$/, "expected a group name without '/', '+' or '#'").optional(),
+    shareGroup: z
+      .string()
+      .regex(/^[^/+#]+$/, "expected a group name without '/', '+' or '#'")
+      .superRefine(refineWith((group) => mqttStringProblem(group, 'the share group')))
+      .optional(),
     qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
     /** `skip` ignores retained messages replayed by the broker when the bridge subscribes. */
     retained: z.enum(['forward', 'skip']).default('forward'),
@@ -41,7 +46,11 @@ function checkRule(rule: z.output<typeof ruleObjectSchema>, ctx: z.RefinementCtx
   const captureSets: string[][] = [];
   rule.filters.forEach((source, i) => {
     try {
-      captureSets.push([...parseTopicFilter(source).captures]);
+      const filter = parseTopicFilter(source);
+      captureSets.push([...filter.captures]);
+      // The group prefix counts towards the 65535 bytes of the filter the broker receives.
+      const shared = rule.shareGroup === undefined ? null : byteLengthProblem(`$share/${rule.shareGroup}/${filter.mqtt}`, 'the shared subscription');
+      if (shared) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['filters', i], message: shared });
     } catch (error) {
       problem(['filters', i], error, TopicFilterError);
     }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { retryPolicySchema } from '@app/core';
 import { kafkaSourceSchema } from '@app/kafka';
-import { mqttConnectionSchema } from '@app/mqtt';
+import { mqttConnectionSchema, mqttTopicTemplateSchema } from '@app/mqtt';
 import { compileTemplate, TemplateError } from '@app/topic';
 import { deadLetterSchema } from './dead-letter.schema';
 import { ruleNameSchema } from './rule-name.schema';
@@ -11,7 +11,7 @@ import { transformProblems, transformSchema } from './transform.schema';
 const mqttTargetSchema = z
   .object({
     /** Template over the record: {key}, {header.NAME}, {payload.PATH}, {kafkaTopic}, {partition}, {rule}, {qos}, {clientId}. */
-    topic: z.string().min(1),
+    topic: mqttTopicTemplateSchema,
     qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
     retain: z.boolean().default(false),
     /** Seconds (MQTT 5 message expiry); default: none. */

@@ -1,5 +1,5 @@
 export * from './topic-filter';
 export * from './template';
 export type { RecordFields } from './record-fields';
-export { mqttStringProblem } from './mqtt-string';
+export { byteLengthProblem, mqttStringProblem } from './mqtt-string';
 export { quote } from './quote';
