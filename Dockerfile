@@ -1,4 +1,5 @@
-# Multi-stage build of the bridge worker. Runs as the unprivileged `node` user.
+# Multi-stage build of the bridge worker and the admin service (one image, two entry points).
+# Runs as the unprivileged `node` user.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -19,6 +20,11 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY config ./config
+# The admin service's audit volume: a mount point missing from the image would be created
+# root-owned, and the admin, running as node, could not open its audit log.
+RUN mkdir -p /var/lib/bridge-admin && chown node:node /var/lib/bridge-admin
 USER node
 ENTRYPOINT ["node", "dist/apps/bridge/src/main.js"]
-CMD ["run", "config/bridge.yaml"]
+# A file the image has; mount your own directory and name its file instead (docs/deployment.md):
+#   docker run -v "$PWD/conf:/etc/bridge:ro" mqtt-kafka-bridge:local run /etc/bridge/bridge.yaml
+CMD ["run", "config/bridge.example.yaml"]
