@@ -1,10 +1,9 @@
-import { watch } from 'node:fs';
-import { basename, dirname } from 'node:path';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigError, Environment, readEnvironment } from '@app/config';
 import { KafkaClientFactory } from '@app/kafka';
 import { MqttClientFactory } from '@app/mqtt';
 import { BridgeWorker, LoadedConfig, loadBridgeConfig, ReloadRefusedError } from '@app/pipeline';
+import { ConfigFileWatcher } from './config-file.watcher';
 
 export const LOADED_CONFIG = Symbol('LOADED_CONFIG');
 /** Milliseconds in-flight messages get to be confirmed at shutdown (drain.bound.ts). */
@@ -33,17 +32,9 @@ export class BridgeService implements OnApplicationBootstrap, OnApplicationShutd
   async onApplicationBootstrap(): Promise<void> {
     await this.worker.start();
     process.on('SIGHUP', this.onHangup);
-    let debounce: NodeJS.Timeout | undefined;
-    // The directory, not the file: editors and deploy tools replace files by renaming over them.
-    const watcher = watch(dirname(this.loaded.file), (_event, name) => {
-      if (name !== basename(this.loaded.file)) return;
-      clearTimeout(debounce);
-      debounce = setTimeout(() => void this.reload('file change'), 300);
-    });
-    this.stopWatching = () => {
-      clearTimeout(debounce);
-      watcher.close();
-    };
+    const watcher = new ConfigFileWatcher(this.loaded.file, () => void this.reload('file change'));
+    watcher.start();
+    this.stopWatching = () => watcher.close();
   }
 
   /** Reloads the keys at once (the admin service announced a change). */
