@@ -248,13 +248,20 @@ export class KafkaBroker {
     return quietKafka(this.brokers, config);
   }
 
-  /** Creates a topic (no-op if it exists) and waits for its partition leaders. */
-  async createTopic(name: string, partitions = 3): Promise<void> {
+  /** Creates a topic (no-op if it exists) with optional topic configs, and waits for its partition leaders. */
+  async createTopic(name: string, partitions = 3, configs: Record<string, string> = {}): Promise<void> {
     const admin = this.kafka().admin();
     await admin.connect();
     try {
       await admin.createTopics({
-        topics: [{ topic: name, numPartitions: partitions, replicationFactor: this.external ? -1 : 1 }],
+        topics: [
+          {
+            topic: name,
+            numPartitions: partitions,
+            replicationFactor: this.external ? -1 : 1,
+            configEntries: Object.entries(configs).map(([configName, value]) => ({ name: configName, value })),
+          },
+        ],
         waitForLeaders: true,
       });
     } finally {

@@ -1,9 +1,10 @@
 import { Logger } from '@nestjs/common';
-import { CompressionTypes, IHeaders, Kafka, Partitioners, Producer, TopicMessages } from 'kafkajs';
+import { CompressionTypes, IHeaders, Kafka, Producer, TopicMessages } from 'kafkajs';
 import { DestinationRejectedError, ShutdownError } from '@app/core';
 import { kafkaClientConfig, KafkaClientFactory } from './kafka.client-factory';
-import { toBridgeError } from './kafka.errors';
+import { breaksProducerState, toBridgeError } from './kafka.errors';
 import { DeliveryConfig, KafkaConnectionConfig } from './kafka.schema';
+import { PinnedPartitioner } from './pinned.partitioner';
 import { SerialBatcher } from './serial-batcher';
 
 /** One record as kafkajs will write it. */
@@ -21,8 +22,9 @@ export interface KafkaRecord {
 export type RetryListener = (records: readonly KafkaRecord[]) => void;
 
 interface Lane {
-  readonly producer: Producer;
-  readonly batcher: SerialBatcher<KafkaRecord>;
+  /** Replaced when its idempotence state broke (see breaksProducerState). */
+  producer: Producer;
+  batcher: SerialBatcher<KafkaRecord>;
   connected: boolean;
 }
 
@@ -30,11 +32,17 @@ interface Lane {
  * The bridge's connection to one Kafka cluster. Each distinct delivery setting (acks,
  * idempotence) gets its own producer and its own ordered batch lane, because kafkajs fixes
  * idempotence per producer. Within a lane records are confirmed in the order written.
+ *
+ * Each record's partition is chosen once (PinnedPartitioner), so a retried batch is byte for byte
+ * the batch the broker may already have, and the idempotent producer's duplicate check holds. A
+ * refused batch that spans partitions is first split by partition, for the same reason: the
+ * partitions the broker did write get exactly their batch again.
  */
 export class KafkaWriter {
   private readonly log = new Logger(KafkaWriter.name);
   private readonly kafka: Kafka;
   private readonly lanes = new Map<string, Lane>();
+  private readonly partitioner = new PinnedPartitioner();
   private closed = false;
   private reachableNow = false;
   private lastProbe?: { at: number; result: Promise<boolean> };
@@ -115,48 +123,84 @@ export class KafkaWriter {
     const id = `${delivery.acks}/${delivery.idempotent}`;
     let lane = this.lanes.get(id);
     if (lane) return lane;
+    const acks = delivery.acks === 'all' ? -1 : delivery.acks;
+    const compression = this.config.producer.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+    const created = { connected: false } as Lane;
+    created.producer = this.producer(delivery, created);
+    created.batcher = new SerialBatcher<KafkaRecord>(
+      async (records) => {
+        const producer = created.producer;
+        try {
+          if (!created.connected) {
+            await producer.connect();
+            created.connected = true;
+          }
+          this.partitioner.nextBatch();
+          await producer.sendBatch({ topicMessages: byTopic(records), acks, compression });
+          this.reachableNow = true;
+        } catch (error) {
+          if (delivery.idempotent && breaksProducerState(error)) this.replaceProducer(created, delivery, error);
+          const typed = toBridgeError(error);
+          if (typed.retriable) this.reachableNow = false;
+          throw typed;
+        }
+      },
+      {
+        maxBatch: this.config.producer.maxBatchMessages,
+        maxBatchBytes: this.config.producer.maxBatchBytes,
+        retry: this.config.producer.retry,
+        split: (records) => this.byPartition(records),
+        onRetry: (error, attempt, delay, records) => {
+          this.log.warn(`Kafka write of ${records.length} record(s) failed (attempt ${attempt}), retrying in ${delay} ms: ${(error as Error).message}`);
+          this.onRetry(records as readonly KafkaRecord[]);
+        },
+      },
+    );
+    this.lanes.set(id, created);
+    return created;
+  }
+
+  private producer(delivery: DeliveryConfig, lane: Lane): Producer {
     const producer = this.kafka.producer({
       idempotent: delivery.idempotent,
       // One request in flight per lane keeps per-partition order through retries.
       maxInFlightRequests: 1,
       allowAutoTopicCreation: true,
-      // Murmur2 on the key, as the Java client does, so keys land where other producers put them.
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: this.partitioner.create,
     });
-    const acks = delivery.acks === 'all' ? -1 : delivery.acks;
-    const compression = this.config.producer.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
-    const created: Lane = {
-      producer,
-      connected: false,
-      batcher: new SerialBatcher<KafkaRecord>(
-        async (records) => {
-          try {
-            if (!created.connected) {
-              await producer.connect();
-              created.connected = true;
-            }
-            await producer.sendBatch({ topicMessages: byTopic(records), acks, compression });
-            this.reachableNow = true;
-          } catch (error) {
-            const typed = toBridgeError(error);
-            if (typed.retriable) this.reachableNow = false;
-            throw typed;
-          }
-        },
-        {
-          maxBatch: this.config.producer.maxBatchMessages,
-          maxBatchBytes: this.config.producer.maxBatchBytes,
-          retry: this.config.producer.retry,
-          onRetry: (error, attempt, delay, records) => {
-            this.log.warn(`Kafka write of ${records.length} record(s) failed (attempt ${attempt}), retrying in ${delay} ms: ${(error as Error).message}`);
-            this.onRetry(records as readonly KafkaRecord[]);
-          },
-        },
-      ),
-    };
-    producer.on(producer.events.DISCONNECT, () => (created.connected = false));
-    this.lanes.set(id, created);
-    return created;
+    producer.on(producer.events.DISCONNECT, () => {
+      if (lane.producer === producer) lane.connected = false;
+    });
+    return producer;
+  }
+
+  /**
+   * A new producer id restarts every sequence at 0, so the batch can go through again. What the
+   * old producer may have written of it is written again: at-least-once, never lost.
+   */
+  private replaceProducer(lane: Lane, delivery: DeliveryConfig, error: unknown): void {
+    this.log.warn(`Kafka producer state no longer matches the broker's (${(error as Error).message}): replacing the producer`);
+    const old = lane.producer;
+    lane.connected = false;
+    lane.producer = this.producer(delivery, lane);
+    void old.disconnect().catch(() => undefined);
+  }
+
+  /**
+   * Index groups of the records per partition they were sent to, for a refused batch. A produce
+   * request is atomic per partition only: the broker may have written the other partitions'
+   * batches, and only the same batch again is recognised as a duplicate. Records never given a
+   * partition (refused before kafkajs partitioned them) form one group of their own.
+   */
+  private byPartition(records: readonly KafkaRecord[]): number[][] {
+    const groups = new Map<string, number[]>();
+    records.forEach((record, index) => {
+      const id = `${record.topic}\u0000${this.partitioner.partitionOf(record) ?? ''}`;
+      const group = groups.get(id);
+      if (group) group.push(index);
+      else groups.set(id, [index]);
+    });
+    return [...groups.values()];
   }
 }
 

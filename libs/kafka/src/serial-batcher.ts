@@ -16,6 +16,11 @@ export interface SerialBatcherOptions<T> {
   readonly maxBatchBytes?: number;
   readonly retry: RetryPolicy;
   readonly onRetry?: (error: unknown, attempt: number, delayMs: number, items: readonly T[]) => void;
+  /**
+   * How a refused batch of two or more items is split to find the culprits: groups of indices
+   * into `items`, each sent (and retried) on its own, in order. Default: two halves.
+   */
+  readonly split?: (items: readonly T[]) => ReadonlyArray<readonly number[]>;
 }
 
 /**
@@ -24,9 +29,9 @@ export interface SerialBatcherOptions<T> {
  * While a batch is in flight the next one accumulates, so the batch size adapts to the
  * destination's round trip. A retriable failure retries the same batch before anything
  * behind it is sent, which keeps order per key. A non-retriable failure of a batch is
- * narrowed down by halving it until the bad records are alone, so one bad record does not take
- * its neighbours with it. (A destination that accepted part of the refused batch receives that
- * part again: at-least-once.)
+ * narrowed down by splitting it (`split`, halves by default) until the bad records are alone, so
+ * one bad record does not take its neighbours with it. (A destination that accepted part of the
+ * refused batch receives that part again: at-least-once, unless it recognises the resend.)
  */
 export class SerialBatcher<T> {
   private queue: Pending<T>[] = [];
@@ -110,13 +115,12 @@ export class SerialBatcher<T> {
         firstFailure ??= now;
         if (!failure.retriable) {
           if (items.length === 1) return [new DeliveryFailedError(failure, attempt, firstFailure, now)];
-          // Halve until the culprits are alone: log2(n) extra requests for one bad record, not n.
-          const middle = Math.ceil(items.length / 2);
-          const halves = [items.slice(0, middle), items.slice(middle)];
-          const outcome: unknown[] = [];
-          for (const half of halves) {
-            const result = await this.sendWithRetry(half);
-            outcome.push(...(result ?? half.map(() => undefined)));
+          const outcome: unknown[] = new Array(items.length).fill(undefined);
+          const groups = this.options.split?.(items) ?? [];
+          // A split that does not divide the batch would resend it for ever: halve instead.
+          for (const group of groups.length > 1 ? groups : halves(items)) {
+            const result = await this.sendWithRetry(group.map((i) => items[i]));
+            if (result) group.forEach((index, j) => (outcome[index] = result[j]));
           }
           return outcome;
         }
@@ -141,3 +145,9 @@ export class SerialBatcher<T> {
   }
 }
 
+/** Halving: log2(n) extra requests to isolate one bad item, not n. */
+function halves(items: readonly unknown[]): number[][] {
+  const middle = Math.ceil(items.length / 2);
+  const indices = items.map((_, i) => i);
+  return [indices.slice(0, middle), indices.slice(middle)];
+}
