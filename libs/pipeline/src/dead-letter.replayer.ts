@@ -1,7 +1,12 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Logger } from '@nestjs/common';
 import { Kafka } from 'kafkajs';
-import { KafkaWriter, messageFromHeaders } from '@app/kafka';
+import { coordinatorNotReady, KafkaWriter, messageFromHeaders } from '@app/kafka';
 import { BridgePipeline } from './bridge.pipeline';
 import { BridgeStats } from './bridge-stats';
+
+/** How long a replay waits for its consumer group's coordinator (a new cluster's first group waits for the offsets topic). */
+const COORDINATOR_WAIT_MS = 60_000;
 
 export interface ReplayOptions {
   readonly rule: string;
@@ -37,6 +42,8 @@ export interface ReplayReport {
  * `<dead-letter topic>.replayed`.
  */
 export class DeadLetterReplayer {
+  private readonly log = new Logger(DeadLetterReplayer.name);
+
   constructor(
     private readonly kafka: Kafka,
     private readonly pipeline: BridgePipeline,
@@ -119,8 +126,25 @@ export class DeadLetterReplayer {
     return { ...base, result, detail };
   }
 
-  /** Partitions with dead letters past the group's committed offset, with their end offsets. */
+  /** Partitions with dead letters past the group's committed offset, with their end offsets; waits for the group's coordinator. */
   private async pendingPartitions(groupId: string, topic: string): Promise<Map<number, bigint>> {
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.readPending(groupId, topic);
+      } catch (error) {
+        if (!coordinatorNotReady(error)) throw error;
+        const waited = Date.now() - started;
+        if (waited >= COORDINATOR_WAIT_MS) {
+          throw new Error(`Kafka has no coordinator for consumer group ${groupId} after ${Math.round(waited / 1000)} s: ${(error as Error).message}`, { cause: error });
+        }
+        if (attempt === 1) this.log.log(`waiting for Kafka's coordinator of consumer group ${groupId} (a new cluster creates its offsets topic first): ${(error as Error).message}`);
+        await sleep(500);
+      }
+    }
+  }
+
+  private async readPending(groupId: string, topic: string): Promise<Map<number, bigint>> {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
