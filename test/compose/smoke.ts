@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { AddressInfo, createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -20,8 +20,8 @@ import { ComposeCli } from './compose.cli';
 const ROOT = resolve(__dirname, '../..');
 const PROJECT = 'bridge-smoke';
 const CORE = ['mosquitto', 'kafka', 'bridge-1', 'bridge-2', 'admin'];
-const HOST_PORTS = [1883, 29092, 8081];
-const ADMIN = 'http://127.0.0.1:8081';
+/** Host ports the stack publishes, by the compose variable that moves each, with its default. */
+const HOST_PORTS = { BRIDGE_MQTT_PORT: 1883, BRIDGE_KAFKA_PORT: 29092, BRIDGE_ADMIN_PORT: 8081 };
 
 const secretsDir = mkdtempSync(join(tmpdir(), 'bridge-smoke-secrets-'));
 const adminToken = randomBytes(32).toString('hex');
@@ -39,6 +39,19 @@ async function step<T>(name: string, body: () => Promise<T>): Promise<T> {
     failures.push(name);
     throw error;
   }
+}
+
+/** The default port, or, when something on this host already has it, a free one. */
+async function hostPort(preferred: number): Promise<number> {
+  if (!(await portInUse(preferred))) return preferred;
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => done(port));
+    });
+  });
 }
 
 function portInUse(port: number): Promise<boolean> {
@@ -59,7 +72,8 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
   }
 }
 
-const kafka = new Kafka({ clientId: 'compose-smoke', brokers: ['localhost:29092'], logLevel: logLevel.NOTHING });
+const ports: Record<keyof typeof HOST_PORTS, number> = { ...HOST_PORTS };
+let kafka: Kafka;
 
 /** Every record of a topic from the beginning, read until `enough` says so. */
 async function readTopic(topic: string, enough: (values: Array<{ key: string; value: string; headers: Record<string, string> }>) => boolean, timeoutMs = 60_000) {
@@ -82,7 +96,7 @@ async function readTopic(topic: string, enough: (values: Array<{ key: string; va
 }
 
 async function admin(method: string, path: string, body?: unknown): Promise<unknown> {
-  const response = await fetch(`${ADMIN}${path}`, {
+  const response = await fetch(`http://127.0.0.1:${ports.BRIDGE_ADMIN_PORT}${path}`, {
     method,
     headers: { authorization: `Bearer ${adminToken}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
@@ -97,18 +111,15 @@ async function publish(client: MqttClient, messages: Array<[topic: string, paylo
 }
 
 async function main(): Promise<number> {
-  const env = { ...process.env, BRIDGE_SECRETS_DIR: secretsDir };
+  for (const name of Object.keys(HOST_PORTS) as Array<keyof typeof HOST_PORTS>) ports[name] = await hostPort(HOST_PORTS[name]);
+  const env = { ...process.env, BRIDGE_SECRETS_DIR: secretsDir, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) };
   const compose = ComposeCli.find(PROJECT, ROOT, env);
   if ('skip' in compose) {
     console.log(`SKIP  compose smoke test: ${compose.skip}. Needs a running Docker engine and compose (docs/deployment.md).`);
     return 0;
   }
-  console.log(`compose smoke test with ${compose.describe}`);
-  const busy = (await Promise.all(HOST_PORTS.map(async (p) => ((await portInUse(p)) ? p : undefined)))).filter((p) => p !== undefined);
-  if (busy.length > 0) {
-    console.log(`FAIL  host ports ${busy.join(', ')} are in use (another stack running? docker compose down)`);
-    return 1;
-  }
+  console.log(`compose smoke test with ${compose.describe}; host ports ${Object.entries(ports).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  kafka = new Kafka({ clientId: 'compose-smoke', brokers: [`localhost:${ports.BRIDGE_KAFKA_PORT}`], logLevel: logLevel.NOTHING });
   // As docs/deployment.md says: a 700 directory, files readable by the containers' uid 1000.
   chmodSync(secretsDir, 0o700);
   writeFileSync(join(secretsDir, 'master-key'), `${randomBytes(32).toString('base64')}\n`, { mode: 0o644 });
@@ -124,7 +135,7 @@ async function main(): Promise<number> {
       await compose.waitHealthy(CORE, 240_000);
       return '';
     });
-    device = await connectAsync('mqtt://127.0.0.1:1883', { clientId: `smoke-device-${randomBytes(3).toString('hex')}` });
+    device = await connectAsync(`mqtt://127.0.0.1:${ports.BRIDGE_MQTT_PORT}`, { clientId: `smoke-device-${randomBytes(3).toString('hex')}` });
 
     await step('plain telemetry reaches Kafka (telemetry.lyon, key and header)', async () => {
       const marks = Array.from({ length: 20 }, (_, i) => `plain-${i}`);
@@ -158,7 +169,7 @@ async function main(): Promise<number> {
       compose.run('down');
       compose.run('up', '-d', ...CORE);
       await compose.waitHealthy(CORE, 240_000);
-      device = await connectAsync('mqtt://127.0.0.1:1883', { clientId: `smoke-device-${randomBytes(3).toString('hex')}` });
+      device = await connectAsync(`mqtt://127.0.0.1:${ports.BRIDGE_MQTT_PORT}`, { clientId: `smoke-device-${randomBytes(3).toString('hex')}` });
       return '';
     });
 
