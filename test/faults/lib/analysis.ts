@@ -73,6 +73,7 @@ export function analyse(
 
 /**
  * Records of one key sit in one partition, so offset order is the order Kafka keeps them in.
+ * Records without a key are ordered per partition only, so each partition counts as one key.
  * A sequence number seen for the first time while a higher one of its key was already seen is
  * one violation (a redelivered duplicate of an older message is not: it is not a first appearance).
  */
@@ -80,9 +81,10 @@ export function orderViolations(records: readonly CollectedRecord[]): { count: n
   const byKey = new Map<string, CollectedRecord[]>();
   for (const r of records) {
     if (!Number.isInteger(r.seq)) continue;
-    const list = byKey.get(r.key) ?? [];
+    const key = r.key === '' ? `(no key) p${r.partition}` : r.key;
+    const list = byKey.get(key) ?? [];
     list.push(r);
-    byKey.set(r.key, list);
+    byKey.set(key, list);
   }
   let count = 0;
   let misplaced = 0;

@@ -18,6 +18,8 @@ export interface Profile {
   readonly mosquittoRestarts: number;
   /** Kafka frozen with SIGSTOP for this long. */
   readonly freezeMs: number;
+  /** The worker's request timeout in kafka-long-freeze, which freezes Kafka three times as long. */
+  readonly longFreezeRequestTimeoutMs: number;
   /** Kafka stopped for this long while every message has to be dead-lettered. */
   readonly deadLetterOutageMs: number;
   /** Stream length in seconds, per scenario (covers the fault with some stream before and after it). */
@@ -41,12 +43,13 @@ export const SHORT: Profile = {
   mosquittoDownMs: 2_000,
   mosquittoRestarts: 1,
   freezeMs: 8_000,
+  longFreezeRequestTimeoutMs: 2_000,
   deadLetterOutageMs: 8_000,
-  streamSeconds: { 'worker-kill-9': 10, 'kafka-restart': 10, 'mosquitto-restart': 8, 'kafka-freeze': 14, 'dead-letter-down': 13 },
+  streamSeconds: { 'worker-kill-9': 10, 'kafka-restart': 10, 'mosquitto-restart': 8, 'kafka-freeze': 14, 'kafka-long-freeze': 14, 'keyless-new-topic': 6, 'dead-letter-down': 13 },
   verifyTimeoutMs: 45_000,
   settleMs: 1_500,
   scenarioTimeoutMs: 120_000,
-  runTimeoutMs: 6 * 60_000,
+  runTimeoutMs: 8 * 60_000,
 };
 
 export const FULL: Profile = {
@@ -58,12 +61,13 @@ export const FULL: Profile = {
   mosquittoDownMs: 5_000,
   mosquittoRestarts: 2,
   freezeMs: 30_000,
+  longFreezeRequestTimeoutMs: 5_000,
   deadLetterOutageMs: 30_000,
-  streamSeconds: { 'worker-kill-9': 50, 'kafka-restart': 40, 'mosquitto-restart': 40, 'kafka-freeze': 50, 'dead-letter-down': 50 },
+  streamSeconds: { 'worker-kill-9': 50, 'kafka-restart': 40, 'mosquitto-restart': 40, 'kafka-freeze': 50, 'kafka-long-freeze': 50, 'keyless-new-topic': 20, 'dead-letter-down': 50 },
   verifyTimeoutMs: 120_000,
   settleMs: 3_000,
   scenarioTimeoutMs: 300_000,
-  runTimeoutMs: 14 * 60_000,
+  runTimeoutMs: 18 * 60_000,
 };
 
 export function streamSeconds(profile: Profile, scenario: string): number {

@@ -57,8 +57,9 @@ export async function runScenario(scenario: Scenario, env: RunEnv): Promise<Scen
     await ensureKafka(kafka);
     const id = `faults-${scenario.name}-${randomBytes(3).toString('hex')}`;
     const streams = [streamNames(id, 1), streamNames(id, 2)];
+    const setup = scenario.setup ?? {};
     for (const s of streams) {
-      await kafka.createTopic(s.kafkaTopic, 3);
+      if (!setup.autoCreateTopics) await kafka.createTopic(s.kafkaTopic, 3);
       await kafka.createTopic(s.deadLetterTopic, 3);
     }
     // FAULTS_MOSQUITTO_DEBUG=1: log every packet (evidence for protocol-level findings; large).
@@ -80,6 +81,8 @@ export async function runScenario(scenario: Scenario, env: RunEnv): Promise<Scen
       kafkaBrokers: kafka.brokers,
       streams,
       deadLetterAll: scenario.deadLetterAll ?? false,
+      keyless: setup.keyless,
+      requestTimeoutMs: setup.requestTimeoutMs?.(profile),
     });
     workerLogs.open(path.join(env.resultsDir, `${scenario.name}.worker.log`));
     scope.defer('close the worker log', () => (log = workerLogs.close()));

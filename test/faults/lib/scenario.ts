@@ -18,7 +18,18 @@ export interface Scenario {
   readonly title: string;
   /** The rules dead-letter every message (decrypt fed plain payloads): the DLQ is the destination. */
   readonly deadLetterAll?: boolean;
+  /** How the scenario's worker and topics differ from the default (keyed streams, pre-created topics). */
+  readonly setup?: ScenarioSetup;
   fault(ctx: FaultContext): Promise<void>;
+}
+
+export interface ScenarioSetup {
+  /** Records without a Kafka key (`key: ""`): sticky partitions, no order per key to check. */
+  readonly keyless?: boolean;
+  /** kafka.requestTimeoutMs of the worker, for faults that must outlast it. */
+  readonly requestTimeoutMs?: (profile: Profile) => number;
+  /** Leave the output topics to Kafka's auto-creation (the first records race the new topic's leaders). */
+  readonly autoCreateTopics?: boolean;
 }
 
 export interface FaultContext {
