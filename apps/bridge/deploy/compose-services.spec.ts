@@ -21,25 +21,9 @@ const CONFIG_DIR = join(ROOT, 'config');
 
 /** The container file system the loader sees while `view` is set (undefined: the host's). */
 const mockFs: { view?: ContainerView } = {};
-jest.mock('node:fs', () => {
-  const actual = jest.requireActual<typeof import('node:fs')>('node:fs');
-  const mapped = <A extends unknown[], R>(fn: (path: fs.PathLike, ...rest: A) => R) =>
-    (path: fs.PathLike, ...rest: A): R => {
-      const view = mockFs.view;
-      if (!view || typeof path !== 'string') return fn(path, ...rest);
-      const host = view.hostPath(path);
-      if (host === undefined) throw Object.assign(new Error(`ENOENT: no such file or directory in the container, '${path}'`), { code: 'ENOENT' });
-      return fn(host, ...rest);
-    };
-  return {
-    ...actual,
-    readFileSync: mapped(actual.readFileSync as (p: fs.PathLike, ...r: unknown[]) => unknown),
-    accessSync: mapped(actual.accessSync),
-    statSync: mapped(actual.statSync as (p: fs.PathLike, ...r: unknown[]) => unknown),
-    // The container's path, not the host's, is what the loader compares.
-    realpathSync: mapped((p: fs.PathLike) => p),
-  };
-});
+jest.mock('node:fs', () =>
+  (jest.requireActual('../../../test/compose/container.fs') as typeof import('../../../test/compose/container.fs')).containerFs(jest.requireActual('node:fs'), () => mockFs.view),
+);
 
 /** What the documentation tells a user to put in each variable or secret file it names. */
 function userSecret(name: string): string {
