@@ -4,6 +4,7 @@ import { Kafka } from 'kafkajs';
 import { coordinatorNotReady, KafkaWriter, messageFromHeaders } from '@app/kafka';
 import { BridgePipeline } from './bridge.pipeline';
 import { BridgeStats } from './bridge-stats';
+import { DLQ_HEADER } from './dead-letter.writer';
 
 /** How long a replay waits for its consumer group's coordinator (a new cluster's first group waits for the offsets topic). */
 const COORDINATOR_WAIT_MS = 60_000;
@@ -103,6 +104,9 @@ export class DeadLetterReplayer {
     const rule = headers['bridge.rule']?.toString();
     const base = { partition, offset, topic: message?.topic ?? '?' };
     if (!message || rule !== options.rule) return { ...base, result: 'skipped', detail: `dead letter of rule ${rule ?? '?'}` };
+    if (headers[DLQ_HEADER.payload]?.toString() === 'cut') {
+      return { ...base, result: 'skipped', detail: `payload was cut when dead-lettered (${headers[DLQ_HEADER.payloadBytes]?.toString() ?? '?'} bytes): not replayable` };
+    }
     const outcome = await this.pipeline.replay(options.rule, message, options.dryRun);
     if (!outcome) return { ...base, result: 'skipped', detail: `topic no longer matches rule ${options.rule}` };
     report.replayed++;

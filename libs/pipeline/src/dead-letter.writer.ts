@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { IHeaders } from 'kafkajs';
 import { BridgeMessage, classify, ClassifiedFailure, DeliveryFailedError, nextDelay, RetryPolicy, ShutdownError } from '@app/core';
-import { KafkaWriter, mqttHeaders } from '@app/kafka';
+import { HEADER, KafkaWriter, mqttHeaders } from '@app/kafka';
 import { DeadLetterTarget } from './bridge-config.schema';
 
 /** Headers of a dead-letter record, on top of the `mqtt.*` ones; documented in the README. */
@@ -13,7 +14,14 @@ export const DLQ_HEADER = {
   attempts: 'bridge.dlq.attempts',
   firstFailureAt: 'bridge.dlq.first-failure-at',
   lastFailureAt: 'bridge.dlq.last-failure-at',
+  /** `cut` when the payload was too large to dead-letter whole: the record keeps its first bytes only. */
+  payload: 'bridge.dlq.payload',
+  payloadBytes: 'bridge.dlq.payload-bytes',
+  payloadSha256: 'bridge.dlq.payload-sha256',
 } as const;
+
+/** What a cut dead letter keeps of its payload: enough to recognise it (an envelope's header, a JSON start). */
+export const CUT_PAYLOAD_BYTES = 1024;
 
 export interface DeadLetter {
   readonly message: BridgeMessage;
@@ -41,20 +49,22 @@ export type MqttPublish = (
 export class DeadLetterWriter {
   private readonly log = new Logger(DeadLetterWriter.name);
   private closing = false;
-  private readonly sinks: { [T in DeadLetterTarget['type']]: (letter: DeadLetter & { target: Extract<DeadLetterTarget, { type: T }> }, meta: Record<string, string>) => Promise<void> };
+  private readonly sinks: {
+    [T in DeadLetterTarget['type']]: (letter: DeadLetter & { target: Extract<DeadLetterTarget, { type: T }> }, headers: IHeaders, payload: Buffer) => Promise<void>;
+  };
 
   constructor(kafka: KafkaWriter, mqtt: MqttPublish, private readonly retry: RetryPolicy) {
     this.sinks = {
-      kafka: (letter, meta) =>
+      kafka: (letter, headers, payload) =>
         kafka.write(
-          { topic: letter.target.topic, key: letter.message.topic, value: letter.message.payload, headers: { ...replayHeaders(letter), ...meta }, rule: letter.rule },
+          { topic: letter.target.topic, key: letter.message.topic, value: payload, headers, rule: letter.rule },
           { acks: 'all', idempotent: true },
         ),
-      mqtt: (letter, meta) =>
-        mqtt(letter.target.topic, letter.message.payload, {
+      mqtt: (letter, headers, payload) =>
+        mqtt(letter.target.topic, payload, {
           qos: letter.target.qos,
           properties: {
-            userProperties: { ...asUserProperties(replayHeaders(letter)), ...meta },
+            userProperties: asUserProperties(headers),
             contentType: letter.message.properties.contentType,
             correlationData: letter.message.properties.correlationData,
           },
@@ -63,15 +73,22 @@ export class DeadLetterWriter {
   }
 
   async write(letter: DeadLetter): Promise<void> {
-    const meta = deadLetterMeta(letter);
-    const sink = this.sinks[letter.target.type] as (l: DeadLetter, m: Record<string, string>) => Promise<void>;
+    const sink = this.sinks[letter.target.type] as (l: DeadLetter, h: IHeaders, p: Buffer) => Promise<void>;
+    let headers: IHeaders = { ...replayHeaders(letter), ...deadLetterMeta(letter) };
+    let payload = letter.message.payload;
     for (let attempt = 1; ; attempt++) {
       try {
-        await sink(letter, meta);
+        await sink(letter, headers, payload);
         return;
       } catch (error) {
         if (this.closing || error instanceof ShutdownError) throw error;
         const failure = classify(error);
+        if (failure.code === 'record-too-large' && headers[DLQ_HEADER.payload] === undefined) {
+          // Retrying the same bytes can never succeed, and would hold every later acknowledgement.
+          ({ headers, payload } = cutLetter(headers, letter.message.payload));
+          this.log.warn({ msg: 'dead letter too large: writing it with its payload cut', rule: letter.rule, topic: letter.message.topic, bytes: letter.message.payload.length });
+          continue;
+        }
         const delay = nextDelay({ ...this.retry, maxAttempts: 0, maxElapsedMs: 0 }, attempt, 0);
         this.log.error({
           msg: 'dead-letter write failed; the message stays unacknowledged',
@@ -99,6 +116,22 @@ export class DeadLetterWriter {
  */
 function replayHeaders(letter: DeadLetter): IHeaders {
   return mqttHeaders(letter.message, letter.rule, 'all');
+}
+
+/**
+ * A dead letter too large for its target, made to fit: the first CUT_PAYLOAD_BYTES of the
+ * payload, headers that say so and identify the whole (size, SHA-256), and no MQTT user
+ * properties or correlation data (which can be as large as a payload). Replay refuses it.
+ */
+function cutLetter(headers: IHeaders, payload: Buffer): { headers: IHeaders; payload: Buffer } {
+  const kept: IHeaders = {};
+  for (const name in headers) {
+    if (!name.startsWith(HEADER.userPrefix) && name !== HEADER.correlationData) kept[name] = headers[name];
+  }
+  kept[DLQ_HEADER.payload] = 'cut';
+  kept[DLQ_HEADER.payloadBytes] = String(payload.length);
+  kept[DLQ_HEADER.payloadSha256] = createHash('sha256').update(payload).digest('hex');
+  return { headers: kept, payload: payload.subarray(0, CUT_PAYLOAD_BYTES) };
 }
 
 /** Why, where and how often it failed: the same fields whatever the target. */
