@@ -14,27 +14,48 @@ export function formatProblem(p: ConfigProblem): string {
   return p.path ? `${where} ${p.path}: ${p.message}` : `${where}: ${p.message}`;
 }
 
-/** Thrown once with every problem found, so an operator fixes them all in one go. */
+/**
+ * Problems a ConfigError keeps. Past a few dozen the file is not a configuration with mistakes
+ * but something else (binary, another format), and megabytes of problems help nobody.
+ */
+export const MAX_LISTED_PROBLEMS = 20;
+
+/** Thrown once with every problem found (up to MAX_LISTED_PROBLEMS), so an operator fixes them all in one go. */
 export class ConfigError extends Error {
   readonly retriable = false;
   readonly code = 'config';
+  /** The first problems, in file order. */
+  readonly problems: readonly ConfigProblem[];
+  /** Problems found past MAX_LISTED_PROBLEMS, counted but not kept. */
+  readonly omitted: number;
 
-  constructor(readonly problems: readonly ConfigProblem[]) {
+  constructor(problems: readonly ConfigProblem[]) {
+    const listed = problems.slice(0, MAX_LISTED_PROBLEMS);
+    const omitted = problems.length - listed.length;
     super(
       `invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
-        problems.map((p) => '  ' + formatProblem(p)).join('\n'),
+        listed.map((p) => '  ' + formatProblem(p)).join('\n') +
+        (omitted > 0 ? `\n  ... and ${omitted} more` : ''),
     );
     this.name = 'ConfigError';
+    this.problems = listed;
+    this.omitted = omitted;
   }
 }
 
 export type PathSegment = string | number;
 
+/** Map keys are the file's text: a megabyte-long key would otherwise be a megabyte-long path. */
+const MAX_SEGMENT_CHARS = 80;
+
 export function formatPath(path: readonly PathSegment[]): string {
   let out = '';
   for (const seg of path) {
     if (typeof seg === 'number') out += `[${seg}]`;
-    else out += out ? `.${seg}` : seg;
+    else {
+      const key = seg.length > MAX_SEGMENT_CHARS ? `${seg.slice(0, MAX_SEGMENT_CHARS)}… (${seg.length} characters)` : seg;
+      out += out ? `.${key}` : key;
+    }
   }
   return out;
 }

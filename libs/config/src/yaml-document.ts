@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { isMap, isPair, isScalar, isSeq, LineCounter, Node, parse, parseDocument, Scalar, visit } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, Node, Pair, parse, parseDocument, Scalar, visit } from 'yaml';
 import { ConfigError, ConfigProblem, formatPath, PathSegment } from './config.error';
+import { decodeStrictUtf8 } from './strict-utf8';
+import { findDuplicateKeys } from './yaml-duplicate-keys';
+import { findYamlLimitFault } from './yaml-limits';
 
 /** A parsed YAML file that can say where any path of it stands. */
 export class YamlDocument {
@@ -16,23 +19,41 @@ export class YamlDocument {
    * syntax error and every unset variable.
    */
   static load(file: string, env: Readonly<Record<string, string | undefined>>): YamlDocument {
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = readFileSync(file, 'utf8');
+      bytes = readFileSync(file);
     } catch (error) {
       const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(error);
       throw new ConfigError([{ file, line: 0, column: 0, path: '', message: reason }]);
     }
-    return YamlDocument.parse(file, text, env);
+    const decoded = decodeStrictUtf8(bytes);
+    if ('invalid' in decoded) {
+      const { line, column, offset, byte } = decoded.invalid;
+      const hex = byte.toString(16).toUpperCase().padStart(2, '0');
+      throw new ConfigError([{ file, line, column, path: '', message: `invalid UTF-8: byte 0x${hex} at byte offset ${offset} (the configuration must be UTF-8 text)` }]);
+    }
+    return YamlDocument.parse(file, decoded.text, env);
   }
 
   static parse(file: string, text: string, env: Readonly<Record<string, string | undefined>>): YamlDocument {
     const lines = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-    const problems: ConfigProblem[] = doc.errors.map((e) => {
-      const pos = lines.linePos(e.pos[0]);
-      return { file, line: pos.line, column: pos.col, path: '', message: e.message.split('\n')[0] };
-    });
+    // Duplicate keys are found below, in one pass rather than the library's quadratic one.
+    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
+    // First, and alone: a document this deep or this aliased is not a configuration with a typo,
+    // and the parser's own errors for it (a caught stack overflow) place nothing usefully.
+    const fault = findYamlLimitFault(doc.contents);
+    if (fault) {
+      const pos = lines.linePos(fault.offset);
+      throw new ConfigError([{ file, line: pos.line, column: pos.col, path: '', message: fault.message }]);
+    }
+    const at = (offset: number, message: string): ConfigProblem => {
+      const pos = lines.linePos(offset);
+      return { file, line: pos.line, column: pos.col, path: '', message };
+    };
+    const problems: ConfigProblem[] = [
+      ...doc.errors.map((e) => at(e.pos[0], firstLine(e.message))),
+      ...findDuplicateKeys(doc.contents).map((d) => at(d.offset, `duplicate key ${JSON.stringify(shorten(d.key))} (first at line ${lines.linePos(d.firstOffset).line})`)),
+    ].sort((a, b) => a.line - b.line || a.column - b.column);
     const located = new YamlDocument(file, doc, lines);
     if (problems.length === 0) located.interpolate(env, problems);
     if (problems.length > 0) throw new ConfigError(problems);
@@ -40,7 +61,9 @@ export class YamlDocument {
   }
 
   toJS(): unknown {
-    return this.doc.toJS();
+    // parse() already bounded what aliases expand to, with a line to show; the library's own
+    // count would also refuse harmless reuse, with none.
+    return this.doc.toJS({ maxAliasCount: -1 });
   }
 
   /**
@@ -114,13 +137,37 @@ function plainScalar(text: string): unknown {
   }
 }
 
+/** The parser quotes the offending token whole, which in a binary or minified file can be megabytes. */
+const MAX_PARSER_MESSAGE_CHARS = 200;
+
+function firstLine(message: string): string {
+  return shorten(message.split('\n', 1)[0], MAX_PARSER_MESSAGE_CHARS);
+}
+
+function shorten(text: string, max = 80): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
 function rangeStart(node: unknown): number | undefined {
   return (node as Node | undefined)?.range?.[0];
 }
 
+// A map with 100 000 unknown keys gives 100 000 problems to locate: searching the map for each
+// would take minutes.
+const keyIndexes = new WeakMap<object, Map<string, Pair>>();
+
 function child(node: unknown, seg: PathSegment): { key?: unknown; value: unknown } | undefined {
   if (isMap(node)) {
-    const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
+    let index = keyIndexes.get(node);
+    if (!index) {
+      index = new Map();
+      for (const p of node.items) {
+        const name = isScalar(p.key) ? String(p.key.value) : undefined;
+        if (name !== undefined && !index.has(name)) index.set(name, p as Pair);
+      }
+      keyIndexes.set(node, index);
+    }
+    const pair = index.get(String(seg));
     return pair ? { key: pair.key, value: pair.value } : undefined;
   }
   if (isSeq(node) && typeof seg === 'number') {
