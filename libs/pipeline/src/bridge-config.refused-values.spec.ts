@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { loadBridgeConfig } from './bridge-config.loader';
 const dir = mkdtempSync(join(tmpdir(), 'refused-values-spec-'));
 let n = 0;
 
-async function problems(text: string): Promise<string[]> {
+async function problems(text: string | Buffer): Promise<string[]> {
   const file = join(dir, `c${n++}.yaml`);
   writeFileSync(file, text);
   try {
@@ -130,5 +131,28 @@ fromKafka:
       '8:26 rules[0].deadLetter.topic: invalid Kafka topic ".": a Kafka topic cannot be named "."',
       '11:22 deadLetter.topic: invalid Kafka topic "..": a Kafka topic cannot be named ".."',
     ]);
+  });
+});
+
+describe('validation refuses a file that is not a configuration, in one short located message', () => {
+  it('bytes that are not UTF-8, never substituted', async () => {
+    const latin1 = Buffer.concat([Buffer.from('mqtt:\n  url: mqtt://127.0.0.1:1883\n  clientId: capteur-'), Buffer.from([0xe9]), Buffer.from('t\n')]);
+    expect(await problems(latin1)).toEqual(['3:21 : invalid UTF-8: byte 0xE9 at byte offset 55 (the configuration must be UTF-8 text)']);
+  });
+
+  it('a megabyte of random bytes', async () => {
+    const garbage = randomBytes(1 << 20);
+    garbage[0] = 0xff;
+    expect(await problems(garbage)).toEqual(['1:1 : invalid UTF-8: byte 0xFF at byte offset 0 (the configuration must be UTF-8 text)']);
+  });
+
+  it('an alias bomb and deep nesting', async () => {
+    const laughs = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefghij'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefghij'[i]}`).join(', ')}]`)];
+    // Lines 10 to 13 copy 12330 values; each *d of line 14 copies 11111 more, and the 8th passes 100000.
+    expect(await problems(`${config({})}${laughs.join('\n')}\n`)).toEqual([
+      '14:36 : aliases copy more than 100000 values once *d here is expanded; is this a YAML alias bomb?',
+    ]);
+    // The document's map is the first level, so the 64th "[" (column 67) is the 65th.
+    expect(await problems(`${config({})}x: ${'['.repeat(100_000)}${']'.repeat(100_000)}\n`)).toEqual(['10:67 : values are nested deeper than 64 levels']);
   });
 });
