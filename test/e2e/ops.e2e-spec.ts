@@ -38,7 +38,7 @@ describe('operations endpoints of a running worker', () => {
       file,
       `mqtt: { url: "${mosquitto.url}", clientId: ${id}, session: { persistent: true }, reconnectPeriodMs: 200 }
 kafka: { brokers: [${kafka.brokers.join(',')}], connectionTimeoutMs: 500, producer: { retry: { initialMs: 100, maxMs: 500 } } }
-http: { host: 127.0.0.1, port: 0 }
+http: { host: 127.0.0.1, port: 0, maxHeldSeconds: 2 }
 deadLetter: { topic: ${id}.dlq }
 rules:
   - name: r
@@ -71,6 +71,7 @@ rules:
       expect(metric(text, 'bridge_messages_delivered_total{rule="r"}')).toBe(3);
       expect(metric(text, 'bridge_delivery_latency_seconds_count{rule="r"}')).toBe(3);
       expect(metric(text, 'bridge_in_flight_messages')).toBe(0);
+      expect(metric(text, 'bridge_oldest_unacknowledged_seconds')).toBe(0);
       expect(metric(text, 'bridge_broker_connected{broker="mqtt"}')).toBe(1);
       expect(metric(text, 'bridge_broker_connected{broker="kafka"}')).toBe(1);
 
@@ -89,8 +90,13 @@ rules:
       await waitFor(async () => (await get('/health/ready')).status === 503, 15_000, 'readiness to drop with Kafka');
       expect(JSON.parse((await get('/health/ready')).text).error.brokers).toMatchObject({ kafka: false });
       expect((await get('/health/live')).status).toBe(200);
+      // A message that cannot be written is held, and says so once it is older than maxHeldSeconds.
+      await publisher.publishAsync(`${id}/out`, 'held', { qos: 1 });
+      await waitFor(async () => (metric((await get('/metrics')).text, 'bridge_oldest_unacknowledged_seconds') ?? 0) > 2, 15_000, 'the held message to age');
+      expect(JSON.parse((await get('/health/ready')).text).error.brokers).toMatchObject({ held: { maxSeconds: 2, ok: false } });
       await kafka.restart();
       await waitFor(async () => (await get('/health/ready')).status === 200, 30_000, 'readiness to return with Kafka');
+      expect(metric((await get('/metrics')).text, 'bridge_oldest_unacknowledged_seconds')).toBe(0);
     } finally {
       await publisher.endAsync(true);
       worker.child.kill('SIGTERM');

@@ -2,7 +2,7 @@ import { Controller, Get, Injectable } from '@nestjs/common';
 import { HealthCheck, HealthCheckError, HealthCheckService, HealthIndicator, HealthIndicatorResult } from '@nestjs/terminus';
 import { BridgeService } from './bridge.service';
 
-/** Up when the worker's broker connections are: MQTT connected, Kafka answering, Kafka -> MQTT rules in their groups. */
+/** Up when the worker's broker connections are (MQTT connected, Kafka answering, Kafka -> MQTT rules in their groups) and no message is held too long. */
 @Injectable()
 export class BrokersHealthIndicator extends HealthIndicator {
   constructor(private readonly bridge: BridgeService) {
@@ -11,9 +11,9 @@ export class BrokersHealthIndicator extends HealthIndicator {
 
   async brokers(): Promise<HealthIndicatorResult> {
     const state = await this.bridge.worker.readiness();
-    const healthy = state.mqtt && state.kafka && state.fromKafka;
+    const healthy = state.mqtt && state.kafka && state.fromKafka && state.held.ok;
     const result = this.getStatus('brokers', healthy, state);
-    if (!healthy) throw new HealthCheckError('broker connection down', result);
+    if (!healthy) throw new HealthCheckError(state.held.ok ? 'broker connection down' : 'a message has been held too long', result);
     return result;
   }
 }

@@ -57,4 +57,21 @@ describe('AckSequencer', () => {
     expect(sent).toEqual(Array.from({ length: 5000 }, (_, i) => i));
     expect(seq.pending).toBe(0);
   });
+
+  it('says how long the oldest unsent acknowledgement has waited, which is what holds the rest', () => {
+    const seq = new AckSequencer();
+    expect(seq.oldestPendingMs()).toBe(0);
+    const before = performance.now();
+    const first = seq.track();
+    const second = seq.track();
+    const now = performance.now();
+    seq.attach(second, () => undefined);
+    seq.complete(second);
+    const held = seq.oldestPendingMs(now + 5_000);
+    expect(held).toBeGreaterThanOrEqual(5_000);
+    expect(held).toBeLessThanOrEqual(5_000 + (now - before));
+    seq.attach(first, () => undefined);
+    seq.complete(first);
+    expect(seq.oldestPendingMs(now + 5_000)).toBe(0);
+  });
 });

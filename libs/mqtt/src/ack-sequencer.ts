@@ -1,5 +1,7 @@
 interface Entry {
   done: boolean;
+  /** performance.now() when the PUBLISH arrived. */
+  readonly since: number;
   send?: () => void;
 }
 
@@ -23,7 +25,7 @@ export class AckSequencer {
 
   /** Takes the next place in line. */
   track(): AckTicket {
-    const entry: Entry = { done: false };
+    const entry: Entry = { done: false, since: performance.now() };
     this.queue.push(entry);
     return { generation: this.generation, entry };
   }
@@ -45,6 +47,11 @@ export class AckSequencer {
   /** Acknowledgements waiting for their turn or their message. */
   get pending(): number {
     return this.queue.length - this.head;
+  }
+
+  /** How long the oldest acknowledgement not yet sent has waited (0 with none): what holds the ones behind it. */
+  oldestPendingMs(now = performance.now()): number {
+    return this.head < this.queue.length ? now - this.queue[this.head].since : 0;
   }
 
   reset(): void {

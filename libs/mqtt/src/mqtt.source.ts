@@ -66,6 +66,11 @@ export class MqttSource implements Source {
     return this.inFlightCount;
   }
 
+  /** Milliseconds the oldest unacknowledged QoS 1/2 message has been held (0 with none). */
+  get oldestUnacknowledgedMs(): number {
+    return this.acks.oldestPendingMs();
+  }
+
   get connected(): boolean {
     return this.client?.connected ?? false;
   }

@@ -103,6 +103,8 @@ const httpSchema = z
     host: z.string().min(1).default('0.0.0.0'),
     /** 0 picks a free port (logged at start-up). */
     port: z.number().int().min(0).max(65535).default(9464),
+    /** /health/ready fails while a message has been held unacknowledged longer than this (it holds every acknowledgement behind it). */
+    maxHeldSeconds: z.number().positive().default(60),
   })
   .strict();
 

@@ -16,6 +16,8 @@ export interface RuleCounters {
 /** Live values the worker reports when metrics are scraped. */
 export interface LiveState {
   inFlight(): number;
+  /** Age of the oldest unacknowledged QoS 1/2 message, 0 with none. */
+  oldestHeldSeconds(): number;
   /** 1 connected, 0 not, per broker name (`mqtt`, `kafka`). */
   connections(): Record<string, boolean>;
 }
@@ -66,6 +68,14 @@ export class BridgeStats {
       registers: [this.registry],
       collect() {
         this.set(live.inFlight());
+      },
+    });
+    new Gauge({
+      name: 'bridge_oldest_unacknowledged_seconds',
+      help: 'How long the oldest QoS 1/2 message not yet acknowledged has been held (it holds every acknowledgement behind it)',
+      registers: [this.registry],
+      collect() {
+        this.set(live.oldestHeldSeconds());
       },
     });
     new Gauge({

@@ -44,6 +44,7 @@ export class BridgeWorker {
   private readonly log = new Logger(BridgeWorker.name);
   readonly stats = new BridgeStats({
     inFlight: () => this.inFlight,
+    oldestHeldSeconds: () => this.source.oldestUnacknowledgedMs / 1000,
     connections: () => ({ mqtt: this.source.connected, kafka: this.writer.reachable }),
   });
   readonly clientId: string;
@@ -56,6 +57,8 @@ export class BridgeWorker {
   /** Subscription identifiers stay with their filter across reloads. */
   private readonly subscriptionIds = sequentialIds();
   private runtime: Runtime;
+  /** Readiness fails once the oldest unacknowledged message has been held this long. */
+  private readonly maxHeldMs: number;
   private readonly amqpFactory = new AmqpClientFactory();
   private readonly natsFactory = new NatsClientFactory();
   private sealer?: EnvelopeSealer;
@@ -67,6 +70,7 @@ export class BridgeWorker {
     private readonly sodium: SodiumProvider = new SodiumProvider(),
   ) {
     const { config } = loaded;
+    this.maxHeldMs = config.http.maxHeldSeconds * 1000;
     this.clientId = config.mqtt.clientId ?? `mqtt-bridge-${randomBytes(4).toString('hex')}`;
     this.writer = new KafkaWriter(kafkaFactory, config.kafka, (records) => {
       for (const record of records) if (record.rule) this.stats.retried(record.rule);
@@ -112,9 +116,19 @@ export class BridgeWorker {
     return this.source.inFlight + this.kafkaRules.reduce((n, rule) => n + rule.inFlight, 0);
   }
 
-  /** Readiness: the MQTT connection is up, Kafka answered within the last second, every Kafka -> MQTT rule is in its group and connected. */
-  async readiness(): Promise<{ mqtt: boolean; kafka: boolean; fromKafka: boolean }> {
-    return { mqtt: this.source.connected, kafka: await this.writer.probe(1_000), fromKafka: this.kafkaRules.every((rule) => rule.ready) };
+  /**
+   * Readiness: the MQTT connection is up, Kafka answered within the last second, every Kafka -> MQTT
+   * rule is in its group and connected, and no message has been held unacknowledged longer than
+   * `http.maxHeldSeconds` (it holds every acknowledgement behind it).
+   */
+  async readiness(): Promise<{ mqtt: boolean; kafka: boolean; fromKafka: boolean; held: { oldestSeconds: number; maxSeconds: number; ok: boolean } }> {
+    const oldest = this.source.oldestUnacknowledgedMs;
+    return {
+      mqtt: this.source.connected,
+      kafka: await this.writer.probe(1_000),
+      fromKafka: this.kafkaRules.every((rule) => rule.ready),
+      held: { oldestSeconds: Math.round(oldest) / 1000, maxSeconds: this.maxHeldMs / 1000, ok: oldest <= this.maxHeldMs },
+    };
   }
 
   async start(): Promise<void> {
