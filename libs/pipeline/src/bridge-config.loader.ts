@@ -50,7 +50,8 @@ export async function loadBridgeConfig(file: string, env: Environment, role: Con
     checkFiles,
     (c, report) => checkKeys(c, report, keys),
     (c, report) => checkSecrets(c, report, env, file, secrets, role),
-    (c, report) => checkDeadLetters(c, report, rules),
+    checkKafkaTopicNames,
+    (c, report) => checkMqttDeadLetters(c, report, rules),
     (c, report) => checkLoops(c, report, rules),
     (c, report) => checkKafkaLoops(c, report, rules),
   ]);
@@ -82,25 +83,40 @@ function checkRules(config: BridgeConfig, report: Report, out: ParsedRule[]): vo
   }
 }
 
-/**
- * Dead letters need a topic their broker accepts. MQTT ones carry their reason in user
- * properties (MQTT 5), and must not loop back in.
- */
-function checkDeadLetters(config: BridgeConfig, report: Report, rules: readonly ParsedRule[]): void {
-  const targets: Array<[Array<string | number>, DeadLetterTarget]> = [
+type DeadLetterEntry = [Array<string | number>, DeadLetterTarget];
+
+/** The configuration's dead-letter targets with their paths: the default, then each rule's own. */
+function deadLetterTargets(config: BridgeConfig): DeadLetterEntry[] {
+  return [
     [['deadLetter'], config.deadLetter],
     ...[
       ...config.rules.map((rule, r): [Array<string | number>, DeadLetterTarget | undefined] => [['rules', r, 'deadLetter'], rule.deadLetter]),
       ...config.fromKafka.map((rule, r): [Array<string | number>, DeadLetterTarget | undefined] => [['fromKafka', r, 'deadLetter'], rule.deadLetter]),
-    ].filter((entry): entry is [Array<string | number>, DeadLetterTarget] => entry[1] !== undefined),
+    ].filter((entry): entry is DeadLetterEntry => entry[1] !== undefined),
   ];
-  for (const [path, target] of targets) {
-    if (target.type === 'kafka') {
-      // The dead-letter schema's pattern lets "." and ".." through; Kafka refuses them.
-      const problem = kafkaTopicProblem(target.topic);
-      if (problem) report([...path, 'topic'], problem);
-      continue;
-    }
+}
+
+/**
+ * Kafka topics written as plain names where the schema only asks for a string (the keystore,
+ * the audit log) or a pattern that lets "." and ".." through (dead letters): Kafka would refuse
+ * them at the first write.
+ */
+function checkKafkaTopicNames(config: BridgeConfig, report: Report): void {
+  const names: Array<[Array<string | number>, string | undefined]> = [
+    [['keys', 'store', 'topic'], config.keys?.store?.type === 'kafka' ? config.keys.store.topic : undefined],
+    [['admin', 'audit', 'topic'], config.admin?.audit.topic],
+    ...deadLetterTargets(config).map(([path, target]): [Array<string | number>, string | undefined] => [[...path, 'topic'], target.type === 'kafka' ? target.topic : undefined]),
+  ];
+  for (const [path, name] of names) {
+    const problem = name === undefined ? null : kafkaTopicProblem(name);
+    if (problem) report(path, problem);
+  }
+}
+
+/** MQTT dead letters carry their reason in user properties (MQTT 5), and must not loop back in. */
+function checkMqttDeadLetters(config: BridgeConfig, report: Report, rules: readonly ParsedRule[]): void {
+  for (const [path, target] of deadLetterTargets(config)) {
+    if (target.type !== 'mqtt') continue;
     if (config.mqtt.protocolVersion !== 5) {
       report([...path, 'type'], 'MQTT dead letters carry their reason in MQTT 5 user properties: set mqtt.protocolVersion: 5 or use a Kafka topic');
     }

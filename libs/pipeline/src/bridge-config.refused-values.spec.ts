@@ -11,11 +11,11 @@ import { loadBridgeConfig } from './bridge-config.loader';
 const dir = mkdtempSync(join(tmpdir(), 'refused-values-spec-'));
 let n = 0;
 
-async function problems(text: string | Buffer): Promise<string[]> {
+async function problems(text: string | Buffer, env: Record<string, string> = {}): Promise<string[]> {
   const file = join(dir, `c${n++}.yaml`);
   writeFileSync(file, text);
   try {
-    await loadBridgeConfig(file, {});
+    await loadBridgeConfig(file, env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     return error.problems.map((p) => `${p.line}:${p.column} ${p.path}: ${p.message}`);
@@ -122,6 +122,18 @@ fromKafka:
       `12:31 rules[0].destinations[3].topic: invalid Kafka topic template "telemetry/{site}": character 10 "/" (U+002F) of its fixed text is not allowed: ${KAFKA_CHARS}`,
       '15:35 fromKafka[0].kafka.topics[0]: invalid Kafka topic ".": a Kafka topic cannot be named "."',
       `15:40 fromKafka[0].kafka.topics[1]: invalid Kafka topic "device commands": character 7 " " (U+0020) is not allowed: ${KAFKA_CHARS}`,
+    ]);
+  });
+
+  it('the keystore and audit topics', async () => {
+    const more = `keys: { store: { type: kafka, topic: "bridge keys" }, masterKey: { env: KEK } }
+admin:
+  tokens: [{ id: ops, role: admin, env: ADMIN_TOKEN }]
+  audit: { file: audit.log, topic: ".." }
+`;
+    expect(await problems(config({ more }), { KEK: Buffer.alloc(32, 7).toString('base64') })).toEqual([
+      `10:38 keys.store.topic: invalid Kafka topic "bridge keys": character 7 " " (U+0020) is not allowed: ${KAFKA_CHARS}`,
+      '13:36 admin.audit.topic: invalid Kafka topic "..": a Kafka topic cannot be named ".."',
     ]);
   });
 
