@@ -77,6 +77,14 @@ let kafka: Kafka;
 
 /** Every record of a topic from the beginning, read until `enough` says so. */
 async function readTopic(topic: string, enough: (values: Array<{ key: string; value: string; headers: Record<string, string> }>) => boolean, timeoutMs = 60_000) {
+  // The workers create their topics on first write: subscribing before would fail.
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await waitFor(`topic ${topic} to exist`, timeoutMs, async () => ((await admin.listTopics()).includes(topic) ? true : undefined));
+  } finally {
+    await admin.disconnect();
+  }
   const consumer = kafka.consumer({ groupId: `smoke-${randomBytes(4).toString('hex')}` });
   const seen: Array<{ key: string; value: string; headers: Record<string, string> }> = [];
   await consumer.connect();
