@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { IClientOptions, IClientPublishOptions, IPublishPacket, MqttClient } from 'mqtt';
 import { BridgeMessage, DestinationUnavailableError, Inbound, MessageProperties, QoS, Source } from '@app/core';
 import { AckSequencer, AckTicket } from './ack-sequencer';
+import { KeepaliveHold } from './keepalive.hold';
 import { connectionOptions, MqttClientFactory } from './mqtt.client-factory';
 import { assertInternals, interceptSentPackets, releaseInboundQoS2Slot } from './mqtt-js.internals';
 import { MqttSourceConfig } from './mqtt.schema';
@@ -47,6 +48,8 @@ export class MqttSource implements Source {
   private readonly awaitingAck = new Map<number, AckTicket>();
   private readonly capacityWaiters: Array<() => void> = [];
   private client?: MqttClient;
+  /** Pings for the connection while intake is held (capacityWaiters not empty). */
+  private keepalive?: KeepaliveHold;
   private handler?: (inbound: Inbound) => void;
   private inFlightCount = 0;
   /** QoS 0 messages handed to the pipeline and not yet done (QoS 1/2 are counted by `acks`). */
@@ -79,6 +82,7 @@ export class MqttSource implements Source {
     this.handler = handler;
     const client = this.factory.createClient(this.options.config.url, this.clientOptions());
     this.client = client;
+    this.keepalive = new KeepaliveHold(client);
     assertInternals(client);
     this.holdAcknowledgements(client);
     // MQTT.js only honours customHandleAcks on MQTT 5; on 3.1.1 it installs a default that
@@ -99,6 +103,7 @@ export class MqttSource implements Source {
       // A hook still waiting for capacity belongs to the dead connection's packet stream; letting
       // it go on later would send its PUBACK/PUBREC on the next connection, for another message.
       this.capacityWaiters.length = 0;
+      this.keepalive?.release();
     });
     client.on('offline', () => this.log.warn(`disconnected from ${this.options.config.url}; reconnecting`));
     return new Promise<void>((resolve, reject) => {
@@ -172,6 +177,7 @@ export class MqttSource implements Source {
       }).catch(() => undefined);
     }
     await client.endAsync(false);
+    this.keepalive?.release();
     this.client = undefined;
   }
 
@@ -321,13 +327,17 @@ export class MqttSource implements Source {
    */
   private whenCapacity(proceed: () => void): void {
     if (this.capacityWaiters.length === 0 && this.hasCapacity()) proceed();
-    else this.capacityWaiters.push(proceed);
+    else {
+      this.capacityWaiters.push(proceed);
+      this.keepalive?.hold();
+    }
   }
 
   private releaseCapacity(): void {
     while (this.capacityWaiters.length > 0 && this.hasCapacity()) {
       this.capacityWaiters.shift()!();
     }
+    if (this.capacityWaiters.length === 0) this.keepalive?.release();
   }
 
   /**
