@@ -98,14 +98,12 @@ function deadLetterTargets(config: BridgeConfig): DeadLetterEntry[] {
 
 /**
  * Kafka topics written as plain names where the schema only asks for a string (the keystore,
- * the audit log) or a pattern that lets "." and ".." through (dead letters): Kafka would refuse
- * them at the first write.
+ * the audit log): Kafka would refuse them at the first write.
  */
 function checkKafkaTopicNames(config: BridgeConfig, report: Report): void {
   const names: Array<[Array<string | number>, string | undefined]> = [
     [['keys', 'store', 'topic'], config.keys?.store?.type === 'kafka' ? config.keys.store.topic : undefined],
     [['admin', 'audit', 'topic'], config.admin?.audit.topic],
-    ...deadLetterTargets(config).map(([path, target]): [Array<string | number>, string | undefined] => [[...path, 'topic'], target.type === 'kafka' ? target.topic : undefined]),
   ];
   for (const [path, name] of names) {
     const problem = name === undefined ? null : kafkaTopicProblem(name);

@@ -99,7 +99,7 @@ fromKafka:
 
   it('an MQTT dead-letter topic with a control character', async () => {
     expect(await problems(config({ rule: '    deadLetter: { type: mqtt, topic: "dead/\\e" }\n' }))).toEqual([
-      '8:38 rules[0].deadLetter.topic: expected an MQTT topic name (no wildcards)',
+      '8:38 rules[0].deadLetter.topic: invalid MQTT topic "dead/\\u001b": the topic name contains the control character U+001B at level 2',
     ]);
   });
 });
