@@ -182,7 +182,7 @@ async function main(): Promise<number> {
     });
 
     await step('the key and the topics survived down/up', async () => {
-      const keys = (await waitFor('the admin API to list keys', 60_000, async () => admin('GET', '/v1/keys'))) as Array<{ name: string }>;
+      const { keys } = (await waitFor('the admin API to list keys', 60_000, async () => admin('GET', '/v1/keys'))) as { keys: Array<{ name: string }> };
       if (!keys.some((k) => k.name === 'devices')) throw new Error(`GET /v1/keys after down/up: ${JSON.stringify(keys)}`);
       const admin_ = kafka.admin();
       await admin_.connect();
