@@ -102,4 +102,47 @@ rules:
       worker.child.kill('SIGTERM');
     }
   });
+
+  it('serves its endpoints while the broker cannot be reached, and says why in readiness and metrics', async () => {
+    const id = uniqueId();
+    const file = join(dir, 'unreachable.yaml');
+    writeFileSync(
+      file,
+      `mqtt: { url: "${mosquitto.url}", clientId: ${id}, reconnectPeriodMs: 200, connectTimeoutMs: 1000 }
+kafka: { brokers: [${kafka.brokers.join(',')}] }
+http: { host: 127.0.0.1, port: 0 }
+deadLetter: { topic: ${id}.dlq }
+rules:
+  - name: r
+    filters: ["${id}/+"]
+    destinations: [{ type: kafka, topic: "${id}.out" }]
+`,
+    );
+    await mosquitto.stop();
+    const worker = spawnBridge(['run', file]);
+    bridge = worker;
+    try {
+      const endpoint = /on http:\/\/127\.0\.0\.1:(\d+)/;
+      await waitFor(() => endpoint.test(worker.output()), 30_000, 'the HTTP endpoint while connecting');
+      const base = `http://127.0.0.1:${endpoint.exec(worker.output())![1]}`;
+      const get = async (path: string) => {
+        const res = await fetch(base + path);
+        return { status: res.status, text: await res.text() };
+      };
+      expect((await get('/health/live')).status).toBe(200);
+      await waitFor(async () => (metric((await get('/metrics')).text, 'bridge_mqtt_connect_failures_total') ?? 0) >= 3, 15_000, 'three failed attempts');
+      const ready = await get('/health/ready');
+      expect(ready.status).toBe(503);
+      const problem = JSON.parse(ready.text).error.brokers.mqttProblem;
+      expect(problem.failedAttempts).toBeGreaterThanOrEqual(3);
+      expect(problem.reason).toContain('ECONNREFUSED');
+      expect(worker.output()).toMatch(/connection to mqtt:\/\/127\.0\.0\.1:\d+ as \S+ failed \(attempt 3\): .*ECONNREFUSED/);
+
+      await mosquitto.restart();
+      await waitFor(async () => (await get('/health/ready')).status === 200, 20_000, 'readiness once the broker is there');
+      expect(JSON.parse((await get('/health/ready')).text).info.brokers.mqttProblem).toBeUndefined();
+    } finally {
+      worker.child.kill('SIGTERM');
+    }
+  });
 });

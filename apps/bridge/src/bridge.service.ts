@@ -29,12 +29,21 @@ export class BridgeService implements OnApplicationBootstrap, OnApplicationShutd
     this.worker = new BridgeWorker(loaded, mqtt, kafka);
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.worker.start();
-    process.on('SIGHUP', this.onHangup);
-    const watcher = new ConfigFileWatcher(this.loaded.file, () => void this.reload('file change'));
-    watcher.start();
-    this.stopWatching = () => watcher.close();
+  /**
+   * Resolves once the worker bridges; rejects when it cannot start (the broker refused it). Not
+   * awaited at bootstrap, so /health and /metrics are served while the first connection is tried.
+   */
+  started: Promise<void> = Promise.resolve();
+
+  onApplicationBootstrap(): void {
+    this.started = this.worker.start().then(() => {
+      process.on('SIGHUP', this.onHangup);
+      const watcher = new ConfigFileWatcher(this.loaded.file, () => void this.reload('file change'));
+      watcher.start();
+      this.stopWatching = () => watcher.close();
+    });
+    // main awaits it once the endpoints are up; until then a refusal must not count as unhandled.
+    this.started.catch(() => undefined);
   }
 
   /** Reloads the keys at once (the admin service announced a change). */

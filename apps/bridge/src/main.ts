@@ -7,6 +7,7 @@ import { controlTransport } from '@app/admin';
 import { readEnvironment } from '@app/config';
 import { JsonLogger, LogLevel as BridgeLogLevel } from '@app/core';
 import { loadBridgeConfigOrReport } from '@app/pipeline';
+import { BridgeService } from './bridge.service';
 import { BridgeModule } from './bridge.module';
 import { CLOSE_MARGIN_MS, drainBoundMs } from './drain.bound';
 import { keysCommand, KEYS_USAGE, UsageError } from './keys.command';
@@ -73,6 +74,7 @@ async function main(argv: string[]): Promise<number> {
     app = await NestFactory.createApplicationContext(module, { logger });
   }
   if (control) Logger.log(`listening for admin control events on ${loaded.config.control!.url}`, 'Bridge');
+  await app.get(BridgeService).started;
   // Own signal handling rather than enableShutdownHooks(), which re-raises the signal and so
   // never exits 0 after a clean drain. A second signal skips the drain.
   let stopping = false;

@@ -56,6 +56,12 @@ export const mqttSourceSchema = mqttConnectionSchema
       .default({}),
     /** Upper bound of messages received but not yet acknowledged; also sent as MQTT 5 receive maximum. */
     maxInFlight: z.number().int().min(1).max(65535).default(1000),
+    /**
+     * MQTT 5 Maximum Packet Size announced to the broker. Off by default: a broker drops a larger
+     * message for this client as if delivered (MQTT 5 section 3.1.2.11.4), where the bridge would
+     * dead-letter it. Set it to keep huge payloads from ever reaching the worker's memory. MQTT 5 only.
+     */
+    maxPacketBytes: z.number().int().min(1024).max(268_435_455).optional(),
     status: z
       .object({
         /** Template; `{clientId}` is the bridge's client id. */

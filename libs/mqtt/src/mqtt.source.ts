@@ -24,6 +24,8 @@ export interface MqttSourceOptions {
   readonly subscriptions: readonly MqttSubscription[];
   /** Rendered status topic, when the worker announces itself. */
   readonly statusTopic?: string;
+  /** Told about each connection attempt the broker did not accept (for a counter). */
+  readonly onConnectFailure?: () => void;
 }
 
 /**
@@ -56,6 +58,10 @@ export class MqttSource implements Source {
   private qos0InFlight = 0;
   private closing = false;
   private subscriptions: readonly MqttSubscription[];
+  /** Connection attempts that ended before the broker accepted them, since the last success. */
+  private failedAttempts = 0;
+  private attemptError?: string;
+  private lastFailureReason?: string;
 
   constructor(
     private readonly factory: MqttClientFactory,
@@ -78,6 +84,11 @@ export class MqttSource implements Source {
     return this.client?.connected ?? false;
   }
 
+  /** Why the connection is not up, while attempts keep failing: for /health/ready. */
+  get connectionProblem(): { failedAttempts: number; reason: string } | undefined {
+    return this.connected || this.failedAttempts === 0 ? undefined : { failedAttempts: this.failedAttempts, reason: this.lastFailureReason ?? 'unknown' };
+  }
+
   connect(handler: (inbound: Inbound) => void): Promise<void> {
     this.handler = handler;
     const client = this.factory.createClient(this.options.config.url, this.clientOptions());
@@ -96,7 +107,10 @@ export class MqttSource implements Source {
     client.on('message', (topic, payload, packet) => {
       if (packet.qos === 0) this.deliver(topic, packet);
     });
+    let accepted = false;
     client.on('close', () => {
+      if (!accepted && !this.closing) this.attemptFailed();
+      accepted = false;
       // Held acknowledgements belong to the dead connection; the broker redelivers those messages.
       this.acks.reset();
       this.awaitingAck.clear();
@@ -110,6 +124,7 @@ export class MqttSource implements Source {
       let first = true;
       client.on('error', (error) => {
         this.log.error(`MQTT error: ${error.message}`);
+        this.attemptError = error.message;
         const refused = (error as { code?: number }).code;
         if (first && typeof refused === 'number' && refused > 0) {
           first = false;
@@ -118,6 +133,9 @@ export class MqttSource implements Source {
         }
       });
       client.on('connect', (connack) => {
+        accepted = true;
+        this.failedAttempts = 0;
+        this.attemptError = undefined;
         this.onConnect(client, connack.sessionPresent).then(
           () => {
             if (first) {
@@ -181,6 +199,19 @@ export class MqttSource implements Source {
     this.client = undefined;
   }
 
+  /**
+   * A connection attempt ended before a CONNACK accepted it. A broker that refuses a protocol
+   * error (a client id it does not take, a bad packet) just closes the socket: every attempt is
+   * logged with what is known, so a connection that can never succeed does not retry in silence.
+   */
+  private attemptFailed(): void {
+    this.failedAttempts++;
+    this.lastFailureReason = this.attemptError ?? 'the broker closed the connection before accepting it (a protocol error or a client id it refuses?)';
+    this.attemptError = undefined;
+    this.options.onConnectFailure?.();
+    this.log.warn(`connection to ${this.options.config.url} as ${this.options.clientId} failed (attempt ${this.failedAttempts}): ${this.lastFailureReason}`);
+  }
+
   private clientOptions(): IClientOptions {
     const { config, clientId, statusTopic } = this.options;
     const v5 = config.protocolVersion === 5;
@@ -195,6 +226,7 @@ export class MqttSource implements Source {
     if (v5) {
       options.properties = {
         receiveMaximum: config.maxInFlight,
+        ...(config.maxPacketBytes === undefined ? {} : { maximumPacketSize: config.maxPacketBytes }),
         ...(config.session.persistent ? { sessionExpiryInterval: config.session.expirySeconds } : {}),
       };
     }

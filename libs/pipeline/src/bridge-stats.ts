@@ -58,6 +58,11 @@ export class BridgeStats {
       registers: [this.registry],
     }),
     keyReloads: new Counter({ name: 'bridge_key_reloads_total', help: 'Key file loads, by result', labelNames: ['result'], registers: [this.registry] }),
+    mqttConnectFailures: new Counter({
+      name: 'bridge_mqtt_connect_failures_total',
+      help: 'Connection attempts to the source MQTT broker that it did not accept (refused, closed, unreachable)',
+      registers: [this.registry],
+    }),
   };
 
   constructor(live?: LiveState) {
@@ -145,6 +150,10 @@ export class BridgeStats {
 
   keyReload(ok: boolean): void {
     this.m.keyReloads.inc({ result: ok ? 'ok' : 'failed' });
+  }
+
+  mqttConnectFailed(): void {
+    this.m.mqttConnectFailures.inc();
   }
 
   snapshot(): Record<string, RuleCounters> {

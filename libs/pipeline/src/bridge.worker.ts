@@ -91,6 +91,7 @@ export class BridgeWorker {
       clientId: this.clientId,
       subscriptions: this.runtime.plan.subscriptions,
       statusTopic,
+      onConnectFailure: () => this.stats.mqttConnectFailed(),
     });
     this.kafkaRules = config.fromKafka.map((rule) =>
       createKafkaRuleRunner(rule, {
@@ -121,10 +122,17 @@ export class BridgeWorker {
    * rule is in its group and connected, and no message has been held unacknowledged longer than
    * `http.maxHeldSeconds` (it holds every acknowledgement behind it).
    */
-  async readiness(): Promise<{ mqtt: boolean; kafka: boolean; fromKafka: boolean; held: { oldestSeconds: number; maxSeconds: number; ok: boolean } }> {
+  async readiness(): Promise<{
+    mqtt: boolean;
+    mqttProblem?: { failedAttempts: number; reason: string };
+    kafka: boolean;
+    fromKafka: boolean;
+    held: { oldestSeconds: number; maxSeconds: number; ok: boolean };
+  }> {
     const oldest = this.source.oldestUnacknowledgedMs;
     return {
       mqtt: this.source.connected,
+      mqttProblem: this.source.connectionProblem,
       kafka: await this.writer.probe(1_000),
       fromKafka: this.kafkaRules.every((rule) => rule.ready),
       held: { oldestSeconds: Math.round(oldest) / 1000, maxSeconds: this.maxHeldMs / 1000, ok: oldest <= this.maxHeldMs },
