@@ -50,7 +50,7 @@ export class KafkaDestination implements Destination {
     const topic = this.topic.render(record.context);
     if (kafkaTopicNameProblem(topic) !== null) {
       throw new DestinationRejectedError(
-        `rendered Kafka topic ${JSON.stringify(topic)} is not a valid topic name (letters, digits, '.', '_', '-'; at most 249)`,
+        `Kafka topic ${this.topic.show(topic)} is not a valid topic name (letters, digits, '.', '_', '-'; at most 249)`,
         'invalid-topic',
       );
     }

@@ -133,7 +133,7 @@ export class MqttDestination implements Destination {
   private address(record: OutboundRecord): string {
     const topic = this.topic.render(record.context);
     const problem = validateTopicName(topic);
-    if (problem) throw new DestinationRejectedError(`rendered MQTT topic ${JSON.stringify(topic)} is invalid: ${problem}`, 'invalid-topic');
+    if (problem) throw new DestinationRejectedError(`MQTT topic ${this.topic.show(topic)} is invalid: ${problem}`, 'invalid-topic');
     return topic;
   }
 }

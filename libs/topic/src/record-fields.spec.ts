@@ -70,9 +70,22 @@ describe('templates over Kafka records', () => {
     expect(() => t.render(ctx)).toThrow(detail);
   });
 
-  it.each(['victim/cmd', 'a+', '#', 'nul\u0000'])('refuses a value that is not one topic level: %j', (key) => {
+  it.each(['victim/cmd', 'a+', '#', 'nul\u0000'])('refuses a value that is not one topic level, without showing it: %j', (key) => {
     const t = compileTemplate('devices/{key}/cmd', [], 'kafka-record');
-    expect(() => t.render(record({ key }))).toThrow('which is not a single topic level');
+    let message = '';
+    try {
+      t.render(record({ key }));
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toBe(`template "devices/{key}/cmd": {key} is not a single topic level (it holds '/', '+', '#' or NUL)`);
+  });
+
+  it('shows a rendering in messages only when no Kafka record value went into it', () => {
+    expect(compileTemplate('devices/{key}/cmd', [], 'kafka-record').show('devices/SECRET/cmd')).toBe(
+      'rendered from "devices/{key}/cmd" (18 characters from the Kafka record, not shown)',
+    );
+    expect(compileTemplate('out/{site}', ['site'], 'mqtt-message').show('out/lyon')).toBe('"out/lyon"');
   });
 
   it('refuses to render a record template for an MQTT message', () => {

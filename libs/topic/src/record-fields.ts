@@ -54,7 +54,8 @@ export function recordValue(part: RecordPart, record: RecordFields | undefined, 
   const what = describe(part);
   if (value === undefined) return { problem: `template ${quote(source)} needs ${what} but ${missing(part, record)}` };
   if (/[/+#\u0000]/.test(value)) {
-    return { problem: `template ${quote(source)}: ${what} is ${quote(value)}, which is not a single topic level (no '/', '+', '#')` };
+    // The value itself stays out: it may be plaintext the bridge decrypted, bound for a log line.
+    return { problem: `template ${quote(source)}: ${what} is not a single topic level (it holds '/', '+', '#' or NUL)` };
   }
   return { value };
 }

@@ -54,6 +54,12 @@ export interface CompiledTemplate {
   readonly isStatic: boolean;
   /** @throws TemplateRenderError when the message lacks a level or capture the template needs. */
   render(ctx: TemplateContext): string;
+  /**
+   * A rendering as error messages may show it: quoted, unless it holds values from a Kafka
+   * record (key, headers, payload), which may be plaintext the bridge decrypted and never go
+   * into a log line or a dead-letter header.
+   */
+  show(rendered: string): string;
 }
 
 type Part =
@@ -210,10 +216,14 @@ function columnOf(source: string, index: number): number {
 function build(source: string, parts: readonly Part[], placeholders: readonly string[]): CompiledTemplate {
   const isStatic = placeholders.length === 0;
   const constant = isStatic ? parts.map((part) => (part.kind === 'text' ? part.text : '')).join('') : '';
+  const fromRecord = parts.some((part) => part.kind === 'record');
   return Object.freeze({
     source,
     placeholders: Object.freeze([...placeholders]),
     isStatic,
+    show: fromRecord
+      ? (rendered: string) => `rendered from ${quote(source)} (${rendered.length} characters from the Kafka record, not shown)`
+      : (rendered: string) => quote(rendered),
     render: isStatic
       ? () => constant
       : (ctx: TemplateContext) => {
