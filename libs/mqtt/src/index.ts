@@ -3,3 +3,4 @@ export * from './mqtt.client-factory';
 export * from './mqtt.schema';
 export * from './mqtt.source';
 export * from './mqtt.destination';
+export * from './broker-endpoint';

@@ -8,6 +8,7 @@ import { BridgeConfig, bridgeConfigSchema, DeadLetterTarget } from './bridge-con
 import { parseRule, ParsedRule } from './compiled-rule';
 import { checkKeys, checkSecrets, ConfigRole, ConfigSecrets, readPlainKeys } from './key-config.checks';
 import { SubscriptionPlan } from './subscription-plan';
+import { SourceBrokerMatcher, sourceBrokerMatcher } from './source-broker.matcher';
 
 /** A validated configuration with the rules' filters already parsed. */
 export interface LoadedConfig {
@@ -42,6 +43,7 @@ export async function loadBridgeConfigOrReport(file: string, env: Environment, r
 export async function loadBridgeConfig(file: string, env: Environment, role: ConfigRole = 'worker'): Promise<LoadedConfig> {
   const doc = YamlDocument.load(file, env);
   const keys = await readPlainKeys(doc, file);
+  const sameAsSource = await sourceBrokerMatcher(doc.toJS());
   const rules: ParsedRule[] = [];
   const secrets: ConfigSecrets = { previousMasterKeys: [] };
   const config = validateDocument(doc, bridgeConfigSchema, [
@@ -52,8 +54,8 @@ export async function loadBridgeConfig(file: string, env: Environment, role: Con
     (c, report) => checkSecrets(c, report, env, file, secrets, role),
     checkKafkaTopicNames,
     (c, report) => checkMqttDeadLetters(c, report, rules),
-    (c, report) => checkLoops(c, report, rules),
-    (c, report) => checkKafkaLoops(c, report, rules),
+    (c, report) => checkLoops(c, report, rules, sameAsSource),
+    (c, report) => checkKafkaLoops(c, report, rules, sameAsSource),
   ]);
   // Relative paths in the keys section are relative to the configuration file.
   if (config.keys?.file) config.keys.file = resolve(dirname(file), config.keys.file);
@@ -127,12 +129,11 @@ function checkMqttDeadLetters(config: BridgeConfig, report: Report, rules: reado
  * An MQTT destination on the source broker whose topic could match a rule's filter would feed
  * the bridge its own output. Placeholders count as wildcards: `{topic}` as `#`, others as `+`.
  */
-function checkLoops(config: BridgeConfig, report: Report, rules: readonly ParsedRule[]): void {
+function checkLoops(config: BridgeConfig, report: Report, rules: readonly ParsedRule[], sameAsSource: SourceBrokerMatcher): void {
   if (rules.length !== config.rules.length) return;
-  const sameBroker = (url: string) => sameUrl(url, config.mqtt.url);
   config.rules.forEach((rule, r) =>
     rule.destinations.forEach((destination, d) => {
-      if (destination.type !== 'mqtt' || !sameBroker(destination.broker.url)) return;
+      if (destination.type !== 'mqtt' || !sameAsSource(destination.broker.url)) return;
       const reach = templateReach(destination.topic);
       const looping = rules.find((other) => other.filters.some((f) => filtersIntersect(f, reach)));
       if (looping) {
@@ -149,10 +150,10 @@ function checkLoops(config: BridgeConfig, report: Report, rules: readonly Parsed
  * A Kafka -> MQTT rule publishing on the source broker where an MQTT rule subscribes, while that
  * rule writes to a Kafka topic the first one reads, would go round for ever.
  */
-function checkKafkaLoops(config: BridgeConfig, report: Report, rules: readonly ParsedRule[]): void {
+function checkKafkaLoops(config: BridgeConfig, report: Report, rules: readonly ParsedRule[], sameAsSource: SourceBrokerMatcher): void {
   if (rules.length !== config.rules.length) return;
   config.fromKafka.forEach((k, r) => {
-    if (k.mqtt.broker && !sameUrl(k.mqtt.broker.url, config.mqtt.url)) return;
+    if (k.mqtt.broker && !sameAsSource(k.mqtt.broker.url)) return;
     const reads = (topic: string) => (k.kafka.topics ? k.kafka.topics.includes(topic) : new RegExp(k.kafka.topicPattern!).test(topic));
     const reach = templateReach(k.mqtt.topic);
     config.rules.forEach((rule, m) => {
@@ -163,10 +164,6 @@ function checkKafkaLoops(config: BridgeConfig, report: Report, rules: readonly P
       }
     });
   });
-}
-
-function sameUrl(a: string, b: string): boolean {
-  return a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
 }
 
 /** The topics a topic template can render to, as a filter. */

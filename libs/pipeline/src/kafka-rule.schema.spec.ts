@@ -90,4 +90,35 @@ fromKafka:
 `);
     expect(found).toEqual([expect.stringMatching(/fromKafka\[0\]\.mqtt\.topic: rule up subscribes to these topics and writes them back to Kafka topic cmds, which this rule reads/)]);
   });
+
+  it('refuse that loop through another spelling of the source broker', async () => {
+    const found = await problems(`${head}
+rules:
+  - { name: up, filters: ["devices/+/cmd"], destinations: [{ type: kafka, topic: cmds }] }
+fromKafka:
+  - { name: down, kafka: { groupId: g, topics: [cmds] }, mqtt: { topic: "devices/{key}/cmd", broker: { url: "tcp://localhost" } } }
+`);
+    expect(found).toEqual([expect.stringMatching(/fromKafka\[0\]\.mqtt\.topic: rule up subscribes to these topics/)]);
+  });
+});
+
+describe('MQTT destinations on the source broker', () => {
+  it.each(['mqtt://localhost:1883', 'tcp://127.0.0.1', 'mqtt://127.0.0.1:1883/'])('are refused when they feed a rule, whatever the spelling: %s', async (url) => {
+    const found = await problems(`${head}
+rules:
+  - { name: echo, filters: ["in/#"], destinations: [{ type: mqtt, topic: "in/{topic}", broker: { url: "${url}" } }] }
+`);
+    expect(found).toEqual([expect.stringMatching(/rules\[0\]\.destinations\[0\]\.topic: publishes on the source broker to topics that rule echo subscribes to/)]);
+  });
+
+  it('are allowed on another broker', async () => {
+    const loaded = await loadBridgeConfig(
+      write(`${head}
+rules:
+  - { name: echo, filters: ["in/#"], destinations: [{ type: mqtt, topic: "in/{topic}", broker: { url: "mqtt://127.0.0.1:1884" } }] }
+`),
+      {},
+    );
+    expect(loaded.config.rules[0].destinations[0]).toMatchObject({ type: 'mqtt', broker: { url: 'mqtt://127.0.0.1:1884' } });
+  });
 });
