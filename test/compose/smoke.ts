@@ -159,17 +159,18 @@ async function main(): Promise<number> {
       return created.primaryVersion;
     });
 
-    const sendSealed = async (marks: string[]) => {
+    const sendSealed = async (marks: string[], timeoutMs = 60_000) => {
       await publish(device!, marks.map((m, i) => {
         const topic = `secure/lyon/dev-${i % 3}`;
         return [topic, Buffer.from(crypto.sealSymmetric(Buffer.from(m), keySecret, 'devices', keyVersion, topic))];
       }));
-      await readTopic('telemetry.secure', (seen) => marks.every((m) => seen.some((r) => r.value === m)));
+      await readTopic('telemetry.secure', (seen) => marks.every((m) => seen.some((r) => r.value === m)), timeoutMs);
       return `${marks.length} of ${marks.length} envelopes opened`;
     };
     await step('encrypted telemetry is opened by the workers (telemetry.secure)', () =>
       // Workers learn of the new key by a control event or their keystore poll: retry until they have.
-      waitFor('the workers to open envelopes sealed with the new key', 60_000, async () => sendSealed([`sealed-${Date.now()}`])).then(() => sendSealed(Array.from({ length: 10 }, (_, i) => `sealed-a-${i}`))),
+      // An envelope sent before a worker has the key is dead-lettered (key-unknown): send a new one each try.
+      waitFor('the workers to open envelopes sealed with the new key', 90_000, async () => sendSealed([`sealed-${Date.now()}`], 5_000)).then(() => sendSealed(Array.from({ length: 10 }, (_, i) => `sealed-a-${i}`))),
     );
 
     await step('down, then up: the stack comes back healthy', async () => {
@@ -195,7 +196,7 @@ async function main(): Promise<number> {
     });
 
     await step('encrypted telemetry still opens after down/up (key reloaded from bridge.keys)', () =>
-      waitFor('envelopes to open after the restart', 60_000, async () => sendSealed(Array.from({ length: 10 }, (_, i) => `sealed-b-${i}-${Date.now()}`))),
+      waitFor('envelopes to open after the restart', 90_000, async () => sendSealed(Array.from({ length: 10 }, (_, i) => `sealed-b-${i}-${Date.now()}`), 10_000)),
     );
 
     await step('stop bridge-1: it drains and exits 0, bridge-2 carries the stream', async () => {
@@ -212,7 +213,12 @@ async function main(): Promise<number> {
       return `stopped in ${stopSeconds.toFixed(1)} s with exit 0; ${marks.filter((m) => records.some((r) => r.value === m)).length} of ${marks.length} messages delivered by bridge-2`;
     });
   } catch {
-    // Reported by step(); the stack is cleaned up below.
+    // The step's FAIL line is printed; what the services said is what explains it.
+    try {
+      console.log(compose.run('logs', '--no-color', '--tail', '25', 'bridge-1', 'bridge-2', 'admin'));
+    } catch (error) {
+      console.log(`(no logs: ${(error as Error).message})`);
+    }
   } finally {
     await device?.endAsync().catch(() => undefined);
     if (process.env.KEEP === '1') console.log(`KEEP=1: stack left up (project ${PROJECT}); docker compose -p ${PROJECT} down -v removes it`);
