@@ -1,1 +1,2 @@
+export * from './amqp.client-factory';
 export * from './amqp.destination';

@@ -20,8 +20,11 @@ export interface OutboundRecord {
 /**
  * The lifecycle every destination implements.
  *
- * - `connect()` is called once before the first write; it rejects when the destination
- *   cannot be reached at start-up.
+ * - `connect()` is called once before the first write. A destination that is not needed to
+ *   start (every one but Kafka) resolves at once and connects in the background, retrying
+ *   (BackgroundLink): a worker starts while a secondary broker is down, and writes issued
+ *   meanwhile wait as during any outage, bounded by the destination's retry policy and by
+ *   `close()`. Kafka's writer is connected by the worker, which needs it to start.
  * - `write(record)` resolves only once the destination has durably confirmed the record
  *   (as durable as the record's delivery settings ask). It rejects with a typed
  *   `BridgeError`: `retriable` tells the caller whether writing again can help. Records
@@ -29,11 +32,16 @@ export interface OutboundRecord {
  * - `describe(record)` says where `write` would put the record, without writing (dry runs);
  *   it throws what `write` would throw for a record that cannot be addressed.
  * - `close()` releases connections; callers let writes in flight finish first (the worker
- *   drains). A write still waiting for its broker at close may end with a ShutdownError (the
- *   message stays unacknowledged, or its Kafka offset uncommitted). Writes after close reject.
+ *   drains). A write still waiting for its broker at close, including one between retries,
+ *   ends promptly with a ShutdownError (the message stays unacknowledged, or its Kafka offset
+ *   uncommitted); a write after close rejects with a ShutdownError. The shared contract spec
+ *   (testing/destination.contract.ts) checks this for every destination type.
+ * - `up`, when a destination has it, says whether its connection is open now (per-destination
+ *   health); a destination without it is up whenever its writes can succeed.
  */
 export interface Destination {
   readonly name: string;
+  readonly up?: boolean;
   connect(): Promise<void>;
   write(record: OutboundRecord): Promise<void>;
   describe(record: OutboundRecord): string;

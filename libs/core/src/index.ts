@@ -6,3 +6,4 @@ export * from './retry-policy';
 export * from './json.logger';
 export * from './retry-policy.schema';
 export * from './atomic-file';
+export * from './background-link';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { IClientPublishOptions, MqttClient } from 'mqtt';
 import { z } from 'zod';
-import { Destination, DestinationRejectedError, DestinationUnavailableError, OutboundRecord, QoS, retryPolicySchema, ShutdownError, withRetries } from '@app/core';
+import { BackgroundLink, Destination, DestinationRejectedError, DestinationUnavailableError, OutboundRecord, QoS, retryPolicySchema, withRetries } from '@app/core';
 import { CompiledTemplate, compileTemplate, TemplateInput, validateTopicName } from '@app/topic';
 import { connectionOptions, MqttClientFactory } from './mqtt.client-factory';
 import { mqttConnectionSchema, mqttTopicTemplateSchema } from './mqtt.schema';
@@ -29,19 +29,23 @@ export const mqttDestinationSchema = z
 
 export type MqttDestinationConfig = z.output<typeof mqttDestinationSchema>;
 
+/** How long close() waits for the broker to see the DISCONNECT before dropping the socket. */
+const END_MS = 2_000;
+
 /**
  * Publishes to another MQTT broker over a connection of its own. `write` resolves once that
  * broker confirmed (PUBACK for QoS 1, PUBCOMP for QoS 2; at once for QoS 0). MQTT 5 properties
  * travel along (user properties, content type, correlation data, response topic, expiry).
+ * The first connection is made in the background (BackgroundLink), so a worker starts while
+ * this broker is down; after that MQTT.js reconnects by itself and queues publishes meanwhile.
  */
 export class MqttDestination implements Destination {
   private readonly log = new Logger(MqttDestination.name);
   private readonly topic: CompiledTemplate;
   private readonly qosFor: readonly QoS[];
+  private readonly clientId: string;
+  private readonly link: BackgroundLink<MqttClient>;
   private client?: MqttClient;
-  /** Aborted by close(): pending publishes and retry waits end with a ShutdownError. */
-  private readonly closing = new AbortController();
-  private readonly closed: Promise<never>;
 
   constructor(
     readonly name: string,
@@ -52,31 +56,31 @@ export class MqttDestination implements Destination {
   ) {
     this.topic = compileTemplate(config.topic, captures, input);
     this.qosFor = [config.qos.qos0, config.qos.qos1, config.qos.qos2];
-    this.closed = new Promise<never>((_, reject) =>
-      this.closing.signal.addEventListener('abort', () => reject(new ShutdownError(`MQTT destination ${name} closed before the broker confirmed`))),
-    );
-    this.closed.catch(() => undefined);
+    this.clientId = config.broker.clientId ?? `bridge-out-${randomBytes(4).toString('hex')}`;
+    this.link = new BackgroundLink({
+      what: `MQTT destination ${name} (${config.broker.url})`,
+      policy: config.retry,
+      log: this.log,
+      open: (signal) => this.open(signal),
+      dispose: (client) => end(client),
+    });
   }
 
+  /** The connection is up now (MQTT.js may be reconnecting it). */
   get connected(): boolean {
     return this.client?.connected ?? false;
   }
 
+  get up(): boolean {
+    return this.connected;
+  }
+
+  /** Resolves at once: the connection is made in the background (see BackgroundLink). */
   async connect(): Promise<void> {
-    const broker = this.config.broker;
-    const clientId = broker.clientId ?? `bridge-out-${randomBytes(4).toString('hex')}`;
-    const client = this.factory.createClient(broker.url, { ...connectionOptions(broker, clientId), clean: true });
-    this.client = client;
-    client.on('error', (error) => this.log.error({ msg: 'MQTT destination error', destination: this.name, detail: error.message }));
-    await new Promise<void>((resolve, reject) => {
-      client.once('connect', () => resolve());
-      client.once('error', (error) => reject(new Error(`MQTT destination ${this.name} (${broker.url}): ${error.message}`)));
-    });
+    this.link.start();
   }
 
   async write(record: OutboundRecord): Promise<void> {
-    const client = this.client;
-    if (!client) throw new DestinationUnavailableError(`MQTT destination ${this.name} is not connected`);
     const topic = this.address(record);
     const { message } = record;
     const p = message.properties;
@@ -95,18 +99,21 @@ export class MqttDestination implements Destination {
       };
     }
     const payload = record.payload(topic);
-    // While disconnected MQTT.js queues the publish and sends it after reconnecting.
     await withRetries(
       this.config.retry,
-      async () => {
-        try {
-          await Promise.race([client.publishAsync(topic, payload, options), this.closed]);
-        } catch (error) {
-          if (error instanceof ShutdownError) throw error;
-          throw new DestinationUnavailableError(`MQTT destination ${this.name}: ${(error as Error).message}`, { cause: error });
-        }
-      },
-      this.closing.signal,
+      () =>
+        this.link.untilClosed(
+          (async () => {
+            const client = await this.link.get(this.config.retry.maxMs);
+            try {
+              // While disconnected MQTT.js queues the publish and sends it after reconnecting.
+              await client.publishAsync(topic, payload, options);
+            } catch (error) {
+              throw new DestinationUnavailableError(`MQTT destination ${this.name}: ${(error as Error).message}`, { cause: error });
+            }
+          })(),
+        ),
+      this.link.signal,
     );
   }
 
@@ -119,15 +126,37 @@ export class MqttDestination implements Destination {
    * stay unacknowledged), then disconnects; a broker that does not answer is not waited for.
    */
   async close(): Promise<void> {
-    this.closing.abort();
-    const client = this.client;
-    this.client = undefined;
-    if (!client) return;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, 2_000)));
-    await Promise.race([client.endAsync(false).catch(() => undefined), late]);
-    clearTimeout(timer);
-    if (!client.disconnected) client.end(true);
+    await this.link.close();
+  }
+
+  /** One attempt: a client that reached CONNACK, or none (MQTT.js must not keep retrying a discarded one). */
+  private open(signal: AbortSignal): Promise<MqttClient> {
+    const broker = this.config.broker;
+    const client = this.factory.createClient(broker.url, { ...connectionOptions(broker, this.clientId), clean: true });
+    return new Promise<MqttClient>((resolve, reject) => {
+      const settle = (failure?: string) => {
+        client.off('connect', onConnect);
+        client.off('error', onError);
+        client.off('close', onClose);
+        signal.removeEventListener('abort', onAbort);
+        if (failure === undefined) {
+          this.client = client;
+          client.on('error', (error) => this.log.error({ msg: 'MQTT destination error', destination: this.name, detail: error.message }));
+          resolve(client);
+        } else {
+          client.end(true);
+          reject(new DestinationUnavailableError(`MQTT destination ${this.name} (${broker.url}): ${failure}`));
+        }
+      };
+      const onConnect = () => settle();
+      const onError = (error: Error) => settle(error.message);
+      const onClose = () => settle('connection closed before CONNACK');
+      const onAbort = () => settle('closed while connecting');
+      client.once('connect', onConnect);
+      client.once('error', onError);
+      client.once('close', onClose);
+      signal.addEventListener('abort', onAbort);
+    });
   }
 
   private address(record: OutboundRecord): string {
@@ -136,4 +165,12 @@ export class MqttDestination implements Destination {
     if (problem) throw new DestinationRejectedError(`MQTT topic ${this.topic.show(topic)} is invalid: ${problem}`, 'invalid-topic');
     return topic;
   }
+}
+
+async function end(client: MqttClient): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, END_MS)));
+  await Promise.race([client.endAsync(false).catch(() => undefined), late]);
+  clearTimeout(timer);
+  if (!client.disconnected) client.end(true);
 }

@@ -1,1 +1,2 @@
+export * from './nats.client-factory';
 export * from './nats.destination';

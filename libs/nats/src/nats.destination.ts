@@ -1,8 +1,9 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { connect, ConnectionOptions, headers as natsHeaders, JetStreamClient, NatsConnection } from 'nats';
+import { Logger } from '@nestjs/common';
+import { Events, headers as natsHeaders, JetStreamClient, NatsConnection } from 'nats';
 import { z } from 'zod';
-import { Destination, DestinationRejectedError, DestinationUnavailableError, OutboundRecord, retryPolicySchema, withRetries } from '@app/core';
+import { BackgroundLink, Destination, DestinationRejectedError, DestinationUnavailableError, OutboundRecord, retryPolicySchema, withRetries } from '@app/core';
 import { CompiledTemplate, compileTemplate } from '@app/topic';
+import { NatsClientFactory } from './nats.client-factory';
 
 /** A rule destination of type `nats`: a JetStream publish, acknowledged by the stream. */
 export const natsDestinationSchema = z
@@ -24,27 +25,28 @@ export const natsDestinationSchema = z
 
 export type NatsDestinationConfig = z.output<typeof natsDestinationSchema>;
 
-/** The seam between the bridge and nats.js: tests replace `createConnection`. */
-@Injectable()
-export class NatsClientFactory {
-  createConnection(options: ConnectionOptions): Promise<NatsConnection> {
-    return connect(options);
-  }
-}
-
 const VALID_SUBJECT = /^[^\s*>.]+(\.[^\s*>.]+)*$/;
+/** How long close() lets a drain take before it drops the connection. */
+const DRAIN_MS = 2_000;
+
+interface NatsLink {
+  readonly connection: NatsConnection;
+  readonly jetstream: JetStreamClient;
+}
 
 /**
  * Publishes to NATS JetStream: `write` resolves with the stream's acknowledgement (so the
- * message is stored), and a timeout or a lost connection is retried. nats.js reconnects by
- * itself. A subject no stream captures is refused for good (`no-stream`).
+ * message is stored), and a timeout or a lost connection is retried. The first connection is
+ * made in the background (BackgroundLink); after that nats.js reconnects by itself. A subject
+ * no stream captures is refused for good (`no-stream`).
  */
 export class NatsDestination implements Destination {
   private readonly log = new Logger(NatsDestination.name);
   private readonly subject: CompiledTemplate;
   private readonly headers: ReadonlyArray<readonly [string, CompiledTemplate]>;
-  private connection?: NatsConnection;
-  private jetstream?: JetStreamClient;
+  private readonly link: BackgroundLink<NatsLink>;
+  /** Between nats.js reporting a disconnect and its reconnect. */
+  private reconnecting = false;
 
   constructor(
     readonly name: string,
@@ -54,20 +56,25 @@ export class NatsDestination implements Destination {
   ) {
     this.subject = compileTemplate(config.subject, captures);
     this.headers = Object.entries(config.headers).map(([name, value]) => [name, compileTemplate(value, captures)] as const);
-  }
-
-  async connect(): Promise<void> {
-    const { servers, user, pass, token } = this.config;
-    this.connection = await this.factory.createConnection({ servers, user, pass, token, maxReconnectAttempts: -1, name: 'mqtt-bridge' });
-    this.jetstream = this.connection.jetstream();
-    void this.connection.closed().then((error) => {
-      if (error) this.log.error({ msg: 'NATS connection closed', destination: this.name, detail: error.message });
+    this.link = new BackgroundLink({
+      what: `NATS destination ${name} (${config.servers.join(',')})`,
+      policy: config.retry,
+      log: this.log,
+      open: () => this.open(),
+      dispose: (link) => drain(link.connection),
     });
   }
 
+  get up(): boolean {
+    return this.link.up && !this.reconnecting;
+  }
+
+  /** Resolves at once: the connection is made in the background (see BackgroundLink). */
+  async connect(): Promise<void> {
+    this.link.start();
+  }
+
   async write(record: OutboundRecord): Promise<void> {
-    const jetstream = this.jetstream;
-    if (!jetstream) throw new DestinationUnavailableError(`NATS destination ${this.name} is not connected`);
     const subject = this.address(record);
     const payload = record.payload(subject);
     const h = natsHeaders();
@@ -81,24 +88,58 @@ export class NatsDestination implements Destination {
     }
     for (const [name, value] of Object.entries(record.headers)) h.set(name, value.toString());
     for (const [name, template] of this.headers) h.set(name, template.render(record.context));
-    await withRetries(this.config.retry, async () => {
-      try {
-        await jetstream.publish(subject, payload, { headers: h, timeout: this.config.ackTimeoutMs });
-      } catch (error) {
-        const code = (error as { code?: string }).code;
-        // 503: no responders, i.e. no stream captures the subject. Waiting will not help.
-        if (code === '503') throw new DestinationRejectedError(`no JetStream stream captures subject ${subject}`, 'no-stream', { cause: error });
-        throw new DestinationUnavailableError(`NATS JetStream: ${(error as Error).message}`, { cause: error });
-      }
-    });
+    await withRetries(
+      this.config.retry,
+      () =>
+        this.link.untilClosed(
+          (async () => {
+            const { jetstream } = await this.link.get(this.config.retry.maxMs);
+            try {
+              await jetstream.publish(subject, payload, { headers: h, timeout: this.config.ackTimeoutMs });
+            } catch (error) {
+              const code = (error as { code?: string }).code;
+              // 503: no responders, i.e. no stream captures the subject. Waiting will not help.
+              if (code === '503') throw new DestinationRejectedError(`no JetStream stream captures subject ${subject}`, 'no-stream', { cause: error });
+              throw new DestinationUnavailableError(`NATS JetStream: ${(error as Error).message}`, { cause: error });
+            }
+          })(),
+        ),
+      this.link.signal,
+    );
   }
 
   describe(record: OutboundRecord): string {
     return `nats subject ${this.address(record)}`;
   }
 
+  /** Ends every write still waiting (ShutdownError), then drains the connection. */
   async close(): Promise<void> {
-    await this.connection?.drain().catch(() => undefined);
+    await this.link.close();
+  }
+
+  private async open(): Promise<NatsLink> {
+    const { servers, user, pass, token } = this.config;
+    let connection: NatsConnection;
+    try {
+      connection = await this.factory.createClient({ servers, user, pass, token, maxReconnectAttempts: -1, name: 'mqtt-bridge' });
+    } catch (error) {
+      throw new DestinationUnavailableError(`NATS ${servers.join(',')} unreachable: ${(error as Error).message}`, { cause: error });
+    }
+    const link: NatsLink = { connection, jetstream: connection.jetstream() };
+    void this.follow(connection);
+    void connection.closed().then((error) => {
+      if (error) this.log.error({ msg: 'NATS connection closed', destination: this.name, detail: error.message });
+      this.link.lost(link);
+    });
+    return link;
+  }
+
+  /** Keeps `up` honest while nats.js reconnects by itself. */
+  private async follow(connection: NatsConnection): Promise<void> {
+    for await (const status of connection.status()) {
+      if (status.type === Events.Disconnect) this.reconnecting = true;
+      if (status.type === Events.Reconnect) this.reconnecting = false;
+    }
   }
 
   private address(record: OutboundRecord): string {
@@ -108,4 +149,12 @@ export class NatsDestination implements Destination {
     }
     return subject;
   }
+}
+
+async function drain(connection: NatsConnection): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, DRAIN_MS)));
+  await Promise.race([connection.drain().catch(() => undefined), late]);
+  clearTimeout(timer);
+  if (!connection.isClosed()) await connection.close().catch(() => undefined);
 }

@@ -1,0 +1,41 @@
+import { Duplex } from 'node:stream';
+import { IClientOptions, MqttClient } from 'mqtt';
+import { describeDestinationContract } from '@app/core/testing/destination.contract';
+import { MqttClientFactory } from './mqtt.client-factory';
+import { MqttDestination, mqttDestinationSchema } from './mqtt.destination';
+import { ScriptedBroker } from './testing/scripted-broker';
+
+/** A socket to a port nothing listens on, as MQTT.js sees it. */
+function refusedStream(): Duplex {
+  const stream = new Duplex({ read: () => undefined, write: (_chunk, _encoding, callback) => callback() });
+  setImmediate(() => stream.destroy(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1883'), { code: 'ECONNREFUSED' })));
+  return stream;
+}
+
+/** The scripted broker while `up`; refused connections otherwise. */
+function switchableFactory(broker: ScriptedBroker, state: { up: boolean }): MqttClientFactory {
+  const scripted = broker.factory();
+  return {
+    createClient: (url: string, options: IClientOptions) => (state.up ? scripted.createClient(url, options) : new MqttClient(() => refusedStream(), options)),
+  };
+}
+
+describeDestinationContract('mqtt (scripted broker)', {
+  bringsUp: true,
+  stalls: false,
+  async create({ down }) {
+    const broker = new ScriptedBroker();
+    const state = { up: !down };
+    const config = mqttDestinationSchema.parse({
+      type: 'mqtt',
+      broker: { url: 'mqtt://scripted', reconnectPeriodMs: 100 },
+      topic: 'contract/out',
+      retry: { initialMs: 20, maxMs: 100 },
+    });
+    return {
+      destination: new MqttDestination('unit/mqtt[0]', config, switchableFactory(broker, state), []),
+      delivered: async (payload) => broker.received.some((p) => p.cmd === 'publish' && p.topic === 'contract/out' && p.payload.toString() === payload),
+      bringUp: async () => void (state.up = true),
+    };
+  },
+});
