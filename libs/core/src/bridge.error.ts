@@ -31,6 +31,17 @@ export class DestinationRejectedError extends BridgeError {
   }
 }
 
+/** The message itself cannot be bridged as received (e.g. its MQTT 5 properties were not valid UTF-8); never retried. */
+export class MalformedMessageError extends BridgeError {
+  readonly retriable = false;
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
 /** The bridge is shutting down; the message stays unacknowledged and the broker redelivers it. */
 export class ShutdownError extends BridgeError {
   readonly retriable = false;

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { BridgeMessage, classify, Destination, Inbound, ShutdownError } from '@app/core';
+import { BridgeMessage, classify, Destination, Inbound, MalformedMessageError, ShutdownError } from '@app/core';
+import { garbledProperty } from '@app/core/message-properties';
 import { TemplateContext } from '@app/topic';
 import { DeadLetterTarget } from './bridge-config.schema';
 import { BridgeStats } from './bridge-stats';
@@ -100,6 +101,12 @@ export class BridgePipeline {
   async deliver(rule: RuntimeRule, message: BridgeMessage, context: TemplateContext, origin?: Readonly<Record<string, string>>): Promise<RuleOutcome> {
     this.stats.received(rule.name);
     const outcome: RuleOutcome = { delivered: [], failed: [] };
+    const garbled = garbledProperty(message.properties);
+    if (garbled) {
+      const error = new MalformedMessageError(`the MQTT 5 ${garbled} was not valid UTF-8 (replaced by U+FFFD on receipt)`, 'invalid-utf8');
+      outcome.failed.push(await this.deadLetter(rule, message, 'source', error, origin));
+      return outcome;
+    }
     let payload: PreparedPayload;
     try {
       payload = this.transformer.prepare(rule.transform, message);
