@@ -46,4 +46,53 @@ rules:
       await rabbit.close();
     }
   });
+
+  it('dead-letters a message no queue is bound for (unroutable) and one for a missing exchange (no-exchange), and keeps delivering the others on the same connection', async () => {
+    const id = uniqueId();
+    const rabbit = await connect(AMQP_URL);
+    const channel = await rabbit.createChannel();
+    await channel.assertExchange(`${id}.x`, 'topic', { durable: false, autoDelete: true });
+    const { queue } = await channel.assertQueue('', { exclusive: true });
+    await channel.bindQueue(queue, `${id}.x`, 'telemetry.lyon.#');
+    const got: string[] = [];
+    await channel.consume(queue, (m) => {
+      if (!m) return;
+      got.push(m.content.toString());
+      channel.ack(m);
+    });
+    await kafka.createTopic(`${id}.dlq`, 1);
+    const bridge = await startWorker(`
+mqtt: { url: ${mqtt.broker().url}, clientId: ${id} }
+kafka: { brokers: [${kafka.brokers.join(',')}] }
+deadLetter: { topic: ${id}.dlq }
+rules:
+  - name: rabbit
+    filters: ["${id}/{exchange}/{site}"]
+    destinations:
+      - type: amqp
+        url: "${AMQP_URL}"
+        exchange: "${id}.{exchange}"
+        routingKey: "telemetry.{site}"
+        retry: { initialMs: 50, maxMs: 500 }
+`);
+    try {
+      const device = mqtt.publisher();
+      await device.publishAsync(`${id}/x/lyon`, 'first', { qos: 1 });
+      // Only lyon is bound: RabbitMQ returns this one (basic.return) before confirming it.
+      await device.publishAsync(`${id}/x/oslo`, 'unroutable', { qos: 1 });
+      // No such exchange: RabbitMQ closes the channel with 404 NOT_FOUND.
+      await device.publishAsync(`${id}/missing/lyon`, 'no-exchange', { qos: 1 });
+      await device.publishAsync(`${id}/x/lyon`, 'after', { qos: 1 });
+
+      const letters = await kafka.consume(`${id}.dlq`, { count: 2, timeoutMs: 20_000, settleMs: 500 });
+      const reasons = Object.fromEntries(letters.map((l) => [l.value?.toString(), String(l.headers['bridge.dlq.reason'])]));
+      expect(reasons).toEqual({ unroutable: 'unroutable', 'no-exchange': 'no-exchange' });
+      await waitFor(() => got.length === 2, 10_000, 'both routable messages in RabbitMQ');
+      expect(got).toEqual(['first', 'after']);
+      await waitFor(() => bridge.worker.inFlight === 0, 10_000, 'every message acknowledged');
+    } finally {
+      await bridge.dispose();
+      await rabbit.close();
+    }
+  });
 });

@@ -80,8 +80,10 @@ export function describeDestinationContract(type: string, contract: DestinationC
         expect(destination.up).toBe(false);
         const write = destination.write(contractRecord('during-outage'));
         expect((await settleWithin(write, PENDING_MS)).state).toBe('pending');
-        await destination.close();
+        // Measured from the call: close() itself may wait for the broker to see a disconnect.
+        const closing = destination.close();
         expect(await settleWithin(write, promptMs)).toEqual({ state: 'rejected', error: expect.any(ShutdownError) });
+        await closing;
       });
     });
 
@@ -106,8 +108,10 @@ export function describeDestinationContract(type: string, contract: DestinationC
         await subject.stall!();
         const write = destination.write(contractRecord('stalled'));
         expect((await settleWithin(write, PENDING_MS)).state).toBe('pending');
-        await destination.close();
+        // Measured from the call: close() itself may wait for the broker to see a disconnect.
+        const closing = destination.close();
         expect(await settleWithin(write, promptMs)).toEqual({ state: 'rejected', error: expect.any(ShutdownError) });
+        await closing;
       });
     });
   });
