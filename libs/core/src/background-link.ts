@@ -108,9 +108,10 @@ export class BackgroundLink<T> {
   private reconnect(first: boolean): void {
     if (this.connecting || this.closing.signal.aborted) return;
     this.connecting = true;
-    void this.attempts(first).finally(() => (this.connecting = false));
+    void this.attempts(first);
   }
 
+  /** Clears `connecting` before anyone hears of the outcome, so a loss reported at once starts a new round. */
   private async attempts(first: boolean): Promise<void> {
     const { what, log } = this.options;
     // Unbounded on purpose (see start); only the pacing comes from the destination's policy.
@@ -118,7 +119,7 @@ export class BackgroundLink<T> {
     const started = Date.now();
     for (let attempt = 1; ; attempt++) {
       const signal = this.closing.signal;
-      if (signal.aborted) return;
+      if (signal.aborted) return void (this.connecting = false);
       let link: T;
       try {
         link = await this.options.open(signal);
@@ -134,10 +135,8 @@ export class BackgroundLink<T> {
         await delay(nextDelay(forever, attempt, Date.now() - started)!, undefined, { signal }).catch(() => undefined);
         continue;
       }
-      if (signal.aborted) {
-        await this.options.dispose(link);
-        return;
-      }
+      this.connecting = false;
+      if (signal.aborted) return this.options.dispose(link);
       this.current = link;
       log.log({ msg: 'destination connected', destination: what, attempts: attempt });
       for (const waiter of [...this.waiters]) waiter(link);
