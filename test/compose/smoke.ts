@@ -8,7 +8,7 @@
  * locally (test/compose/base-images.sh). KEEP=1 leaves the stack and its volumes up.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { AddressInfo, createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -23,7 +23,6 @@ const CORE = ['mosquitto', 'kafka', 'bridge-1', 'bridge-2', 'admin'];
 /** Host ports the stack publishes, by the compose variable that moves each, with its default. */
 const HOST_PORTS = { BRIDGE_MQTT_PORT: 1883, BRIDGE_KAFKA_PORT: 29092, BRIDGE_ADMIN_PORT: 8081 };
 
-const secretsDir = mkdtempSync(join(tmpdir(), 'bridge-smoke-secrets-'));
 const adminToken = randomBytes(32).toString('hex');
 const failures: string[] = [];
 
@@ -120,12 +119,14 @@ async function publish(client: MqttClient, messages: Array<[topic: string, paylo
 
 async function main(): Promise<number> {
   for (const name of Object.keys(HOST_PORTS) as Array<keyof typeof HOST_PORTS>) ports[name] = await hostPort(HOST_PORTS[name]);
+  const secretsDir = join(tmpdir(), `bridge-smoke-secrets-${process.pid}`);
   const env = { ...process.env, BRIDGE_SECRETS_DIR: secretsDir, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) };
   const compose = ComposeCli.find(PROJECT, ROOT, env);
   if ('skip' in compose) {
     console.log(`SKIP  compose smoke test: ${compose.skip}. Needs a running Docker engine and compose (docs/deployment.md).`);
     return 0;
   }
+  mkdirSync(secretsDir, { mode: 0o700 });
   console.log(`compose smoke test with ${compose.describe}; host ports ${Object.entries(ports).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   kafka = new Kafka({ clientId: 'compose-smoke', brokers: [`localhost:${ports.BRIDGE_KAFKA_PORT}`], logLevel: logLevel.NOTHING });
   // As docs/deployment.md says: a 700 directory, files readable by the containers' uid 1000.
