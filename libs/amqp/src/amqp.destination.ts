@@ -83,6 +83,10 @@ export class AmqpDestination implements Destination {
     for (const [name, template] of this.headers) headers[name] = template.render(record.context);
     const { message } = record;
     const options: Options.Publish = {
+      // Names the message in a basic.return (which carries no delivery tag), and stays the same
+      // across retries so consumers can drop a duplicate left by a lost confirm.
+      messageId: randomBytes(12).toString('hex'),
+      mandatory: true,
       persistent: this.config.persistent,
       headers,
       contentType: message.properties.contentType,
@@ -191,11 +195,10 @@ export class AmqpDestination implements Destination {
   }
 
   private publish(channel: ConfirmChannel, exchange: string, routingKey: string, payload: Buffer, options: Options.Publish): Promise<void> {
-    // Identifies the message in a basic.return, which carries no delivery tag.
-    const messageId = randomBytes(12).toString('hex');
+    const messageId = options.messageId!;
     return new Promise<void>((resolve, reject) => {
       try {
-        channel.publish(exchange, routingKey, payload, { ...options, mandatory: true, messageId }, (error) => {
+        channel.publish(exchange, routingKey, payload, options, (error) => {
           if (this.returned.delete(messageId)) {
             reject(new DestinationRejectedError(`RabbitMQ returned the message: no queue is bound to exchange ${JSON.stringify(exchange)} for routing key ${routingKey}`, 'unroutable'));
           } else if (error) {
