@@ -7,3 +7,4 @@ export * from './json.logger';
 export * from './retry-policy.schema';
 export * from './atomic-file';
 export * from './background-link';
+export * from './message-properties';

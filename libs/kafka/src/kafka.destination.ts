@@ -1,4 +1,4 @@
-import { Destination, DestinationRejectedError, OutboundRecord } from '@app/core';
+import { Destination, DestinationRejectedError, OutboundRecord, ShutdownError } from '@app/core';
 import { CompiledTemplate, compileTemplate } from '@app/topic';
 import { mqttHeaders } from './kafka-headers';
 import { kafkaTopicNameProblem } from './kafka-topic-name';
@@ -12,6 +12,7 @@ export class KafkaDestination implements Destination {
   private readonly headers: ReadonlyArray<readonly [string, CompiledTemplate]>;
   /** Delivery settings indexed by MQTT QoS. */
   private readonly delivery: readonly DeliveryConfig[];
+  private closed = false;
 
   constructor(
     readonly name: string,
@@ -29,7 +30,13 @@ export class KafkaDestination implements Destination {
     // The writer is shared by every Kafka destination and connected by its owner.
   }
 
+  /** Whether the last contact with the cluster (a probe or a produce request) succeeded. */
+  get up(): boolean {
+    return this.writer.reachable;
+  }
+
   async write(record: OutboundRecord): Promise<void> {
+    if (this.closed) throw new ShutdownError(`Kafka destination ${this.name} is closed`);
     const { topic, key } = this.address(record);
     const headers = mqttHeaders(record.message, record.rule, this.config.mqttHeaders);
     for (const name in record.headers) headers[name] = record.headers[name];
@@ -57,7 +64,8 @@ export class KafkaDestination implements Destination {
     return { topic, key: this.key ? this.key.render(record.context) : null };
   }
 
+  /** Refuses further writes. Writes already handed to the shared writer end with it (its owner closes it). */
   async close(): Promise<void> {
-    // Closing the shared writer is its owner's job.
+    this.closed = true;
   }
 }

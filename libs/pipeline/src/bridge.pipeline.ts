@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { BridgeMessage, classify, Destination, Inbound, MalformedMessageError, ShutdownError } from '@app/core';
-import { garbledProperty } from '@app/core/message-properties';
+import { BridgeMessage, classify, Destination, garbledProperty, Inbound, MalformedMessageError, ShutdownError } from '@app/core';
 import { TemplateContext } from '@app/topic';
 import { DeadLetterTarget } from './bridge-config.schema';
 import { BridgeStats } from './bridge-stats';
