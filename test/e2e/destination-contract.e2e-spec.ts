@@ -189,9 +189,18 @@ rules:
       const [record] = await kafka.consume(`${id}.k`, { count: 1, timeoutMs: 10_000 });
       expect(record.value?.toString()).toBe('now');
       expect(received).toHaveLength(0);
+      expect((await bridge.worker.readiness()).destinations).toEqual({
+        'kafka-only/kafka[0]': true,
+        'late-mqtt/mqtt[0]': false,
+        'secondary/amqp[0]': false,
+        'secondary/nats[1]': false,
+        'secondary/mqtt[2]': false,
+      });
+      expect(await bridge.worker.stats.registry.getSingleMetricAsString('bridge_destination_up')).toContain('bridge_destination_up{rule="secondary",destination="secondary/nats[1]"} 0');
 
       await late.restart();
       await waitFor(() => received.some((m) => m.topic === `late/${id}/m/1` && m.payload === 'late'), 20_000, 'the MQTT rule\'s message once its broker returned');
+      await waitFor(async () => (await bridge.worker.readiness()).destinations['late-mqtt/mqtt[0]'], 5_000, 'the returned broker to show as up');
       // Only the message for the brokers still down is held.
       await waitFor(() => bridge.worker.inFlight === 1, 10_000, 'one message held');
       expect(await recordCount(kafka.brokers, `${id}.k`)).toBe(1);

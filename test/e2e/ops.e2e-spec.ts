@@ -65,10 +65,12 @@ rules:
       // "bad kind" renders an invalid Kafka topic name: dead-lettered with reason invalid-topic.
       await publisher.publishAsync(`${id}/bad kind`, 'SECRET-PAYLOAD-0451', { qos: 1 });
       await kafka.consume(`${id}.out`, { count: 3 });
-      await waitFor(async () => metric((await get('/metrics')).text, 'bridge_messages_dead_lettered_total{rule="r",reason="invalid-topic"}') === 1, 15_000, 'the dead-letter counter');
+      await waitFor(async () => metric((await get('/metrics')).text, 'bridge_messages_dead_lettered_total{rule="r",reason="invalid-topic",destination="r/kafka[0]"}') === 1, 15_000, 'the dead-letter counter');
       const text = (await get('/metrics')).text;
       expect(metric(text, 'bridge_messages_received_total{rule="r"}')).toBe(4);
-      expect(metric(text, 'bridge_messages_delivered_total{rule="r"}')).toBe(3);
+      expect(metric(text, 'bridge_messages_delivered_total{rule="r",destination="r/kafka[0]"}')).toBe(3);
+      expect(metric(text, 'bridge_destination_up{rule="r",destination="r/kafka[0]"}')).toBe(1);
+      expect(JSON.parse((await get('/health/ready')).text).info.brokers.destinations).toEqual({ 'r/kafka[0]': true });
       expect(metric(text, 'bridge_delivery_latency_seconds_count{rule="r"}')).toBe(3);
       expect(metric(text, 'bridge_in_flight_messages')).toBe(0);
       expect(metric(text, 'bridge_oldest_unacknowledged_seconds')).toBe(0);

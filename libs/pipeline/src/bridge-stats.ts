@@ -20,6 +20,8 @@ export interface LiveState {
   oldestHeldSeconds(): number;
   /** 1 connected, 0 not, per broker name (`mqtt`, `kafka`). */
   connections(): Record<string, boolean>;
+  /** Every destination of every rule, with whether it is connected. */
+  destinations(): ReadonlyArray<{ readonly rule: string; readonly destination: string; readonly up: boolean }>;
 }
 
 /**
@@ -38,13 +40,13 @@ export class BridgeStats {
     delivered: new Counter({
       name: 'bridge_messages_delivered_total',
       help: 'Records confirmed by a destination',
-      labelNames: ['rule'],
+      labelNames: ['rule', 'destination'],
       registers: [this.registry],
     }),
     deadLettered: new Counter({
       name: 'bridge_messages_dead_lettered_total',
-      help: 'Messages set aside in the dead-letter target, by reason code',
-      labelNames: ['rule', 'reason'],
+      help: 'Messages set aside in the dead-letter target, by reason code and by what failed (a destination, transform or source)',
+      labelNames: ['rule', 'reason', 'destination'],
       registers: [this.registry],
     }),
     retried: new Counter({ name: 'bridge_records_retried_total', help: 'Records in retried produce requests', labelNames: ['rule'], registers: [this.registry] }),
@@ -84,6 +86,17 @@ export class BridgeStats {
       },
     });
     new Gauge({
+      name: 'bridge_destination_up',
+      help: '1 when the destination is connected (Kafka: its last contact succeeded)',
+      labelNames: ['rule', 'destination'],
+      registers: [this.registry],
+      collect() {
+        // Reset first: a reload may have removed destinations.
+        this.reset();
+        for (const { rule, destination, up } of live.destinations()) this.set({ rule, destination }, up ? 1 : 0);
+      },
+    });
+    new Gauge({
       name: 'bridge_broker_connected',
       help: '1 when the connection to the broker is up',
       labelNames: ['broker'],
@@ -120,17 +133,18 @@ export class BridgeStats {
   }
 
   /** A destination confirmed; `receivedAt` is the message's `performance.now()` at receipt. */
-  delivered(rule: string, receivedAt: number): void {
+  delivered(rule: string, destination: string, receivedAt: number): void {
     this.rule(rule).delivered++;
-    this.m.delivered.inc({ rule });
+    this.m.delivered.inc({ rule, destination });
     this.m.latency.observe({ rule }, (performance.now() - receivedAt) / 1000);
   }
 
-  deadLettered(rule: string, code: string): void {
+  /** `stage` is what failed: a destination's name, `transform` or `source`. */
+  deadLettered(rule: string, code: string, stage: string): void {
     const counters = this.rule(rule);
     counters.deadLettered++;
     counters.reasons[code] = (counters.reasons[code] ?? 0) + 1;
-    this.m.deadLettered.inc({ rule, reason: code });
+    this.m.deadLettered.inc({ rule, reason: code, destination: stage });
   }
 
   replayed(rule: string): void {

@@ -116,7 +116,7 @@ export class BridgePipeline {
     const writeTo = async (destination: Destination): Promise<void> => {
       try {
         await destination.write({ message, rule: rule.name, context, payload: payload.forAddress, headers: NO_HEADERS });
-        this.stats.delivered(rule.name, message.receivedAt);
+        this.stats.delivered(rule.name, destination.name, message.receivedAt);
         outcome.delivered.push(destination.name);
       } catch (error) {
         if (error instanceof ShutdownError) throw error;
@@ -163,7 +163,7 @@ export class BridgePipeline {
     const failure = classify(error);
     this.log.warn({ msg: 'dead-lettering', rule: rule.name, topic: message.topic, stage, reason: failure.code, detail: failure.message });
     await this.deadLetters.write({ message, rule: rule.name, destination: stage, failure, target: rule.deadLetter, origin });
-    this.stats.deadLettered(rule.name, failure.code);
+    this.stats.deadLettered(rule.name, failure.code, stage);
     return failure.code;
   }
 }

@@ -46,6 +46,7 @@ export class BridgeWorker {
     inFlight: () => this.inFlight,
     oldestHeldSeconds: () => this.source.oldestUnacknowledgedMs / 1000,
     connections: () => ({ mqtt: this.source.connected, kafka: this.writer.reachable }),
+    destinations: () => this.destinationStates(),
   });
   readonly clientId: string;
   private readonly writer: KafkaWriter;
@@ -123,6 +124,8 @@ export class BridgeWorker {
    * `http.maxHeldSeconds` (it holds every acknowledgement behind it).
    */
   async readiness(): Promise<{
+    /** Each destination by name, for the operator: a secondary destination down does not make the worker unready (see README). */
+    destinations: Record<string, boolean>;
     mqtt: boolean;
     mqttProblem?: { failedAttempts: number; reason: string };
     kafka: boolean;
@@ -131,12 +134,19 @@ export class BridgeWorker {
   }> {
     const oldest = this.source.oldestUnacknowledgedMs;
     return {
+      destinations: Object.fromEntries(this.destinationStates().map((d) => [d.destination, d.up])),
       mqtt: this.source.connected,
       mqttProblem: this.source.connectionProblem,
       kafka: await this.writer.probe(1_000),
       fromKafka: this.kafkaRules.every((rule) => rule.ready),
       held: { oldestSeconds: Math.round(oldest) / 1000, maxSeconds: this.maxHeldMs / 1000, ok: oldest <= this.maxHeldMs },
     };
+  }
+
+  /** Every destination of the current MQTT rules and of the Kafka -> MQTT rules, with whether it is up. */
+  private destinationStates(): Array<{ rule: string; destination: string; up: boolean }> {
+    const rules = [...this.runtime.rules, ...this.kafkaRules.map((runner) => runner.rule)];
+    return rules.flatMap((rule) => rule.destinations.map((d) => ({ rule: rule.name, destination: d.name, up: d.up ?? true })));
   }
 
   async start(): Promise<void> {
