@@ -1,7 +1,7 @@
 import { ArgumentsHost, BadRequestException, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { AdminError, InvalidRequestError } from '@app/admin';
-import { KeystoreUnavailableError } from '@app/keystore';
+import { KeystoreIntegrityError, KeystoreUnavailableError } from '@app/keystore';
 
 /**
  * One JSON error shape for every failure: `{ statusCode, error, message, problems? }`.
@@ -20,6 +20,8 @@ export class AdminExceptionFilter implements ExceptionFilter {
   private describe(e: unknown): [number, Record<string, unknown>] {
     if (e instanceof InvalidRequestError) return [400, { statusCode: 400, error: e.code, message: e.message, problems: e.problems }];
     if (e instanceof AdminError) return [e.status, { statusCode: e.status, error: e.code, message: e.message }];
+    // The message names the keystore and generations, never key material.
+    if (e instanceof KeystoreIntegrityError) return [409, { statusCode: 409, error: e.code, message: e.message }];
     if (e instanceof KeystoreUnavailableError) {
       this.log.error(e.message);
       return [503, { statusCode: 503, error: e.code, message: 'the keystore is unavailable; retry later' }];

@@ -11,7 +11,7 @@ import { readEnvironment } from '@app/config';
 import { JsonLogger } from '@app/core';
 import { SodiumProvider } from '@app/crypto';
 import { KafkaClientFactory } from '@app/kafka';
-import { managedKeystore } from '@app/keystore';
+import { GenerationWatermark, managedKeystore } from '@app/keystore';
 import { keyUsage, loadBridgeConfigOrReport } from '@app/pipeline';
 import { adminCli, CLI_USAGE, CliUsageError } from './admin.cli';
 import { AdminConfigHolder } from './admin-config.holder';
@@ -53,9 +53,12 @@ async function main(argv: string[]): Promise<number> {
   const clientId = `bridge-admin-${randomBytes(4).toString('hex')}`;
   const sodium = await SodiumProvider.create();
   const masterKeys = { current: secrets.masterKey, previous: secrets.previousMasterKeys };
-  const { store, masters } = managedKeystore(config.keys.store, masterKeys, sodium.sodium, { kafka: config.kafka, kafkaFactory, clientId });
+  const auditFile = resolve(dirname(file), config.admin.audit.file);
+  // Beside the audit log: the highest keystore generation seen survives a restart, so a whole older copy put back meanwhile is refused.
+  const watermark = new GenerationWatermark(resolve(dirname(auditFile), '.keystore-generation.json'));
+  const { store, masters } = managedKeystore(config.keys.store, masterKeys, sodium.sodium, { kafka: config.kafka, kafkaFactory, clientId, watermark });
   await store.open();
-  const sinks: AuditSink[] = [new FileAuditSink(resolve(dirname(file), config.admin.audit.file))];
+  const sinks: AuditSink[] = [new FileAuditSink(auditFile)];
   if (config.admin.audit.topic) sinks.push(new KafkaAuditSink(kafkaFactory, config.kafka, config.admin.audit.topic));
   const audit = new AuditLog(sinks);
   await audit.open();
@@ -90,7 +93,7 @@ async function main(argv: string[]): Promise<number> {
     Logger.log(`${signal}: stopping`, 'Admin');
     void (async () => {
       await app.close();
-      await Promise.allSettled([store.close(), audit.close(), control.close()]);
+      await Promise.allSettled([store.close(), audit.close(), control.close(), watermark.flushed()]);
       masters.wipe();
       process.exit(0);
     })();

@@ -1,5 +1,5 @@
 import { SodiumProvider, type Sodium } from '@app/crypto';
-import { Keystore, KeystoreConflictError, MasterKey, MasterKeyRing, openStoredKeys, StoredKey } from '@app/keystore';
+import { Keystore, KeystoreConflictError, KeystoreSnapshot, MasterKey, MasterKeyRing, openStoredKeys, StoredKey } from '@app/keystore';
 import { AuditEvent, AuditLog, AuditSink } from './audit.log';
 import { KeyChange, KeyService } from './key.service';
 
@@ -12,6 +12,9 @@ class MemoryKeystore implements Keystore {
   fingerprint = async () => String(this.keys.size);
   async list(): Promise<StoredKey[]> {
     return [...this.keys.values()].map((k) => structuredClone(k));
+  }
+  async snapshot(): Promise<KeystoreSnapshot> {
+    return { keys: await this.list(), problems: [], generation: 0 };
   }
   async put(key: StoredKey, expected: number): Promise<void> {
     const actual = this.keys.get(key.name)?.revision ?? 0;

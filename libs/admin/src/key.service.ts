@@ -1,6 +1,6 @@
 import type { KeyType, Sodium } from '@app/crypto';
 import { Logger } from '@nestjs/common';
-import { isAuthentic, Keystore, KeystoreConflictError, KeystoreUnavailableError, MasterKeyRing, signed, StoredKey, wrapVersion } from '@app/keystore';
+import { isAuthentic, Keystore, KeystoreConflictError, KeystoreIntegrityError, KeystoreSnapshot, KeystoreUnavailableError, MasterKeyRing, signed, StoredKey, wrapVersion } from '@app/keystore';
 import { AuditUnavailableError, InvalidRequestError, KeyNotFoundError, KeyStateError, VersionNotFoundError } from './admin.errors';
 import type { AuditLog } from './audit.log';
 import { KeyMaterialInput, readKeyMaterial } from './key-material';
@@ -45,6 +45,8 @@ export interface ExportedKey {
  */
 export class KeyService {
   private readonly log = new Logger('Keys');
+  // Integrity problems already reported, so each is logged and audited once, not on every read.
+  private reported = new Set<string>();
 
   constructor(private readonly o: KeyServiceOptions) {}
 
@@ -181,7 +183,7 @@ export class KeyService {
   masterKeyStatus(actor: Actor): Promise<{ current: string; previous: string[]; keysByMasterKey: Record<string, number> }> {
     return this.audited(actor, 'master-key-status', undefined, undefined, 200, async () => {
       const counts: Record<string, number> = Object.fromEntries(this.o.masters.ids.map((id) => [id, 0]));
-      for (const key of await this.o.store.list()) {
+      for (const key of (await this.state()).keys) {
         const signer = this.o.masters.signerOf(key);
         if (signer) counts[signer.id]++;
       }
@@ -197,7 +199,7 @@ export class KeyService {
     return this.audited(actor, 'rewrap', undefined, undefined, 200, async () => {
       const rewrapped: string[] = [];
       const current = this.o.masters.current;
-      for (const stored of await this.o.store.list()) {
+      for (const stored of (await this.state()).keys) {
         const signer = this.o.masters.signerOf(stored);
         if (signer === current) continue;
         await this.write('rewrap', stored.name, (key) => {
@@ -226,7 +228,7 @@ export class KeyService {
   }
 
   private async write(action: string, name: string, change: (current: StoredKey | undefined, now: Date) => StoredKey): Promise<KeyView> {
-    const stored = (await this.o.store.list()).find((k) => k.name === name);
+    const stored = await this.entry(name);
     const current = stored && this.checked(stored);
     const now = this.o.now?.() ?? new Date();
     const next = signed({ ...change(current, now), revision: (stored?.revision ?? 0) + 1, updatedAt: now.toISOString() }, this.o.masters.current);
@@ -256,7 +258,7 @@ export class KeyService {
   }
 
   private async find(name: string, includeDeleted: boolean): Promise<StoredKey> {
-    const stored = (await this.o.store.list()).find((k) => k.name === name);
+    const stored = await this.entry(name);
     const key = stored && this.checked(stored);
     if (!key || (key.deletedAt && !includeDeleted)) throw new KeyNotFoundError(name);
     return key;
@@ -264,10 +266,40 @@ export class KeyService {
 
   /** Keys whose MAC holds; the others are reported and left out. */
   private async authentic(): Promise<StoredKey[]> {
-    const keys = await this.o.store.list();
+    const { keys } = await this.state();
     const good = keys.filter((k) => isAuthentic(k, this.o.masters));
     if (good.length < keys.length) this.log.error(`keys failing their integrity check, not shown: ${keys.filter((k) => !good.includes(k)).map((k) => k.name).join(', ')}`);
     return good;
+  }
+
+  /**
+   * The keys the store's manifest vouches for. Entries it refuses (an old copy put back, one
+   * deleted or added outside the service) are logged and audited once each; a store refused as
+   * a whole (rolled back) throws KeystoreIntegrityError, answered 409.
+   */
+  private async state(): Promise<KeystoreSnapshot> {
+    const snapshot = await this.o.store.snapshot().catch(async (error: unknown) => {
+      if (error instanceof KeystoreIntegrityError) await this.report(error.code, undefined, error.message);
+      throw error;
+    });
+    for (const p of snapshot.problems) await this.report('integrity-failed', p.path, p.message);
+    return snapshot;
+  }
+
+  /** The entry for `name`, or undefined when there is none; a name the manifest refuses is a 409. */
+  private async entry(name: string): Promise<StoredKey | undefined> {
+    const { keys, problems } = await this.state();
+    const problem = problems.find((p) => p.path === name);
+    if (problem) throw new KeyStateError('integrity-failed', `key "${name}" fails the keystore's integrity check: ${problem.message}; restore the keystore from a backup`);
+    return keys.find((k) => k.name === name);
+  }
+
+  private async report(code: string, key: string | undefined, message: string): Promise<void> {
+    const id = `${code}\0${key ?? ''}\0${message}`;
+    if (this.reported.has(id)) return;
+    this.reported.add(id);
+    this.log.error(key ? `key "${key}": ${message}` : message);
+    await this.o.audit.record({ tokenId: '-', action: 'integrity-check', ...(key !== undefined ? { key } : {}), result: 'failed', status: 409, code });
   }
 
   /** A record someone altered outside the service (or wrote without the master key) is refused, not trusted. */
@@ -294,7 +326,7 @@ export class KeyService {
       return result;
     } catch (error) {
       const e = error as { status?: number; code?: string };
-      const status = e.status ?? (error instanceof KeystoreUnavailableError ? 503 : 500);
+      const status = e.status ?? (error instanceof KeystoreUnavailableError ? 503 : error instanceof KeystoreIntegrityError ? 409 : 500);
       await this.o.audit.record({ ...base, result: 'failed', status, code: e.code ?? 'internal' });
       throw error;
     }

@@ -1,7 +1,8 @@
 import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileFingerprint, writeFileAtomic } from '@app/core';
-import { Keystore, KeystoreConflictError, KeystoreCorruptError, KeystoreUnavailableError } from './keystore';
+import { Keystore, KeystoreConflictError, KeystoreCorruptError, KeystoreIntegrityError, KeystoreSnapshot, KeystoreUnavailableError } from './keystore';
+import type { KeystoreManifest, ManifestAuthority } from './keystore.manifest';
 import { KEYSTORE_FORMAT, KeystoreDocument, keystoreDocumentSchema, StoredKey } from './stored-key';
 
 const STALE_TEMPORARY_MS = 60_000;
@@ -15,11 +16,16 @@ const STALE_TEMPORARY_MS = 60_000;
 export class FileKeystore implements Keystore {
   private queue: Promise<unknown> = Promise.resolve();
 
-  /** `acceptedMasterKeyIds`: besides the current one, the ids a document may carry during a master key rotation. */
+  /**
+   * `acceptedMasterKeyIds`: besides the current one, the ids a document may carry during a
+   * master key rotation. `manifests`: keeps the document's manifest; without it (tooling,
+   * tests) snapshot() vouches for every entry.
+   */
   constructor(
     readonly path: string,
     private readonly masterKeyId: string,
     private readonly acceptedMasterKeyIds: readonly string[] = [masterKeyId],
+    private readonly manifests?: ManifestAuthority,
   ) {}
 
   describe(): string {
@@ -35,12 +41,17 @@ export class FileKeystore implements Keystore {
     return (await this.read()).keys;
   }
 
+  async snapshot(): Promise<KeystoreSnapshot> {
+    const doc = await this.read();
+    return this.manifests ? this.manifests.check(doc.keys, this.manifestOf(doc), this.path) : { keys: doc.keys, problems: [], generation: 0 };
+  }
+
   put(key: StoredKey, expectedRevision: number): Promise<void> {
-    return this.update(key.name, expectedRevision, (keys) => [...keys.filter((k) => k.name !== key.name), key]);
+    return this.update(key.name, expectedRevision, key);
   }
 
   remove(name: string, expectedRevision: number): Promise<void> {
-    return this.update(name, expectedRevision, (keys) => keys.filter((k) => k.name !== name));
+    return this.update(name, expectedRevision, undefined);
   }
 
   fingerprint(): Promise<string> {
@@ -51,17 +62,31 @@ export class FileKeystore implements Keystore {
     await this.queue.catch(() => undefined);
   }
 
-  private update(name: string, expectedRevision: number, change: (keys: StoredKey[]) => StoredKey[]): Promise<void> {
+  // `key` undefined: remove the entry.
+  private update(name: string, expectedRevision: number, key: StoredKey | undefined): Promise<void> {
     const run = this.queue.then(async () => {
       const doc = await this.read();
+      const previous = this.manifestOf(doc);
+      // A rolled-back or forged document is refused here too, or this write would carry it forward.
+      if (this.manifests) this.manifests.check(doc.keys, previous, this.path);
       const actual = doc.keys.find((k) => k.name === name)?.revision ?? 0;
       if (actual !== expectedRevision) throw new KeystoreConflictError(name, expectedRevision, actual);
-      const keys = change(doc.keys).sort((a, b) => a.name.localeCompare(b.name));
+      const keys = [...doc.keys.filter((k) => k.name !== name), ...(key ? [key] : [])].sort((a, b) => a.name.localeCompare(b.name));
+      const manifest = this.manifests?.next(previous, doc.keys, name, key);
       // The document names the master key of its last write; records not yet re-wrapped carry their own MACs.
-      await this.write({ ...doc, masterKeyId: this.masterKeyId, keys });
+      await this.write({ ...doc, masterKeyId: this.masterKeyId, keys, ...(manifest ? { manifest } : {}) });
+      // This process has now seen its own generation: the copy it replaced is a rollback from here on.
+      if (manifest) this.manifests?.watermark.observe(manifest.generation);
     });
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  private manifestOf(doc: KeystoreDocument): KeystoreManifest | undefined {
+    if (!this.manifests || doc.manifest === undefined) return undefined;
+    const manifest = this.manifests.parse(doc.manifest);
+    if (!manifest) throw new KeystoreIntegrityError('keystore-manifest-invalid', `keystore ${this.path}: its manifest is not signed by the master key (altered outside the admin service); nothing in it is used`);
+    return manifest;
   }
 
   private async read(): Promise<KeystoreDocument> {

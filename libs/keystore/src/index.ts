@@ -9,3 +9,5 @@ export * from './keystore.schema';
 export * from './master-key.source';
 export * from './keystore.key-source';
 export * from './keystore.registry';
+export * from './keystore.manifest';
+export * from './generation.watermark';

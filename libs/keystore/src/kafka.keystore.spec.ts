@@ -1,7 +1,13 @@
 import { Logger } from '@nestjs/common';
 import type { IHeaders, Kafka, KafkaConfig } from 'kafkajs';
 import { KafkaClientFactory, kafkaConnectionSchema } from '@app/kafka';
+import { SodiumProvider, type Sodium } from '@app/crypto';
+import { GenerationWatermark } from './generation.watermark';
 import { KafkaKeystore } from './kafka.keystore';
+import { signed } from './key-records';
+import { ManifestAuthority } from './keystore.manifest';
+import { MasterKey } from './master-key';
+import { MasterKeyRing } from './master-key-ring';
 import { KeystoreConflictError, KeystoreUnavailableError } from './keystore';
 import type { StoredKey } from './stored-key';
 
@@ -70,7 +76,8 @@ class FakeCluster {
           this.check();
           const [m] = messages;
           this.beforeAppend?.(topic, m.key);
-          const offset = this.append(topic, m.key, m.value, m.headers);
+          // One send is one batch: its records are appended together, in order.
+          const [offset] = messages.map((r) => this.append(topic, r.key, r.value, r.headers));
           return [{ topicName: topic, partition: 0, errorCode: 0, baseOffset: String(offset) }];
         },
       }),
@@ -283,5 +290,118 @@ describe('KafkaKeystore (fake kafkajs)', () => {
     expect(Date.now() - started).toBeLessThan(2_000);
     await expect(s.list()).rejects.toThrow(KeystoreUnavailableError);
     await expect(s.put(storedKey('k1', 1), 0)).rejects.toThrow(KeystoreUnavailableError);
+  });
+});
+
+describe('KafkaKeystore manifest: no rollback, no silent deletion (fake kafkajs)', () => {
+  let cluster: FakeCluster;
+  let sodium: Sodium;
+  let ring: MasterKeyRing;
+  const open: KafkaKeystore[] = [];
+  const topic = 'keys';
+
+  beforeAll(async () => {
+    sodium = await new SodiumProvider().ready();
+  });
+  beforeEach(() => {
+    cluster = new FakeCluster();
+    ring = new MasterKeyRing(MasterKey.fromBytes(sodium, sodium.randombytes_buf(32)));
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((s) => s.close()));
+  });
+
+  /** A process: its own mirror and, unless given one it shares, its own memory of generations. */
+  async function process(watermark = new GenerationWatermark()): Promise<KafkaKeystore> {
+    const s = new KafkaKeystore(cluster.factory(), connection, { topic, masterKeyId: ring.current.id, manifests: new ManifestAuthority(ring, watermark) });
+    open.push(s);
+    await s.open();
+    return s;
+  }
+  const sign = (key: StoredKey) => signed(key, ring.current);
+  const records = () => cluster.topics.get(topic)!.records;
+  const names = async (s: KafkaKeystore) => (await s.snapshot()).keys.map((k) => `${k.name}@${k.revision}`);
+
+  it('writes each record with a manifest in the same batch, and a fresh reader after compaction trusts exactly that state', async () => {
+    const admin = await process();
+    await admin.put(sign(storedKey('a', 1)), 0);
+    await admin.put(sign(storedKey('b', 1)), 0);
+    await admin.put(sign(storedKey('a', 2)), 1);
+    expect(records().map((r) => `${r.key}`)).toEqual(['a', '#manifest', 'b', '#manifest', 'a', '#manifest']);
+    expect(JSON.parse(records().at(-1)!.value!.toString())).toMatchObject({ generation: 3, keys: { a: { revision: 2 }, b: { revision: 1 } } });
+    cluster.compact(topic);
+    const fresh = await process();
+    expect(await names(fresh)).toEqual(['a@2', 'b@1']);
+    expect((await fresh.snapshot()).generation).toBe(3);
+  });
+
+  it('refuses an old record replayed after compaction, and a deletion, while the other keys keep working', async () => {
+    const admin = await process();
+    await admin.put(sign(storedKey('a', 1)), 0);
+    await admin.put(sign(storedKey('b', 1)), 0);
+    const old = records().find((r) => `${r.key}` === 'a')!;
+    await admin.put(sign(storedKey('a', 2, 'cmV2b2tlZA')), 1); // e.g. the revocation
+    // The attacker replays the old record (and, below, a tombstone for b); compaction drops the genuine a@2.
+    cluster.append(topic, 'a', old.value, {});
+    cluster.compact(topic);
+    const fresh = await process();
+    const snapshot = await fresh.snapshot();
+    expect(snapshot.keys.map((k) => k.name)).toEqual(['b']);
+    expect(snapshot.problems).toEqual([{ path: 'a', message: expect.stringMatching(/revision 1 is not the one the manifest lists \(revision 2/) }]);
+    // A running process never takes the replayed record in the first place.
+    expect(await names(admin)).toEqual(['a@2', 'b@1']);
+
+    cluster.append(topic, 'b', null, {});
+    const after = await admin.snapshot();
+    expect(after.keys.map((k) => k.name)).toEqual(['a']);
+    expect(after.problems).toEqual([{ path: 'b', message: expect.stringMatching(/listed in the keystore manifest at revision 1 .* but missing/) }]);
+  });
+
+  it('refuses a replayed older manifest in log order, and a whole older state once a newer one was seen', async () => {
+    const mark = new GenerationWatermark();
+    const admin = await process(mark);
+    await admin.put(sign(storedKey('a', 1)), 0);
+    const oldPair = records().slice(0, 2).map((r) => ({ ...r }));
+    await admin.put(sign(storedKey('a', 2)), 1);
+    await admin.put(sign(storedKey('a', 3)), 2);
+    for (const r of oldPair) cluster.append(topic, `${r.key}`, r.value, r.headers);
+    expect(await names(admin)).toEqual(['a@3']); // the replayed pair changed nothing
+    // Compaction keeps the replayed (last) manifest and record: the whole older state.
+    cluster.compact(topic);
+    const sameProcess = await process(mark);
+    await expect(sameProcess.snapshot()).rejects.toMatchObject({ code: 'keystore-rollback', message: expect.stringMatching(/generation 1, older than generation 3/) });
+    await expect(sameProcess.put(sign(storedKey('a', 2)), 1)).rejects.toMatchObject({ code: 'keystore-rollback' });
+    // The documented limit: a process that never saw the newer state cannot tell.
+    expect(await names(await process())).toEqual(['a@1']);
+  });
+
+  it('ignores a manifest not signed by the master key', async () => {
+    const admin = await process();
+    await admin.put(sign(storedKey('a', 1)), 0);
+    const forged = { ...JSON.parse(records()[1].value!.toString()), generation: 2, keys: {} };
+    cluster.append(topic, '#manifest', JSON.stringify(forged), {});
+    expect(await names(admin)).toEqual(['a@1']);
+    expect((await admin.snapshot()).generation).toBe(1);
+  });
+
+  it('gives concurrent writes of different keys one manifest order: both land, none is refused', async () => {
+    const [a, b] = [await process(), await process()];
+    await a.put(sign(storedKey('x', 1)), 0);
+    let raced = false;
+    cluster.beforeAppend = (_topic, key) => {
+      if (key !== 'y' || raced) return;
+      raced = true;
+      // Another replica's write of x lands (key record and manifest) just before b's batch.
+      const generation = 2;
+      const x2 = sign(storedKey('x', 2));
+      const unsigned = { format: 'bridge-keystore-manifest/1' as const, generation, keys: { x: { revision: 2, mac: x2.mac! } } };
+      cluster.append(topic, 'x', value(x2, ring.current.id), { 'keystore-generation': String(generation) });
+      cluster.append(topic, '#manifest', JSON.stringify({ ...unsigned, mac: ring.current.sign(unsigned, 'manifest') }), {});
+    };
+    await b.put(sign(storedKey('y', 1)), 0);
+    const snapshot = await a.snapshot();
+    expect(snapshot.keys.map((k) => `${k.name}@${k.revision}`)).toEqual(['x@2', 'y@1']);
+    expect(snapshot.problems).toEqual([]);
+    expect(snapshot.generation).toBe(3);
   });
 });

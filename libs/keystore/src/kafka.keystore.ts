@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { Admin, Consumer, IHeaders, KafkaMessage, Producer } from 'kafkajs';
 import { KafkaClientFactory, kafkaClientConfig, KafkaConnectionConfig } from '@app/kafka';
-import { Keystore, KeystoreConflictError, KeystoreUnavailableError } from './keystore';
+import { Keystore, KeystoreConflictError, KeystoreSnapshot, KeystoreUnavailableError } from './keystore';
+import type { KeystoreManifest, ManifestAuthority } from './keystore.manifest';
 import { StoredKey, storedKeySchema } from './stored-key';
 
 export interface KafkaKeystoreOptions {
@@ -11,14 +12,22 @@ export interface KafkaKeystoreOptions {
   acceptedMasterKeyIds?: readonly string[]; // other ids records may carry during a master key rotation
   clientId?: string; // default: the connection's
   timeoutMs?: number; // longest wait for the mirror to catch up, per step; also bounds close()
+  manifests?: ManifestAuthority; // keeps the store's manifest; without it (tooling, tests) snapshot() vouches for every entry
 }
 
 // origin: offset of the accepted write the entry stems from (a repair keeps its original's).
 type Entry = { key: StoredKey; offset: number; origin: number };
 type Waiter = { target: number; resolve(): void; reject(error: Error): void };
 type Clients = { admin: Admin; producer: Producer; consumer: Consumer };
+// A key record written together with a manifest, held until that manifest is judged.
+type Pending = { name: string; key: StoredKey | null; offset: number; mine: boolean; commit(): void };
+type Verdict = { accepted: boolean; key?: StoredKey; commit?: () => void };
 
-const [WRITER, EXPECTED, REPAIR_OF] = ['keystore-writer', 'keystore-expected-revision', 'keystore-repair-of'];
+const [WRITER, EXPECTED, REPAIR_OF, GENERATION] = ['keystore-writer', 'keystore-expected-revision', 'keystore-repair-of', 'keystore-generation'];
+// The manifest's record key: not a valid key name, so no key can take its place.
+const MANIFEST_KEY = '#manifest';
+// A write whose key was untouched but whose manifest lost to another key's write is re-sent.
+const MANIFEST_RETRIES = 8;
 // Younger records stay uncompacted, so every reader sees a race and its repair together.
 const MIN_COMPACTION_LAG_MS = 3_600_000;
 const CLOSE_TIMEOUT_MS = 5_000;
@@ -45,6 +54,8 @@ export class KafkaKeystore implements Keystore {
   private position = 0;
   private liveFrom = Infinity;
   private lastApplied = -1;
+  private manifest?: KeystoreManifest;
+  private pending?: Pending;
   private clients?: Clients;
   private queue: Promise<unknown> = Promise.resolve();
   private closing?: Promise<void>;
@@ -91,10 +102,15 @@ export class KafkaKeystore implements Keystore {
     return [...this.entries.values()].map((e) => e.key).sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  async snapshot(): Promise<KeystoreSnapshot> {
+    const keys = await this.list();
+    return this.options.manifests ? this.options.manifests.check(keys, this.manifest, this.describe()) : { keys, problems: [], generation: 0 };
+  }
+
   put(key: StoredKey, expectedRevision: number): Promise<void> {
     // A record the mirror would skip would pass for a lost race.
     if (key.revision !== expectedRevision + 1 || !storedKeySchema.safeParse(key).success) return Promise.reject(new RangeError(`key "${key.name}" is not a valid stored key at revision ${expectedRevision + 1}`));
-    return this.serial(() => this.write(key.name, expectedRevision, this.encode(key), {}));
+    return this.serial(() => this.write(key.name, expectedRevision, key, {}));
   }
 
   remove(name: string, expectedRevision: number): Promise<void> {
@@ -121,35 +137,52 @@ export class KafkaKeystore implements Keystore {
     return this.closing;
   }
 
-  private async write(name: string, expected: number, value: Buffer | null, headers: IHeaders): Promise<void> {
-    this.verdicts.clear();
-    await this.reach(await this.highWatermark());
+  private async write(name: string, expected: number, key: StoredKey | null, headers: IHeaders): Promise<void> {
     const actual = () => this.entries.get(name)?.key.revision ?? 0;
-    if (actual() !== expected) throw new KeystoreConflictError(name, expected, actual());
-    if (await this.produce(name, value, headers)) return;
+    for (let attempt = 0; ; attempt++) {
+      this.verdicts.clear();
+      await this.reach(await this.highWatermark());
+      if (actual() !== expected) throw new KeystoreConflictError(name, expected, actual());
+      const messages = [{ key: name, value: key && this.encode(key), headers }];
+      const manifests = this.options.manifests;
+      if (manifests) {
+        // Refuses to write on top of a rolled-back state, which the new manifest would carry forward.
+        manifests.check([...this.entries.values()].map((e) => e.key), this.manifest, this.describe());
+        const manifest = manifests.next(this.manifest, [...this.entries.values()].map((e) => e.key), name, key ?? undefined);
+        messages[0] = { ...messages[0], headers: { ...headers, [GENERATION]: String(manifest.generation) } };
+        messages.push({ key: MANIFEST_KEY, value: Buffer.from(JSON.stringify(manifest), 'utf8'), headers: {} });
+      }
+      if (await this.produce(messages)) {
+        if (this.manifest) manifests?.watermark.observe(this.manifest.generation);
+        return;
+      }
+      if (manifests && actual() === expected && attempt < MANIFEST_RETRIES) continue;
+      break;
+    }
     // Another writer got in first and our record was rejected. Compaction keeps only the last
     // record per key, so if ours stayed last, a reader starting after compaction would take it
     // for the truth. Re-publishing the winner (or its tombstone) makes the last record an
     // accepted one. Residual risk: this process dies before the repair lands and compaction
     // runs on both before anything else is written for the key; min.compaction.lag.ms delays it.
     const winner = this.entries.get(name);
-    await this.produce(name, winner ? this.encode(winner.key) : null, { [REPAIR_OF]: winner ? String(winner.origin) : 'deleted' }).catch((error) =>
+    await this.produce([{ key: name, value: winner ? this.encode(winner.key) : null, headers: { [REPAIR_OF]: winner ? String(winner.origin) : 'deleted' } }]).catch((error) =>
       this.log.warn(`keystore ${this.describe()}: could not repair key "${name}" after a lost race (${errorText(error)})`),
     );
     throw new KeystoreConflictError(name, expected, actual());
   }
 
-  // Resolves once the mirror has judged the record: true when accepted.
-  private async produce(name: string, value: Buffer | null, headers: IHeaders): Promise<boolean> {
+  // Resolves once the mirror has judged the first record: true when accepted. The records go
+  // in one send, so one batch: they are appended together and nothing can come between them.
+  private async produce(records: Array<{ key: string; value: Buffer | null; headers: IHeaders }>): Promise<boolean> {
     let offset: number;
     try {
-      const message = { key: name, value, partition: 0, headers: { ...headers, [WRITER]: this.id } };
-      const [meta] = await this.requireOpen().producer.send({ topic: this.options.topic, acks: -1, messages: [message] });
+      const messages = records.map((r) => ({ ...r, partition: 0, headers: { ...r.headers, [WRITER]: this.id } }));
+      const [meta] = await this.requireOpen().producer.send({ topic: this.options.topic, acks: -1, messages });
       offset = Number(meta.baseOffset ?? meta.offset);
     } catch (error) {
       throw unavailable(`cannot write to the keystore ${this.describe()}`, error);
     }
-    await this.reach(offset + 1);
+    await this.reach(offset + records.length);
     return this.verdicts.get(offset) ?? false; // cleared by the next write
   }
 
@@ -167,34 +200,83 @@ export class KafkaKeystore implements Keystore {
   // reader's first record for a key is its latest, at any revision. A tombstone is accepted
   // when it names the current revision (or names none: a manual purge). A repair is accepted
   // when the state it copies is still the current one.
+  //
+  // With manifests, once a reader has seen one, a record written with a manifest (GENERATION
+  // header) is held and takes effect only if the manifest right after it is accepted: signed by
+  // the master key, generation exactly one above the current, listing that very record. So a
+  // replayed or forged pair changes nothing, and two writers of different keys get one winner
+  // (the other retries). Before the first manifest (a compacted prefix, a legacy topic) records
+  // apply as they come, and the first manifest is taken at any generation: snapshot() then
+  // checks the entries against it and the generation against the watermark.
   private apply(message: KafkaMessage): void {
     const offset = Number(message.offset);
     if (offset < this.position) return; // a restarted reader starts over from the beginning
     const name = message.key?.toString('utf8') ?? '';
     const header = (h: string) => (message.headers?.[h] === undefined ? undefined : String(message.headers[h]));
-    const entry = this.entries.get(name);
-    const repairOf = header(REPAIR_OF);
+    const pending = this.pending;
+    this.pending = undefined;
+    const mine = header(WRITER) === this.id;
     let accepted = false;
-    if (message.value === null) {
-      const expected = header(EXPECTED);
-      accepted = repairOf !== undefined ? !entry : expected === undefined || entry?.key.revision === Number(expected);
-      if (accepted || !entry) {
-        this.entries.delete(name);
-        this.deleted.add(name);
-      }
+    if (name === MANIFEST_KEY) {
+      accepted = this.takeManifest(message.value, offset, pending);
+      if (accepted && pending?.mine) this.verdicts.set(pending.offset, true);
+      if (accepted && !pending?.mine && offset >= this.liveFrom) this.changed();
     } else {
-      const key = this.parse(name, message.value, offset);
-      const fresh = !entry && !this.deleted.has(name);
-      accepted = !!key && (fresh || (repairOf !== undefined ? entry?.origin === Number(repairOf) : key.revision === (entry?.key.revision ?? 0) + 1));
-      if (key && accepted) {
-        this.entries.set(name, { key, offset, origin: repairOf !== undefined ? Number(repairOf) : offset });
-        this.deleted.delete(name);
+      const verdict = this.judge(name, message, offset, header);
+      if (this.manifest && this.options.manifests && header(GENERATION) !== undefined) {
+        if (verdict.accepted && verdict.commit) this.pending = { name, key: verdict.key ?? null, offset, mine, commit: verdict.commit };
+        if (mine && !verdict.accepted) this.verdicts.set(offset, false);
+        this.advance(offset + 1);
+        return;
       }
+      verdict.commit?.();
+      accepted = verdict.accepted;
+      if (mine) this.verdicts.set(offset, accepted);
+      else if (accepted && offset >= this.liveFrom) this.changed();
     }
     if (accepted) this.lastApplied = offset;
-    if (header(WRITER) === this.id) this.verdicts.set(offset, accepted);
-    else if (accepted && offset >= this.liveFrom) this.changed();
     this.advance(offset + 1);
+  }
+
+  // The per-key rule, without applying anything: `commit` makes the change.
+  private judge(name: string, message: KafkaMessage, offset: number, header: (h: string) => string | undefined): Verdict {
+    const entry = this.entries.get(name);
+    const repairOf = header(REPAIR_OF);
+    if (message.value === null) {
+      const expected = header(EXPECTED);
+      const accepted = repairOf !== undefined ? !entry : expected === undefined || entry?.key.revision === Number(expected);
+      return { accepted, commit: accepted || !entry ? () => (this.entries.delete(name), this.deleted.add(name)) : undefined };
+    }
+    const key = this.parse(name, message.value, offset);
+    const fresh = !entry && !this.deleted.has(name);
+    const accepted = !!key && (fresh || (repairOf !== undefined ? entry?.origin === Number(repairOf) : key.revision === (entry?.key.revision ?? 0) + 1));
+    if (!key || !accepted) return { accepted };
+    return { accepted, key, commit: () => (this.entries.set(name, { key, offset, origin: repairOf !== undefined ? Number(repairOf) : offset }), this.deleted.delete(name)) };
+  }
+
+  private takeManifest(value: Buffer | null, offset: number, pending: Pending | undefined): boolean {
+    const manifests = this.options.manifests;
+    if (!manifests) return false;
+    let raw: unknown;
+    try {
+      raw = value && JSON.parse(value.toString('utf8'));
+    } catch {
+      raw = undefined;
+    }
+    const manifest = manifests.parse(raw);
+    const current = this.manifest;
+    const refuse = (why: string) => (this.log.error(`keystore ${this.describe()}: refused the manifest at offset ${offset}: ${why}`), false);
+    if (!manifest) return refuse('not signed by the master key (forged or altered)');
+    // Equal generations after a held record: two writers raced, the loser retries; nothing to report.
+    if (current && pending && manifest.generation === current.generation) return false;
+    if (current && manifest.generation !== current.generation + 1) return refuse(`generation ${manifest.generation} does not follow the current ${current.generation} (replayed)`);
+    // Without a held record, a manifest can only start a reader's view.
+    if (!pending) return current ? refuse('no record was written with it') : ((this.manifest = manifest), true);
+    const listed = manifest.keys[pending.name];
+    if (pending.key ? listed?.mac !== pending.key.mac : listed !== undefined) return refuse(`it does not list the record at offset ${pending.offset}`);
+    pending.commit();
+    this.manifest = manifest;
+    return true;
   }
 
   private parse(name: string, value: Buffer, offset: number): StoredKey | undefined {

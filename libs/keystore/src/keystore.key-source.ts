@@ -21,10 +21,14 @@ export class KeystoreKeySource implements KeySource {
     return this.store.open();
   }
 
-  /** Keys that cannot be used are logged and left out; the others load. */
+  /**
+   * Keys that cannot be used are logged and left out; the others load. A store that fails as a
+   * whole (rollback) throws, so the worker keeps its current keyring and retries at the next poll.
+   */
   async load(): Promise<KeyEntry[]> {
-    const { entries, problems } = openStoredKeys(await this.store.list(), this.masters);
-    for (const p of problems) this.log.error(`key ${p.path} in ${this.store.describe()}: ${p.message}`);
+    const snapshot = await this.store.snapshot();
+    const { entries, problems } = openStoredKeys(snapshot.keys, this.masters);
+    for (const p of [...snapshot.problems, ...problems]) this.log.error(`key ${p.path} in ${this.store.describe()}: ${p.message}`);
     return entries;
   }
 

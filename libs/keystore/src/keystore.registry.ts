@@ -1,8 +1,11 @@
 import type { Sodium } from '@app/crypto';
 import type { KafkaClientFactory, KafkaConnectionConfig } from '@app/kafka';
+import { resolve } from 'node:path';
 import { FileKeystore } from './file.keystore';
+import { GenerationWatermark, processWatermark } from './generation.watermark';
 import { KafkaKeystore } from './kafka.keystore';
 import type { Keystore } from './keystore';
+import { ManifestAuthority } from './keystore.manifest';
 import type { KeystoreConfig } from './keystore.schema';
 import { MasterKey } from './master-key';
 import { MasterKeyRing } from './master-key-ring';
@@ -15,15 +18,23 @@ export interface KeystoreDeps {
   readonly kafkaFactory: KafkaClientFactory;
   /** Names this process's connections (Kafka client id). */
   readonly clientId: string;
+  /** Checks the store's manifest; every service passes one (managedKeystore), tooling may not. */
+  readonly manifests?: ManifestAuthority;
 }
 
 type Builders = { [T in KeystoreConfig['type']]: (config: Extract<KeystoreConfig, { type: T }>, deps: KeystoreDeps) => Keystore };
 
 /** Keystore implementations by `type`. */
 const KEYSTORE_TYPES: Builders = {
-  file: (config, deps) => new FileKeystore(config.path, deps.masterKeyId, [deps.masterKeyId, ...deps.previousMasterKeyIds]),
+  file: (config, deps) => new FileKeystore(config.path, deps.masterKeyId, [deps.masterKeyId, ...deps.previousMasterKeyIds], deps.manifests),
   kafka: (config, deps) =>
-    new KafkaKeystore(deps.kafkaFactory, deps.kafka, { topic: config.topic, masterKeyId: deps.masterKeyId, acceptedMasterKeyIds: deps.previousMasterKeyIds, clientId: deps.clientId }),
+    new KafkaKeystore(deps.kafkaFactory, deps.kafka, {
+      topic: config.topic,
+      masterKeyId: deps.masterKeyId,
+      acceptedMasterKeyIds: deps.previousMasterKeyIds,
+      clientId: deps.clientId,
+      manifests: deps.manifests,
+    }),
 };
 
 export function createKeystore(config: KeystoreConfig, deps: KeystoreDeps): Keystore {
@@ -31,16 +42,22 @@ export function createKeystore(config: KeystoreConfig, deps: KeystoreDeps): Keys
   return build(config, deps);
 }
 
-/** The master keys and the (unopened) keystore they protect, as both the admin service and workers need them. */
+/**
+ * The master keys and the (unopened) keystore they protect, with its manifest checked, as both
+ * the admin service and workers need them. `watermark`: where the highest manifest generation
+ * seen is kept; by default in this process's memory, shared by every store at that location.
+ */
 export function managedKeystore(
   config: KeystoreConfig,
   masterKeys: { current: string; previous: readonly string[] },
   sodium: Sodium,
-  deps: Omit<KeystoreDeps, 'masterKeyId' | 'previousMasterKeyIds'>,
+  deps: Omit<KeystoreDeps, 'masterKeyId' | 'previousMasterKeyIds' | 'manifests'> & { watermark?: GenerationWatermark },
 ): { store: Keystore; masters: MasterKeyRing } {
   const masters = new MasterKeyRing(
     MasterKey.fromText(sodium, masterKeys.current, 'keys.masterKey'),
     masterKeys.previous.map((text, i) => MasterKey.fromText(sodium, text, `keys.previousMasterKeys[${i}]`)),
   );
-  return { store: createKeystore(config, { ...deps, masterKeyId: masters.current.id, previousMasterKeyIds: masters.ids.slice(1) }), masters };
+  const location = config.type === 'file' ? `file:${resolve(config.path)}` : `kafka:${deps.kafka.brokers.join(',')}/${config.topic}`;
+  const manifests = new ManifestAuthority(masters, deps.watermark ?? processWatermark(location));
+  return { store: createKeystore(config, { ...deps, masterKeyId: masters.current.id, previousMasterKeyIds: masters.ids.slice(1), manifests }), masters };
 }

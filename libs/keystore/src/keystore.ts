@@ -1,4 +1,17 @@
+import type { KeyProblem } from '@app/crypto';
 import type { StoredKey } from './stored-key';
+
+/**
+ * The keys as the store's manifest (keystore.manifest.ts) vouches for them: `keys` holds only
+ * entries whose exact record the manifest lists; every other entry, and every listed name that
+ * has no entry, is in `problems` (one per key, path = key name).
+ */
+export interface KeystoreSnapshot {
+  readonly keys: StoredKey[];
+  readonly problems: KeyProblem[];
+  /** The manifest's generation; 0 for a store written before manifests existed. */
+  readonly generation: number;
+}
 
 /**
  * Where wrapped keys live. Implementations: a local file (file.keystore.ts) and a Kafka
@@ -12,8 +25,16 @@ export interface Keystore {
   /** Human-readable location for logs and errors (a path, a topic). */
   describe(): string;
   open(): Promise<void>;
-  /** Every key, soft-deleted ones included, as of the latest state this process has seen. */
+  /**
+   * Every entry as stored, soft-deleted ones included, as of the latest state this process has
+   * seen, unchecked: for tooling and tests. Services use snapshot().
+   */
   list(): Promise<StoredKey[]>;
+  /**
+   * The entries the manifest vouches for. Throws KeystoreIntegrityError when the state as a
+   * whole cannot be trusted (manifest older than one this process saw, missing, or forged).
+   */
+  snapshot(): Promise<KeystoreSnapshot>;
   /**
    * Writes one key. `expectedRevision` is the revision the caller changed, 0 when creating:
    * on a mismatch nothing is written and KeystoreConflictError is thrown.
@@ -68,5 +89,22 @@ export class KeystoreCorruptError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'KeystoreCorruptError';
+  }
+}
+
+/**
+ * The store as a whole fails its integrity check: a manifest older than the newest this process
+ * has seen (rollback), none where one was seen before (removed), or one the master key did not
+ * sign. Callers keep what they had and report it; nothing in the store is trusted meanwhile.
+ */
+export class KeystoreIntegrityError extends Error {
+  readonly retriable = false;
+
+  constructor(
+    readonly code: 'keystore-rollback' | 'keystore-manifest-missing' | 'keystore-manifest-invalid',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'KeystoreIntegrityError';
   }
 }

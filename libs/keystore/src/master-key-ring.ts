@@ -1,4 +1,4 @@
-import type { MasterKey } from './master-key';
+import type { MacPurpose, MasterKey } from './master-key';
 import type { StoredKey } from './stored-key';
 
 /**
@@ -21,6 +21,11 @@ export class MasterKeyRing {
   signerOf(key: StoredKey): MasterKey | undefined {
     const { mac, ...record } = key;
     return [this.current, ...this.previous].find((m) => m.verify(record, mac));
+  }
+
+  /** True when any accepted master key made `mac` over `object` for `purpose`. */
+  authenticates(object: object, mac: string | undefined, purpose: MacPurpose): boolean {
+    return [this.current, ...this.previous].some((m) => m.verify(object, mac, purpose));
   }
 
   wipe(): void {

@@ -14,6 +14,17 @@ export interface WrapContext {
   readonly type: KeyType;
 }
 
+/**
+ * What a MAC authenticates: a key record, the store-wide manifest (keystore.manifest.ts) or a
+ * control event. The record label predates the others and must not change (stored MACs use it).
+ */
+export type MacPurpose = 'record' | 'manifest' | 'control';
+const MAC_LABELS: Record<MacPurpose, string> = {
+  record: 'bridge-keystore/1 record mac',
+  manifest: 'bridge-keystore/1 manifest mac',
+  control: 'bridge-control/1 event mac',
+};
+
 /** A master key that fails to load or does not open the keystore; never quotes key bytes. */
 export class MasterKeyError extends Error {
   readonly retriable = false;
@@ -95,24 +106,25 @@ export class MasterKey {
    * deletion), so whoever can write the store but lacks the master key cannot loosen a key's
    * policy. HMAC-SHA-512-256 over the record's canonical JSON, with a key derived for this use.
    */
-  sign(record: object): string {
-    return Buffer.from(this.sodium.crypto_auth(canonicalJson(record), this.macKey())).toString('base64');
+  sign(record: object, purpose: MacPurpose = 'record'): string {
+    return Buffer.from(this.sodium.crypto_auth(canonicalJson(record), this.macKey(purpose))).toString('base64');
   }
 
-  /** True when `mac` was made by sign() over this record with this master key. */
-  verify(record: object, mac: string | undefined): boolean {
+  /** True when `mac` was made by sign() over this record with this master key for the same purpose. */
+  verify(record: object, mac: string | undefined, purpose: MacPurpose = 'record'): boolean {
     if (!mac || !BASE64.test(mac)) return false;
     const tag = Buffer.from(mac, 'base64');
     if (tag.length !== this.sodium.crypto_auth_BYTES) return false;
-    return this.sodium.crypto_auth_verify(tag, canonicalJson(record), this.macKey());
+    return this.sodium.crypto_auth_verify(tag, canonicalJson(record), this.macKey(purpose));
   }
 
   wipe(): void {
     this.key.fill(0);
   }
 
-  private macKey(): Uint8Array {
-    return this.sodium.crypto_generichash(this.sodium.crypto_auth_KEYBYTES, utf8('bridge-keystore/1 record mac'), this.key);
+  // One key per purpose, so a MAC made for one kind of object can never pass as another's.
+  private macKey(purpose: MacPurpose): Uint8Array {
+    return this.sodium.crypto_generichash(this.sodium.crypto_auth_KEYBYTES, utf8(MAC_LABELS[purpose]), this.key);
   }
 }
 

@@ -53,6 +53,8 @@ export const keystoreDocumentSchema = z
     /** Id of the master key that wrapped every secret in the document. */
     masterKeyId: z.string().min(1),
     keys: z.array(storedKeySchema),
+    /** keystore.manifest.ts; checked by the ManifestAuthority, which alone can tell a valid one. */
+    manifest: z.unknown().optional(),
   })
   .strict();
 
