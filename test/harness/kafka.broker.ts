@@ -369,8 +369,16 @@ export class KafkaBroker {
         try {
           await admin.connect();
           const cluster = await admin.describeCluster();
-          if (cluster.brokers.length > 0 && cluster.controller !== null) return;
-          lastError = `describeCluster: ${cluster.brokers.length} broker(s), controller ${cluster.controller}`;
+          if (cluster.brokers.length > 0 && cluster.controller !== null) {
+            // After a restart, topics that existed get their leaders back a moment later; a
+            // consumer that asks in between is told the partition is unknown and crashes.
+            const { topics } = await admin.fetchTopicMetadata();
+            const leaderless = topics.filter((t) => t.partitions.some((p) => p.leader < 0 || p.partitionErrorCode !== 0)).map((t) => t.name);
+            if (leaderless.length === 0) return;
+            lastError = `partitions without a leader yet in ${leaderless.slice(0, 3).join(', ')}`;
+          } else {
+            lastError = `describeCluster: ${cluster.brokers.length} broker(s), controller ${cluster.controller}`;
+          }
         } catch (err) {
           lastError = `describeCluster: ${(err as Error).message}`;
         } finally {

@@ -25,6 +25,12 @@ const ruleObjectSchema = z
       .superRefine(refineWith((group) => mqttStringProblem(group, 'the share group')))
       .optional(),
     qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
+    /**
+     * Which MQTT connection the rule's messages arrive on (see isolation.ts): `auto` gives a
+     * connection of its own to a rule with a destination other than Kafka, so that destination
+     * being down holds only this rule; `own` always; `none` shares the worker's connection.
+     */
+    isolation: z.enum(['auto', 'own', 'none']).default('auto'),
     /** `skip` ignores retained messages replayed by the broker when the bridge subscribes. */
     retained: z.enum(['forward', 'skip']).default('forward'),
     destinations: z.array(destinationSchema).min(1),

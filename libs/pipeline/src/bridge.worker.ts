@@ -10,6 +10,8 @@ import { compileTemplate } from '@app/topic';
 import { LoadedConfig } from './bridge-config.loader';
 import { BridgeStats } from './bridge-stats';
 import { BridgePipeline, RuntimeRule } from './bridge.pipeline';
+import { ParsedRule } from './compiled-rule';
+import { connectionClientId, connectionOf, MAIN_CONNECTION, onConnection } from './isolation';
 import { sequentialIds, SubscriptionPlan } from './subscription-plan';
 import { DeadLetterWriter } from './dead-letter.writer';
 import { DeadLetterReplayer, ReplayLine, ReplayReport } from './dead-letter.replayer';
@@ -19,13 +21,21 @@ import { createKafkaRuleRunner, KafkaRuleRunner } from './kafka-rule.runner';
 import { KeyringWatcher } from './keyring.watcher';
 import { PayloadTransformer } from './payload.transformer';
 
+/** The rules whose messages arrive on one MQTT connection (see isolation.ts). */
+interface RuntimeConnection {
+  readonly plan: SubscriptionPlan;
+  readonly rules: readonly RuntimeRule[];
+  pipeline?: BridgePipeline;
+}
+
 /** What a configuration's rules turn into; replaced whole by a reload. */
 interface Runtime {
   readonly loaded: LoadedConfig;
-  readonly plan: SubscriptionPlan;
+  /** Every MQTT rule, in configuration order. */
   readonly rules: readonly RuntimeRule[];
   readonly destinations: readonly Destination[];
-  pipeline?: BridgePipeline;
+  /** By connection (MAIN_CONNECTION or an isolated rule's name); the main one is always there. */
+  readonly connections: ReadonlyMap<string, RuntimeConnection>;
 }
 
 /** Configuration sections a reload may change; the others hold connections and need a restart. */
@@ -44,14 +54,15 @@ export class BridgeWorker {
   private readonly log = new Logger(BridgeWorker.name);
   readonly stats = new BridgeStats({
     inFlight: () => this.inFlight,
-    oldestHeldSeconds: () => this.source.oldestUnacknowledgedMs / 1000,
-    connections: () => ({ mqtt: this.source.connected, kafka: this.writer.reachable }),
+    oldestHeldSeconds: () => this.oldestUnacknowledgedMs / 1000,
+    connections: () => ({ mqtt: this.mqttConnected, kafka: this.writer.reachable }),
     destinations: () => this.destinationStates(),
   });
   readonly clientId: string;
   private readonly writer: KafkaWriter;
   private readonly deadLetters: DeadLetterWriter;
-  private readonly source: MqttSource;
+  /** The worker's MQTT connections, by connection key; the main one also carries status and MQTT dead letters. */
+  private readonly sources: ReadonlyMap<string, MqttSource>;
   private readonly keys: KeyringWatcher;
   /** Kafka -> MQTT rules; they need a restart to change (a reload refuses `fromKafka` changes). */
   private readonly kafkaRules: readonly KafkaRuleRunner[];
@@ -77,7 +88,7 @@ export class BridgeWorker {
       for (const record of records) if (record.rule) this.stats.retried(record.rule);
     });
     this.runtime = this.build(loaded);
-    this.deadLetters = new DeadLetterWriter(this.writer, (topic, payload, options) => this.source.publish(topic, payload, options), config.kafka.producer.retry);
+    this.deadLetters = new DeadLetterWriter(this.writer, (topic, payload, options) => this.mainSource.publish(topic, payload, options), config.kafka.producer.retry);
     this.keys = new KeyringWatcher(
       keySourceOpener(config.keys, loaded.secrets, { sodium, kafka: config.kafka, kafkaFactory, clientId: this.clientId }),
       loaded.keys,
@@ -87,13 +98,18 @@ export class BridgeWorker {
     const statusTopic = config.mqtt.status
       ? compileTemplate(config.mqtt.status.topic, []).render({ topic: '', levels: [], captures: {}, qos: 0, rule: '', clientId: this.clientId })
       : undefined;
-    this.source = new MqttSource(mqttFactory, {
-      config: config.mqtt,
-      clientId: this.clientId,
-      subscriptions: this.runtime.plan.subscriptions,
-      statusTopic,
-      onConnectFailure: () => this.stats.mqttConnectFailed(),
-    });
+    this.sources = new Map(
+      [...this.runtime.connections].map(([key, connection]) => [
+        key,
+        new MqttSource(mqttFactory, {
+          config: config.mqtt,
+          clientId: connectionClientId(this.clientId, key),
+          subscriptions: connection.plan.subscriptions,
+          statusTopic: key === MAIN_CONNECTION ? statusTopic : undefined,
+          onConnectFailure: () => this.stats.mqttConnectFailed(),
+        }),
+      ]),
+    );
     this.kafkaRules = config.fromKafka.map((rule) =>
       createKafkaRuleRunner(rule, {
         kafka: config.kafka,
@@ -102,7 +118,7 @@ export class BridgeWorker {
         kafkaFactory,
         mqttFactory,
         // Always the current pipeline, as for MQTT messages.
-        deliver: (runtimeRule, message, context, origin) => this.runtime.pipeline!.deliver(runtimeRule, message, context, origin),
+        deliver: (runtimeRule, message, context, origin) => this.mainPipeline.deliver(runtimeRule, message, context, origin),
         clientId: this.clientId,
       }),
     );
@@ -115,7 +131,27 @@ export class BridgeWorker {
 
   /** Messages and Kafka records taken and not yet confirmed. */
   get inFlight(): number {
-    return this.source.inFlight + this.kafkaRules.reduce((n, rule) => n + rule.inFlight, 0);
+    let n = this.kafkaRules.reduce((sum, rule) => sum + rule.inFlight, 0);
+    for (const source of this.sources.values()) n += source.inFlight;
+    return n;
+  }
+
+  private get mainSource(): MqttSource {
+    return this.sources.get(MAIN_CONNECTION)!;
+  }
+
+  /** Kafka -> MQTT rules deliver through it (deliver() does not route, so any connection's would do). */
+  private get mainPipeline(): BridgePipeline {
+    return this.runtime.connections.get(MAIN_CONNECTION)!.pipeline!;
+  }
+
+  private get mqttConnected(): boolean {
+    return [...this.sources.values()].every((source) => source.connected);
+  }
+
+  /** Over every connection: each holds its own acknowledgements. */
+  private get oldestUnacknowledgedMs(): number {
+    return Math.max(...[...this.sources.values()].map((source) => source.oldestUnacknowledgedMs));
   }
 
   /**
@@ -132,11 +168,11 @@ export class BridgeWorker {
     fromKafka: boolean;
     held: { oldestSeconds: number; maxSeconds: number; ok: boolean };
   }> {
-    const oldest = this.source.oldestUnacknowledgedMs;
+    const oldest = this.oldestUnacknowledgedMs;
     return {
       destinations: Object.fromEntries(this.destinationStates().map((d) => [d.destination, d.up])),
-      mqtt: this.source.connected,
-      mqttProblem: this.source.connectionProblem,
+      mqtt: this.mqttConnected,
+      mqttProblem: [...this.sources.values()].map((source) => source.connectionProblem).find((problem) => problem !== undefined),
       kafka: await this.writer.probe(1_000),
       fromKafka: this.kafkaRules.every((rule) => rule.ready),
       held: { oldestSeconds: Math.round(oldest) / 1000, maxSeconds: this.maxHeldMs / 1000, ok: oldest <= this.maxHeldMs },
@@ -151,8 +187,8 @@ export class BridgeWorker {
 
   async start(): Promise<void> {
     await this.prepare();
-    // Always the current pipeline: a reload swaps it while the connection stays.
-    await this.source.connect((inbound) => this.runtime.pipeline!.handle(inbound));
+    // Always the connection's current pipeline: a reload swaps it while the connection stays.
+    for (const [key, source] of this.sources) await source.connect((inbound) => this.runtime.connections.get(key)!.pipeline!.handle(inbound));
     for (const rule of this.kafkaRules) await rule.start();
     this.announce('bridging');
   }
@@ -170,22 +206,29 @@ export class BridgeWorker {
       (key) => !RELOADABLE.has(key) && JSON.stringify(current[key]) !== JSON.stringify(wanted[key]),
     );
     if (changed.length > 0) throw new ReloadRefusedError(`${changed.join(', ')} changed: restart the worker to apply those`);
-    const previous = this.runtime;
     const runtime = this.build(next);
+    const connections = (r: Runtime) => [...r.connections.keys()].filter((key) => key !== MAIN_CONNECTION).sort().join(', ') || 'none';
+    if (connections(runtime) !== connections(this.runtime)) {
+      throw new ReloadRefusedError(`the rules on MQTT connections of their own (isolation) changed from ${connections(this.runtime)} to ${connections(runtime)}: restart the worker to apply that`);
+    }
+    const previous = this.runtime;
     for (const destination of runtime.destinations) await destination.connect();
-    runtime.pipeline = this.pipelineFor(runtime);
+    this.attachPipelines(runtime);
     this.runtime = runtime;
-    await this.source.updateSubscriptions(runtime.plan.subscriptions);
+    for (const [key, source] of this.sources) await source.updateSubscriptions(runtime.connections.get(key)!.plan.subscriptions);
     this.announce('reloaded: bridging');
+    const pending = () => [...previous.connections.values()].reduce((n, c) => n + (c.pipeline?.pending ?? 0), 0);
     const deadline = Date.now() + 30_000;
-    while ((previous.pipeline?.pending ?? 0) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (pending() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const destination of previous.destinations) await destination.close();
   }
 
   private announce(what: string): void {
-    const { plan, loaded } = this.runtime;
+    const { connections, loaded } = this.runtime;
     const fromKafka = this.kafkaRules.length > 0 ? ` and ${this.kafkaRules.length} Kafka -> MQTT rule(s)` : '';
-    this.log.log(`${what} ${plan.subscriptions.map((s) => s.filter).join(', ')} with ${loaded.rules.length} rule(s)${fromKafka} from ${loaded.file}`);
+    const filters = [...connections.values()].flatMap((c) => c.plan.subscriptions.map((s) => s.filter));
+    const own = connections.size > 1 ? ` (${connections.size - 1} on an MQTT connection of their own: ${[...connections.keys()].filter((k) => k !== MAIN_CONNECTION).join(', ')})` : '';
+    this.log.log(`${what} ${filters.join(', ')} with ${loaded.rules.length} rule(s)${own}${fromKafka} from ${loaded.file}`);
   }
 
   /** Rules, destinations and routing plan of a configuration, sharing this worker's connections. */
@@ -193,17 +236,29 @@ export class BridgeWorker {
     const { config } = loaded;
     const resources = { kafkaWriter: () => this.writer, mqttFactory: () => this.mqttFactory, amqpFactory: () => this.amqpFactory, natsFactory: () => this.natsFactory };
     const destinations: Destination[] = [];
+    const grouped = new Map<string, { parsed: ParsedRule[]; rules: RuntimeRule[] }>([[MAIN_CONNECTION, { parsed: [], rules: [] }]]);
     const rules = loaded.rules.map((rule, r): RuntimeRule => {
       const ruleConfig = config.rules[r];
       const own = ruleConfig.destinations.map((d, i) => createDestination(d, `${rule.name}/${d.type}[${i}]`, rule.captures, resources));
       destinations.push(...own);
-      return { name: rule.name, destinations: own, deadLetter: ruleConfig.deadLetter ?? config.deadLetter, transform: ruleConfig.transform };
+      const runtimeRule = { name: rule.name, destinations: own, deadLetter: ruleConfig.deadLetter ?? config.deadLetter, transform: ruleConfig.transform };
+      const key = connectionOf(ruleConfig);
+      const group = grouped.get(key) ?? { parsed: [], rules: [] };
+      group.parsed.push(onConnection(rule, key));
+      group.rules.push(runtimeRule);
+      grouped.set(key, group);
+      return runtimeRule;
     });
-    return { loaded, plan: new SubscriptionPlan(loaded.rules, this.subscriptionIds), rules, destinations };
+    const connections = new Map([...grouped].map(([key, group]) => [key, { plan: new SubscriptionPlan(group.parsed, this.subscriptionIds), rules: group.rules }]));
+    return { loaded, rules, destinations, connections };
   }
 
-  private pipelineFor(runtime: Runtime): BridgePipeline {
-    return new BridgePipeline(runtime.plan, runtime.rules, this.deadLetters, new PayloadTransformer(this.sealer!, this.keys), this.stats, this.clientId);
+  /** One pipeline per connection: each routes only its own rules' messages. */
+  private attachPipelines(runtime: Runtime): void {
+    const transformer = new PayloadTransformer(this.sealer!, this.keys);
+    for (const connection of runtime.connections.values()) {
+      connection.pipeline = new BridgePipeline(connection.plan, connection.rules, this.deadLetters, transformer, this.stats, this.clientId);
+    }
   }
 
   /**
@@ -216,7 +271,8 @@ export class BridgeWorker {
     if (runtime.deadLetter.type !== 'kafka') {
       throw new Error(`rule ${rule} dead-letters to MQTT topic ${runtime.deadLetter.topic}; replay reads Kafka dead-letter topics only`);
     }
-    const pipeline = await this.prepare();
+    await this.prepare();
+    const pipeline = [...this.runtime.connections.values()].find((c) => c.rules.some((r) => r.name === rule))!.pipeline!;
     try {
       const kafka = this.kafkaFactory.createClient(kafkaClientConfig(this.runtime.loaded.config.kafka));
       const replayer = new DeadLetterReplayer(kafka, pipeline, this.writer, this.stats);
@@ -228,21 +284,21 @@ export class BridgeWorker {
     }
   }
 
-  /** Keys, crypto and destinations: everything but the MQTT source. */
-  private async prepare(): Promise<BridgePipeline> {
+  /** Keys, crypto, pipelines and destinations: everything but the MQTT connections. */
+  private async prepare(): Promise<void> {
     this.sealer = await EnvelopeSealer.create(this.sodium);
     await this.keys.start();
-    const pipeline = this.pipelineFor(this.runtime);
-    this.runtime.pipeline = pipeline;
+    this.attachPipelines(this.runtime);
     await this.writer.probe();
     for (const destination of this.runtime.destinations) await destination.connect();
-    return pipeline;
   }
 
   async stop(drainMs = 10_000): Promise<void> {
     // Kafka -> MQTT rules first: their dead letters may still need the source connection.
     await Promise.all(this.kafkaRules.map((rule) => rule.stop(drainMs)));
-    await this.source.close(drainMs);
+    // Isolated connections first: their dead letters may go to an MQTT topic through the main one.
+    await Promise.all([...this.sources].filter(([key]) => key !== MAIN_CONNECTION).map(([, source]) => source.close(drainMs)));
+    await this.mainSource.close(drainMs);
     this.deadLetters.close();
     for (const destination of this.runtime.destinations) await destination.close();
     await this.writer.close(Math.min(drainMs, 5_000));
