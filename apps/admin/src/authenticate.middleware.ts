@@ -4,14 +4,17 @@ import { AuditLog, FailureLimiter, Principal, TokenAuthenticator } from '@app/ad
 /** Request with the principal authentication found. */
 export type AuthedRequest = Request & { principal?: Principal };
 
+/** The client: Express's `req.ip`, which follows X-Forwarded-For only through `admin.trustedProxies` ('trust proxy'). */
 export function clientAddress(request: Request): string {
-  return request.socket.remoteAddress ?? 'unknown';
+  return request.ip ?? request.socket.remoteAddress ?? 'unknown';
 }
 
 /**
  * Express middleware for every /v1 route, ahead of body parsing, so nothing about a request
- * is looked at before its token: 429 while the client is blocked for repeated failures, 401
- * without a valid bearer token. The role check (403) is AuthGuard's.
+ * is looked at before its token. A valid token always passes: the limiter exists to slow
+ * guessing, and counting only failures by address would otherwise let anyone sharing an
+ * address (a proxy, a NAT) lock the admins out. Without a valid token: 429 while the client is
+ * blocked for repeated failures, else 401 (counted). The role check (403) is AuthGuard's.
  */
 export function authenticate(auth: TokenAuthenticator, limiter: FailureLimiter, audit: AuditLog) {
   return (request: AuthedRequest, response: Response, next: NextFunction): void => {
@@ -21,6 +24,12 @@ export function authenticate(auth: TokenAuthenticator, limiter: FailureLimiter, 
       const event = { tokenId: '-', remote, action, result: 'denied' as const, status, code: error };
       void (audited ? audit.record(event) : Promise.resolve()).finally(() => response.status(status).json({ statusCode: status, error, message }));
     };
+    const principal = auth.authenticate(request.headers.authorization);
+    if (principal) {
+      request.principal = principal;
+      next();
+      return;
+    }
     const wait = limiter.blockedFor(remote);
     if (wait > 0) {
       response.setHeader('Retry-After', String(Math.ceil(wait / 1000)));
@@ -28,15 +37,15 @@ export function authenticate(auth: TokenAuthenticator, limiter: FailureLimiter, 
       refuse(429, 'rate-limited', 'too many failed authentications from this address; retry later', limiter.refused(remote));
       return;
     }
-    const principal = auth.authenticate(request.headers.authorization);
-    if (!principal) {
-      limiter.fail(remote);
-      refuse(401, 'unauthenticated', 'a valid bearer token is required (Authorization: Bearer <token>)', true);
-      return;
-    }
-    request.principal = principal;
-    next();
+    limiter.fail(remote);
+    refuse(401, 'unauthenticated', 'a valid bearer token is required (Authorization: Bearer <token>)', true);
   };
+}
+
+/** Responses may carry key material (exports) or key metadata: no cache, proxy or browser, may keep them. */
+export function noStore(_request: Request, response: Response, next: NextFunction): void {
+  response.setHeader('Cache-Control', 'no-store');
+  next();
 }
 
 /** Bodies must be JSON: another content type would otherwise be read as an empty body (rotate would generate instead of import). */

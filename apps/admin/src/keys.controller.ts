@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestj
 import { z } from 'zod';
 import {
   createKeyBody,
+  emptyBody,
   exportedKeySchema,
   exportKeyBody,
   importKeyBody,
@@ -33,7 +34,7 @@ export class KeysController {
   @ApiQuery({ name: 'deleted', required: false, description: 'true: include soft-deleted keys' })
   @ApiZodResponse(200, 'the keys', z.object({ keys: z.array(keyViewSchema) }))
   @ApiErrors()
-  async list(@Req() req: AuthedRequest, @Query('deleted') deleted?: string) {
+  async list(@Req() req: AuthedRequest, @Body(new ZodBody(emptyBody)) _body: unknown, @Query('deleted') deleted?: string) {
     return { keys: await this.keys.list(actor(req), deleted === 'true') };
   }
 
@@ -43,7 +44,7 @@ export class KeysController {
   @ApiParam(NAME)
   @ApiZodResponse(200, 'the key', keyViewSchema)
   @ApiErrors(400, 404)
-  get(@Req() req: AuthedRequest, @Param('name', KeyNameParam) name: string) {
+  get(@Req() req: AuthedRequest, @Param('name', KeyNameParam) name: string, @Body(new ZodBody(emptyBody)) _body: unknown) {
     return this.keys.get(actor(req), name);
   }
 
@@ -85,7 +86,7 @@ export class KeysController {
   @ApiParam({ name: 'version', description: 'key version' })
   @ApiZodResponse(200, 'revoked', keyViewSchema)
   @ApiErrors(400, 404, 409)
-  revoke(@Req() req: AuthedRequest, @Param('name', KeyNameParam) name: string, @Param('version', VersionParam) version: number) {
+  revoke(@Req() req: AuthedRequest, @Param('name', KeyNameParam) name: string, @Param('version', VersionParam) version: number, @Body(new ZodBody(emptyBody)) _body: unknown) {
     return this.keys.revoke(actor(req), name, version);
   }
 
@@ -111,7 +112,7 @@ export class KeysController {
   @ApiZodResponse(200, 'the secrets, base64', exportedKeySchema)
   @ApiErrors(400, 404, 409, 413)
   export(@Req() req: AuthedRequest, @Param('name', KeyNameParam) name: string, @Body(new ZodBody(exportKeyBody)) body: z.output<typeof exportKeyBody>) {
-    return this.keys.export(actor(req), name, body.version);
+    return this.keys.export(actor(req), name, body.version, body.allowRetired);
   }
 
   @Delete(':name')
@@ -119,7 +120,7 @@ export class KeysController {
   @ApiParam(NAME)
   @ApiZodResponse(200, 'deleted', keyViewSchema)
   @ApiErrors(400, 404, 409)
-  delete(@Req() req: AuthedRequest, @Param('name', KeyNameParam) name: string) {
+  delete(@Req() req: AuthedRequest, @Param('name', KeyNameParam) name: string, @Body(new ZodBody(emptyBody)) _body: unknown) {
     return this.keys.delete(actor(req), name);
   }
 
@@ -129,7 +130,7 @@ export class KeysController {
   @ApiParam(NAME)
   @ApiZodResponse(200, 'restored', keyViewSchema)
   @ApiErrors(400, 404, 409)
-  restore(@Req() req: AuthedRequest, @Param('name', KeyNameParam) name: string) {
+  restore(@Req() req: AuthedRequest, @Param('name', KeyNameParam) name: string, @Body(new ZodBody(emptyBody)) _body: unknown) {
     return this.keys.restore(actor(req), name);
   }
 
@@ -140,7 +141,7 @@ export class KeysController {
   @ApiQuery({ name: 'confirm', required: true, description: 'must repeat the key name' })
   @ApiZodResponse(204, 'purged')
   @ApiErrors(400, 404, 409)
-  async purge(@Req() req: AuthedRequest, @Param('name', KeyNameParam) name: string, @Query('confirm') confirm?: string): Promise<void> {
+  async purge(@Req() req: AuthedRequest, @Param('name', KeyNameParam) name: string, @Body(new ZodBody(emptyBody)) _body: unknown, @Query('confirm') confirm?: string): Promise<void> {
     await this.keys.purge(actor(req), name, confirm);
   }
 }

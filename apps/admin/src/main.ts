@@ -16,7 +16,7 @@ import { keyUsage, loadBridgeConfigOrReport } from '@app/pipeline';
 import { adminCli, CLI_USAGE, CliUsageError } from './admin.cli';
 import { AdminConfigHolder } from './admin-config.holder';
 import { AdminModule } from './admin.module';
-import { authenticate, requireJsonBodies } from './authenticate.middleware';
+import { authenticate, noStore, requireJsonBodies } from './authenticate.middleware';
 import { ControlPublisher } from './control.publisher';
 import { serveOpenApi } from './openapi';
 
@@ -78,8 +78,10 @@ async function main(argv: string[]): Promise<number> {
   const tls = config.admin.tls;
   const httpsOptions = tls ? { cert: readFileSync(resolve(dirname(file), tls.cert)), key: readFileSync(resolve(dirname(file), tls.key)) } : undefined;
   const app = await NestFactory.create<NestExpressApplication>(module, { logger, bodyParser: false, httpsOptions });
+  app.disable('x-powered-by');
+  if (config.admin.trustedProxies.length > 0) app.set('trust proxy', config.admin.trustedProxies);
   // Order matters: authenticate before anything reads the body.
-  app.use('/v1', authenticate(authenticator, limiter, audit), requireJsonBodies);
+  app.use('/v1', noStore, authenticate(authenticator, limiter, audit), requireJsonBodies);
   app.useBodyParser('json', { limit: config.admin.maxBodyBytes });
   serveOpenApi(app);
   await app.listen(config.admin.port, config.admin.host);

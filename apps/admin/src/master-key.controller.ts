@@ -1,12 +1,13 @@
-import { Controller, Get, HttpCode, Inject, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { KeyService } from '@app/admin';
+import { emptyBody, KeyService } from '@app/admin';
 import { KEY_SERVICE } from './admin.tokens';
 import { actor } from './actor';
 import { AuthedRequest } from './authenticate.middleware';
 import { ApiErrors, ApiZodResponse } from './openapi';
 import { RequireRole } from './roles.decorator';
+import { ZodBody } from './zod-body.pipe';
 
 const statusSchema = z.object({ current: z.string(), previous: z.array(z.string()), keysByMasterKey: z.record(z.number().int()) });
 
@@ -22,7 +23,7 @@ export class MasterKeyController {
   @ApiOperation({ summary: 'Master key ids and how many keys each one wraps' })
   @ApiZodResponse(200, 'status', statusSchema)
   @ApiErrors()
-  status(@Req() req: AuthedRequest) {
+  status(@Req() req: AuthedRequest, @Body(new ZodBody(emptyBody)) _body: unknown) {
     return this.keys.masterKeyStatus(actor(req));
   }
 
@@ -31,7 +32,7 @@ export class MasterKeyController {
   @ApiOperation({ summary: 'Re-wrap every key still under a previous master key with the current one' })
   @ApiZodResponse(200, 're-wrapped', z.object({ rewrapped: z.array(z.string()), current: z.string() }))
   @ApiErrors(409)
-  rewrap(@Req() req: AuthedRequest) {
+  rewrap(@Req() req: AuthedRequest, @Body(new ZodBody(emptyBody)) _body: unknown) {
     return this.keys.rewrap(actor(req));
   }
 }

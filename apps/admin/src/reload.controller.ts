@@ -1,13 +1,14 @@
-import { Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { AuditLog } from '@app/admin';
+import { AuditLog, emptyBody } from '@app/admin';
 import { AUDIT_LOG, CONTROL_PUBLISHER } from './admin.tokens';
 import { AdminConfigHolder } from './admin-config.holder';
 import { actor } from './actor';
 import { AuthedRequest } from './authenticate.middleware';
 import { ControlPublisher } from './control.publisher';
 import { ApiErrors, ApiZodResponse } from './openapi';
+import { ZodBody } from './zod-body.pipe';
 
 @ApiTags('operations')
 @ApiBearerAuth()
@@ -28,7 +29,7 @@ export class ReloadController {
   @ApiOperation({ summary: 'Re-read the bridge configuration and ask every worker to reload its rules' })
   @ApiZodResponse(202, 'valid; workers notified', z.object({ rules: z.number().int() }))
   @ApiErrors(400)
-  async reload(@Req() req: AuthedRequest): Promise<{ rules: number }> {
+  async reload(@Req() req: AuthedRequest, @Body(new ZodBody(emptyBody)) _body: unknown): Promise<{ rules: number }> {
     const base = { ...actor(req), action: 'reload' };
     try {
       const rules = await this.holder.reload();

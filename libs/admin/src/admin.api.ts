@@ -6,7 +6,17 @@ import { isValidKeyName, KEY_NAME_MAX_LENGTH, MAX_KEY_VERSION } from '@app/crypt
  * OpenAPI document from the same schemas. Bodies are strict: an unknown field is a 400.
  */
 
-const keyName = z.string().refine(isValidKeyName, `must be 1..${KEY_NAME_MAX_LENGTH} characters of [A-Za-z0-9._-]`);
+/**
+ * A name the service creates: an envelope key name that does not start with a dot. "." and
+ * ".." would be dot segments in a URL (clients normalise them away: the key could not be
+ * managed), and a leading dot reads as a hidden file wherever names become paths.
+ */
+export function isCreatableKeyName(name: string): boolean {
+  return isValidKeyName(name) && !name.startsWith('.');
+}
+export const CREATABLE_KEY_NAME = `must be 1..${KEY_NAME_MAX_LENGTH} characters of [A-Za-z0-9._-], not starting with a dot`;
+
+const keyName = z.string().refine(isCreatableKeyName, CREATABLE_KEY_NAME);
 const version = z.number().int().min(1).max(MAX_KEY_VERSION);
 const base64Key = z.string().min(1).max(128);
 
@@ -42,8 +52,13 @@ export const exportKeyBody = z
   .object({
     /** Only this version; default: every active version at or above the minimum decryption version. */
     version: version.optional(),
+    /** Required to export `version` when it is revoked or below the minimum decryption version (409 otherwise). */
+    allowRetired: z.boolean().default(false),
   })
   .strict();
+
+/** Routes that take no body: any field is a 400, so a request never acts on options it does not have (`{"dryRun": true}`). */
+export const emptyBody = z.object({}).strict();
 
 export const exportedKeySchema = z.object({
   name: z.string(),

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 export const ROLES = ['reader', 'admin'] as const;
@@ -36,6 +37,14 @@ export const adminSchema = z
     /** Larger request bodies get 413. */
     maxBodyBytes: z.number().int().min(256).max(1_048_576).default(16_384),
     tokens: z.array(tokenSchema).min(1),
+    /** A token `file` that group or others can read: logged (warn) or start-up refused (refuse). */
+    tokenFilePermissions: z.enum(['warn', 'refuse']).default('warn'),
+    /**
+     * Addresses (or CIDR ranges) of reverse proxies whose X-Forwarded-For names the client, for
+     * the failure limiter and the audit log. Empty: the connecting address is the client, so
+     * behind a proxy every client counts as the proxy.
+     */
+    trustedProxies: z.array(z.string().refine(isAddressOrRange, 'must be an IP address or CIDR range (e.g. 10.0.0.0/8)')).default([]),
     /** Failed authentications per client address before it gets 429 for the rest of the window. */
     maxAuthFailures: z.number().int().min(1).default(10),
     authFailureWindowMs: z.number().int().min(1_000).default(60_000),
@@ -58,6 +67,12 @@ export const adminSchema = z
       });
     }
   });
+
+function isAddressOrRange(text: string): boolean {
+  const [address, bits, extra] = text.split('/');
+  if (extra !== undefined || !isIP(address)) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (isIP(address) === 4 ? 32 : 128));
+}
 
 export type AdminConfig = z.output<typeof adminSchema>;
 export type TokenConfig = AdminConfig['tokens'][number];

@@ -122,14 +122,23 @@ export class KeyService {
     );
   }
 
-  /** The secrets of an exportable key: every version still decrypting, or just `version`. */
-  export(actor: Actor, name: string, version?: number): Promise<ExportedKey> {
-    return this.audited(actor, 'export', name, version, 200, async () => {
+  /**
+   * The secrets of an exportable key: every version still decrypting, or just `version`. A
+   * retired `version` (revoked, or below the minimum) only with `allowRetired`: revoking is
+   * meant to end its use, so handing it out again must be asked for, and is audited as such.
+   */
+  export(actor: Actor, name: string, version?: number, allowRetired = false): Promise<ExportedKey> {
+    return this.audited(actor, allowRetired ? 'export-retired' : 'export', name, version, 200, async () => {
       const key = live(await this.find(name, false), name);
       if (!key.exportable) throw new KeyStateError('not-exportable', `key "${name}" was created non-exportable; its secret never leaves the keystore`);
-      if (version !== undefined && !key.versions.some((v) => v.version === version)) throw new VersionNotFoundError(name, version);
+      const target = version === undefined ? undefined : key.versions.find((v) => v.version === version);
+      if (version !== undefined && !target) throw new VersionNotFoundError(name, version);
+      if (target && !allowRetired && (target.state === 'revoked' || target.version < key.minDecryptionVersion)) {
+        const why = target.state === 'revoked' ? 'is revoked' : `is below the minimum decryption version ${key.minDecryptionVersion}`;
+        throw new KeyStateError('version-retired', `version ${target.version} of "${name}" ${why}; ask with allowRetired: true to export it anyway`);
+      }
       // No secret leaves unless the attempt is on record first.
-      const noted = await this.o.audit.record({ tokenId: actor.tokenId, remote: actor.remote, action: 'export', key: name, ...(version !== undefined ? { version } : {}), result: 'requested', status: 0 });
+      const noted = await this.o.audit.record({ tokenId: actor.tokenId, remote: actor.remote, action: allowRetired ? 'export-retired' : 'export', key: name, ...(version !== undefined ? { version } : {}), result: 'requested', status: 0 });
       if (!noted) throw new AuditUnavailableError();
       const chosen = key.versions.filter((v) => (version === undefined ? v.state === 'active' && v.version >= key.minDecryptionVersion : v.version === version));
       return {

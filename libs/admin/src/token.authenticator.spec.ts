@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Logger } from '@nestjs/common';
 import { clientKey, FailureLimiter } from './failure.limiter';
 import { sha256, TokenAuthenticator } from './token.authenticator';
 import { resolveTokens } from './token.loader';
@@ -82,5 +86,24 @@ describe('FailureLimiter', () => {
     const limiter = new FailureLimiter(1, 60_000, () => 0);
     limiter.fail('a');
     expect([limiter.refused('a'), limiter.refused('a'), limiter.refused('a')]).toEqual([true, false, false]);
+  });
+});
+
+describe('token file permissions', () => {
+  it('refuses a token file group or others can read when tokenFilePermissions is refuse, and warns otherwise', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'token-perm-'));
+    try {
+      writeFileSync(join(dir, 't'), 'x'.repeat(40), { mode: 0o644 });
+      const tokens = [{ id: 'ops', role: 'admin' as const, file: 't' }];
+      const refused = resolveTokens(tokens, {}, dir, 'refuse');
+      expect(refused.known).toEqual([]);
+      expect(refused.problems).toEqual([{ index: 0, field: 'file', message: expect.stringMatching(/token file .*\/t is readable or writable by its group and others \(mode 0644\)/) }]);
+      const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+      expect(resolveTokens(tokens, {}, dir).known.map((k) => k.id)).toEqual(['ops']);
+      expect(warn).toHaveBeenCalledWith(expect.stringMatching(/admin\.tokens\[0\] \(ops\): token file/));
+    } finally {
+      jest.restoreAllMocks();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

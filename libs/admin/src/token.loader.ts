@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { Logger } from '@nestjs/common';
+import { LoosePermissions, secretFilePermissionProblem } from '@app/keystore';
 import type { Environment } from '@app/config';
 import type { TokenConfig } from './admin.schema';
 import { KnownToken, sha256 } from './token.authenticator';
@@ -17,7 +19,7 @@ export interface TokenProblem {
  * Resolves the configured tokens to hashes, reporting every token that cannot be used
  * (missing file or variable, too short, duplicate id); messages never quote a token.
  */
-export function resolveTokens(tokens: readonly TokenConfig[], env: Environment, baseDir: string): { known: KnownToken[]; problems: TokenProblem[] } {
+export function resolveTokens(tokens: readonly TokenConfig[], env: Environment, baseDir: string, loose: LoosePermissions = 'warn'): { known: KnownToken[]; problems: TokenProblem[] } {
   const problems: TokenProblem[] = [];
   const known: KnownToken[] = [];
   const ids = new Set<string>();
@@ -29,6 +31,12 @@ export function resolveTokens(tokens: readonly TokenConfig[], env: Environment, 
       return;
     }
     const field = t.file ? 'file' : 'env';
+    const permissions = t.file ? secretFilePermissionProblem(resolve(baseDir, t.file)) : undefined;
+    if (permissions && loose === 'refuse') {
+      problems.push({ index, field, message: `token file ${permissions} (admin.tokenFilePermissions: refuse)` });
+      return;
+    }
+    if (permissions) new Logger('Secrets').warn(`admin.tokens[${index}] (${t.id}): token file ${permissions}`);
     const value = t.file ? readToken(resolve(baseDir, t.file)) : env[t.env as string]?.trim();
     if (value === undefined || value === '') {
       problems.push({ index, field, message: t.file ? `cannot read the token file ${resolve(baseDir, t.file)}` : `environment variable ${t.env} is not set` });

@@ -11,3 +11,4 @@ export * from './keystore.key-source';
 export * from './keystore.registry';
 export * from './keystore.manifest';
 export * from './generation.watermark';
+export * from './secret-file.permissions';

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { Logger } from '@nestjs/common';
 import type { Environment } from '@app/config';
 import type { MasterKeyConfig } from './keystore.schema';
+import { secretFilePermissionProblem } from './secret-file.permissions';
 
 /**
  * Reads the master key's text from its file or variable. Only availability is checked here
@@ -10,6 +12,9 @@ import type { MasterKeyConfig } from './keystore.schema';
 export function readMasterKeyText(config: MasterKeyConfig, env: Environment, baseDir: string): { text: string } | { field: 'file' | 'env'; message: string } {
   if (config.file) {
     const path = resolve(baseDir, config.file);
+    const loose = secretFilePermissionProblem(path);
+    if (loose && config.permissions === 'refuse') return { field: 'file', message: `master key file ${loose} (keys.masterKey.permissions: refuse)` };
+    if (loose) new Logger('Secrets').warn(`master key file ${loose}`);
     try {
       const text = readFileSync(path, 'utf8');
       const problem = masterKeyTextProblem(text);
