@@ -13,7 +13,7 @@ FROM node:20-bookworm-slim
 ENV NODE_ENV=production
 # A young generation twice the default size: the worker churns through short-lived kafkajs
 # buffers, and collecting them half as often measured about 20 % less CPU per message for
-# 25-40 MB more RSS under load (README, Performance). A maximum, reached only under load.
+# 25-40 MB more RSS under load (docs/performance.md). A maximum, reached only under load.
 # Run with an empty NODE_OPTIONS where memory is tighter than CPU.
 ENV NODE_OPTIONS=--max-semi-space-size=32
 WORKDIR /app

@@ -20,7 +20,7 @@ export interface WorkerConfigInput {
 /**
  * The worker's `mqtt.maxInFlight` (BENCH_MAX_IN_FLIGHT, default 1000 like the configuration's
  * default). With one produce request in flight per lane, it bounds throughput at about
- * maxInFlight / (2 x request time): see the README's Performance section.
+ * maxInFlight / (2 x request time): see docs/performance.md.
  */
 export function workerMaxInFlight(): number {
   const value = Number(process.env.BENCH_MAX_IN_FLIGHT ?? 1000);

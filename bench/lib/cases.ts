@@ -79,7 +79,7 @@ const CASE_MESSAGES: Readonly<Record<string, number>> = {
   'qos1-256b': 80_000,
   'qos0-1k': 50_000,
   'qos1-1k': 40_000,
-  // ~1,000 msg/s: the worker's batches exceed Kafka's 1 MB limit at this size (see README).
+  // ~1,000 msg/s: the worker's batches exceed Kafka's 1 MB limit at this size (see docs/performance.md).
   'qos0-16k': 6_000,
   'qos1-16k': 6_000,
 };

@@ -1,7 +1,7 @@
 import { IHeaders } from 'kafkajs';
 import { BridgeMessage, MessageProperties } from '@app/core';
 
-/** Header names the bridge writes on every Kafka record; documented in the README. */
+/** Header names the bridge writes on every Kafka record; documented in docs/destinations.md. */
 export const HEADER = {
   topic: 'mqtt.topic',
   qos: 'mqtt.qos',

@@ -27,7 +27,7 @@ export interface LiveState {
 /**
  * Everything the worker counts, kept twice: as plain counters (tests, replay report) and as
  * Prometheus metrics in a registry of its own (so several workers in one process, as in the
- * tests, do not collide). Metric names are documented in the README.
+ * tests, do not collide). Metric names are documented in docs/operations.md.
  */
 export class BridgeStats {
   readonly registry = new Registry();

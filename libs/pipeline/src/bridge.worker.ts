@@ -160,7 +160,7 @@ export class BridgeWorker {
    * `http.maxHeldSeconds` (it holds every acknowledgement behind it).
    */
   async readiness(): Promise<{
-    /** Each destination by name, for the operator: a secondary destination down does not make the worker unready (see README). */
+    /** Each destination by name, for the operator: a secondary destination down does not make the worker unready (docs/operations.md). */
     destinations: Record<string, boolean>;
     mqtt: boolean;
     mqttProblem?: { failedAttempts: number; reason: string };

@@ -5,7 +5,7 @@ import { BridgeMessage, classify, ClassifiedFailure, DeliveryFailedError, nextDe
 import { HEADER, KafkaWriter, mqttHeaders } from '@app/kafka';
 import { DeadLetterTarget } from './bridge-config.schema';
 
-/** Headers of a dead-letter record, on top of the `mqtt.*` ones; documented in the README. */
+/** Headers of a dead-letter record, on top of the `mqtt.*` ones; documented in docs/dead-letters.md. */
 export const DLQ_HEADER = {
   reason: 'bridge.dlq.reason',
   message: 'bridge.dlq.message',

@@ -10,7 +10,7 @@ import { KafkaRuleConfig } from './kafka-rule.schema';
 /** BridgePipeline.deliver: transform, destinations and dead letters of one message under one rule. */
 export type RuleDeliver = (rule: RuntimeRule, message: BridgeMessage, context: TemplateContext, origin: Readonly<Record<string, string>>) => Promise<RuleOutcome>;
 
-/** Dead-letter fields that say which record failed; documented in the README. */
+/** Dead-letter fields that say which record failed; documented in docs/kafka-to-mqtt.md. */
 export const KAFKA_ORIGIN = { topic: 'kafka.topic', partition: 'kafka.partition', offset: 'kafka.offset', key: 'kafka.key' } as const;
 
 const EMPTY = Buffer.alloc(0);
