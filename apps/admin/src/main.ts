@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
@@ -11,7 +11,7 @@ import { readEnvironment } from '@app/config';
 import { JsonLogger } from '@app/core';
 import { SodiumProvider } from '@app/crypto';
 import { KafkaClientFactory } from '@app/kafka';
-import { GenerationWatermark, managedKeystore } from '@app/keystore';
+import { GenerationWatermark, keystoreLocation, managedKeystore } from '@app/keystore';
 import { keyUsage, loadBridgeConfigOrReport } from '@app/pipeline';
 import { adminCli, CLI_USAGE, CliUsageError } from './admin.cli';
 import { AdminConfigHolder } from './admin-config.holder';
@@ -55,7 +55,8 @@ async function main(argv: string[]): Promise<number> {
   const masterKeys = { current: secrets.masterKey, previous: secrets.previousMasterKeys };
   const auditFile = resolve(dirname(file), config.admin.audit.file);
   // Beside the audit log: the highest keystore generation seen survives a restart, so a whole older copy put back meanwhile is refused.
-  const watermark = new GenerationWatermark(resolve(dirname(auditFile), '.keystore-generation.json'));
+  const location = createHash('sha256').update(keystoreLocation(config.keys.store, config.kafka)).digest('hex').slice(0, 16);
+  const watermark = new GenerationWatermark(resolve(dirname(auditFile), `.keystore-generation.${location}.json`));
   const { store, masters } = managedKeystore(config.keys.store, masterKeys, sodium.sodium, { kafka: config.kafka, kafkaFactory, clientId, watermark });
   await store.open();
   const sinks: AuditSink[] = [new FileAuditSink(auditFile)];

@@ -42,6 +42,11 @@ export function createKeystore(config: KeystoreConfig, deps: KeystoreDeps): Keys
   return build(config, deps);
 }
 
+/** Names one keystore across processes: generations are remembered per location. */
+export function keystoreLocation(config: KeystoreConfig, kafka: KafkaConnectionConfig): string {
+  return config.type === 'file' ? `file:${resolve(config.path)}` : `kafka:${kafka.brokers.join(',')}/${config.topic}`;
+}
+
 /**
  * The master keys and the (unopened) keystore they protect, with its manifest checked, as both
  * the admin service and workers need them. `watermark`: where the highest manifest generation
@@ -57,7 +62,6 @@ export function managedKeystore(
     MasterKey.fromText(sodium, masterKeys.current, 'keys.masterKey'),
     masterKeys.previous.map((text, i) => MasterKey.fromText(sodium, text, `keys.previousMasterKeys[${i}]`)),
   );
-  const location = config.type === 'file' ? `file:${resolve(config.path)}` : `kafka:${deps.kafka.brokers.join(',')}/${config.topic}`;
-  const manifests = new ManifestAuthority(masters, deps.watermark ?? processWatermark(location));
+  const manifests = new ManifestAuthority(masters, deps.watermark ?? processWatermark(keystoreLocation(config, deps.kafka)));
   return { store: createKeystore(config, { ...deps, masterKeyId: masters.current.id, previousMasterKeyIds: masters.ids.slice(1), manifests }), masters };
 }
