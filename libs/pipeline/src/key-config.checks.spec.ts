@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@app/config';
@@ -74,5 +74,20 @@ describe('checkSecrets by role', () => {
       ['ops', 'admin', 32],
       ['ci', 'reader', 32],
     ]);
+  });
+
+  it('the admin service refuses a token file others can read when admin.tokenFilePermissions is refuse', async () => {
+    const strict = join(dir, 'strict.yaml');
+    writeFileSync(strict, readFileSync(file, 'utf8').replace(/  tls: .*\n/, '  insecureHttp: true\n  tokenFilePermissions: refuse\n'));
+    mkdirSync(join(dir, 'secrets'), { recursive: true });
+    writeFileSync(join(dir, 'secrets/ci-token'), `${'b'.repeat(40)}\n`, { mode: 0o644 });
+    chmodSync(join(dir, 'secrets/ci-token'), 0o644);
+    const refused = await loadBridgeConfig(strict, { MASTER_KEY: masterKey, ADMIN_TOKEN: token }, 'admin').then(
+      () => [],
+      (error: ConfigError) => error.problems.map((p) => `${p.path}: ${p.message}`),
+    );
+    expect(refused).toEqual([expect.stringMatching(/^admin\.tokens\[1\]\.file: token file .*secrets\/ci-token is readable or writable by its group and others \(mode 0644\)/)]);
+    chmodSync(join(dir, 'secrets/ci-token'), 0o600);
+    await expect(loadBridgeConfig(strict, { MASTER_KEY: masterKey, ADMIN_TOKEN: token }, 'admin')).resolves.toBeDefined();
   });
 });

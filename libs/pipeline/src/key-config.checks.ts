@@ -98,7 +98,7 @@ export function checkSecrets(config: BridgeConfig, report: Report, env: Environm
       if (file && !readable(resolve(baseDir, file))) report(['admin', 'tls', field], `cannot read file ${resolve(baseDir, file)}`);
     }
     if (!keys?.store) report(['admin'], 'the admin service manages a wrapped keystore: configure keys.store and keys.masterKey');
-    const { known, problems } = resolveTokens(config.admin.tokens, env, baseDir);
+    const { known, problems } = resolveTokens(config.admin.tokens, env, baseDir, config.admin.tokenFilePermissions);
     for (const p of problems) report(['admin', 'tokens', p.index, p.field], p.message);
     out.adminTokens = known;
   }
