@@ -1,4 +1,4 @@
-import { quote, TemplateError, templateText } from '@app/topic';
+import { quote, wellFormedTemplateText } from '@app/topic';
 
 /** Kafka's limit (Topic.MAX_NAME_LENGTH): a partition's directory is named after its topic. */
 export const KAFKA_TOPIC_MAX_CHARS = 249;
@@ -29,13 +29,8 @@ export function kafkaTopicProblem(name: string): string | null {
  * @returns null when nothing is wrong yet, otherwise the whole message.
  */
 export function kafkaTopicTemplateProblem(source: string): string | null {
-  let fixed;
-  try {
-    fixed = templateText(source);
-  } catch (error) {
-    if (error instanceof TemplateError) return null;
-    throw error;
-  }
+  const fixed = wellFormedTemplateText(source);
+  if (!fixed) return null;
   if (fixed.isStatic) return invalidTopic(source, kafkaTopicNameProblem(fixed.text));
   const illegal = illegalCharacter(fixed.text);
   if (illegal) return `invalid Kafka topic template ${quote(source)}: ${illegal} of its fixed text is not allowed: ${ALLOWED}`;

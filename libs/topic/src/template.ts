@@ -120,6 +120,16 @@ export function templateText(source: string): TemplateText {
   };
 }
 
+/** templateText, or undefined for malformed braces (compiling the template reports those). */
+export function wellFormedTemplateText(source: string): TemplateText | undefined {
+  try {
+    return templateText(source);
+  } catch (error) {
+    if (error instanceof TemplateError) return undefined;
+    throw error;
+  }
+}
+
 type Token = { readonly kind: 'text'; readonly text: string } | { readonly kind: 'placeholder'; readonly name: string; readonly column: number };
 
 function tokenize(source: string): Token[] {

@@ -1,6 +1,6 @@
 import { byteLengthProblem, findForbiddenCharacter, levelNumberAt } from './mqtt-string';
 import { quote } from './quote';
-import { TemplateError, templateText } from './template';
+import { wellFormedTemplateText } from './template';
 
 /**
  * Checks a PUBLISH topic name (MQTT 5.0 sections 4.7.3 and 1.5.4).
@@ -30,13 +30,8 @@ export function validateTopicName(topic: string): string | null {
  * @returns null when nothing is wrong yet, otherwise the whole message.
  */
 export function validateTopicTemplate(source: string): string | null {
-  let fixed;
-  try {
-    fixed = templateText(source);
-  } catch (error) {
-    if (error instanceof TemplateError) return null;
-    throw error;
-  }
+  const fixed = wellFormedTemplateText(source);
+  if (!fixed) return null;
   if (fixed.isStatic) {
     const problem = validateTopicName(fixed.text);
     return problem && `invalid topic ${quote(source)}: ${problem}`;
