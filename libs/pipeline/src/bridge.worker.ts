@@ -155,9 +155,11 @@ export class BridgeWorker {
   }
 
   /**
-   * Readiness: the MQTT connection is up, Kafka answered within the last second, every Kafka -> MQTT
-   * rule is in its group and connected, and no message has been held unacknowledged longer than
-   * `http.maxHeldSeconds` (it holds every acknowledgement behind it).
+   * Readiness: the MQTT connections are up, Kafka answered within the last second, every Kafka -> MQTT
+   * rule is in its group and connected, and no message on the main connection has been held
+   * unacknowledged longer than `http.maxHeldSeconds` (it holds every acknowledgement behind it). A
+   * rule on a connection of its own holds only itself: its destination being down shows in
+   * `destinations` and in bridge_oldest_unacknowledged_seconds, not as the worker being unready.
    */
   async readiness(): Promise<{
     /** Each destination by name, for the operator: a secondary destination down does not make the worker unready (docs/operations.md). */
@@ -168,7 +170,7 @@ export class BridgeWorker {
     fromKafka: boolean;
     held: { oldestSeconds: number; maxSeconds: number; ok: boolean };
   }> {
-    const oldest = this.oldestUnacknowledgedMs;
+    const oldest = this.mainSource.oldestUnacknowledgedMs;
     return {
       destinations: Object.fromEntries(this.destinationStates().map((d) => [d.destination, d.up])),
       mqtt: this.mqttConnected,
