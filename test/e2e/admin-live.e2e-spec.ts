@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Consumer } from 'kafkajs';
+import { connect as natsConnect } from 'nats';
 import { createPublisherCrypto, PublisherCrypto, SodiumProvider, type Sodium } from '@app/crypto';
 import { sharedKafka } from '../harness/shared-kafka';
 import { AdminWorkspace, stopProcess } from './support/admin.fixture';
@@ -194,6 +195,36 @@ rules:
     expect(refused.status).toBe(400);
     expect(refused.json.problems[0].message).toContain(configFile);
     writeFileSync(configFile, extended);
+  });
+
+  it('acts only on control events the admin service sealed: an anonymous one and a replayed one change nothing', async () => {
+    const subject = `${id}.config.reload`;
+    const nats = await natsConnect({ servers: '127.0.0.1:4222' });
+    try {
+      const captured = new Promise<Uint8Array>((resolve) => {
+        const sub = nats.subscribe(subject, { max: 1 });
+        void (async () => {
+          for await (const m of sub) resolve(m.data);
+        })();
+      });
+      await nats.flush();
+      const reloads = () => worker.output().split('\n').filter((l) => l.includes('configuration reloaded') && l.includes('admin API')).length;
+      const before = reloads();
+      expect((await ws.call(admin, 'POST', '/v1/reload', 'admin')).status).toBe(202);
+      const sealed = await captured;
+      await waitFor(() => reloads() === before + 1, 10_000, 'the worker to reload on the sealed event');
+      // Someone who can publish on the control broker: an unsigned event, then the sealed one again.
+      nats.publish(subject, Buffer.from(JSON.stringify({ pattern: subject, data: { at: new Date().toISOString() } })));
+      nats.publish(subject, sealed);
+      await nats.flush();
+      await waitFor(() => worker.output().includes('control event refused'), 10_000, 'the refusal in the worker log');
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(reloads()).toBe(before + 1);
+      const refusal = worker.output().split('\n').find((l) => l.includes('control event refused'))!;
+      expect(JSON.parse(refusal)).toMatchObject({ event: subject, reason: 'not a sealed control event (unsigned?)' });
+    } finally {
+      await nats.close();
+    }
   });
 
   it('shows no key bytes in any response but an export, nor in logs, the audit log or the keystore file', async () => {

@@ -1,20 +1,25 @@
 import { Logger } from '@nestjs/common';
 import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
 import { lastValueFrom, timeout } from 'rxjs';
-import { ControlConfig, controlEvents, controlTransport, KeyChange } from '@app/admin';
+import { ControlConfig, controlEvents, ControlSigner, controlTransport, KeyChange, sealControlEvent } from '@app/admin';
 
 const EMIT_TIMEOUT_MS = 2_000;
 
 /**
- * Announces key changes and reload requests to the workers. Best effort by design: workers
- * also poll their key source, so a lost event delays a change by one poll interval at most.
+ * Announces key changes and reload requests to the workers, each event sealed (sealControlEvent)
+ * so that workers act only on what this service sent. Best effort by design: workers also poll
+ * their key source, so a lost event delays a change by one poll interval at most.
  */
 export class ControlPublisher {
   private readonly log = new Logger('Control');
   private readonly client?: ClientProxy;
   private readonly events?: ReturnType<typeof controlEvents>;
 
-  constructor(config: ControlConfig | undefined, clientId: string) {
+  constructor(
+    config: ControlConfig | undefined,
+    clientId: string,
+    private readonly signer?: ControlSigner,
+  ) {
     if (!config) return;
     this.client = ClientProxyFactory.create(controlTransport(config, clientId));
     this.events = controlEvents(config.prefix);
@@ -33,9 +38,9 @@ export class ControlPublisher {
   }
 
   private async emit(pattern: string | undefined, data: object): Promise<void> {
-    if (!this.client || !pattern) return;
+    if (!this.client || !pattern || !this.signer) return;
     try {
-      await lastValueFrom(this.client.emit(pattern, data).pipe(timeout(EMIT_TIMEOUT_MS)), { defaultValue: undefined });
+      await lastValueFrom(this.client.emit(pattern, sealControlEvent(pattern, data, this.signer)).pipe(timeout(EMIT_TIMEOUT_MS)), { defaultValue: undefined });
     } catch (error) {
       this.log.warn(`control event ${pattern} not sent (workers pick the change up on their next poll): ${error instanceof Error ? error.message : String(error)}`);
     }

@@ -11,7 +11,7 @@ import { readEnvironment } from '@app/config';
 import { JsonLogger } from '@app/core';
 import { SodiumProvider } from '@app/crypto';
 import { KafkaClientFactory } from '@app/kafka';
-import { GenerationWatermark, keystoreLocation, managedKeystore } from '@app/keystore';
+import { GenerationWatermark, keystoreLocation, managedKeystore, MasterKey } from '@app/keystore';
 import { keyUsage, loadBridgeConfigOrReport } from '@app/pipeline';
 import { adminCli, CLI_USAGE, CliUsageError } from './admin.cli';
 import { AdminConfigHolder } from './admin-config.holder';
@@ -63,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
   if (config.admin.audit.topic) sinks.push(new KafkaAuditSink(kafkaFactory, config.kafka, config.admin.audit.topic));
   const audit = new AuditLog(sinks);
   await audit.open();
-  const control = new ControlPublisher(config.control, clientId);
+  const control = new ControlPublisher(config.control, clientId, secrets.controlKey === undefined ? undefined : MasterKey.fromText(sodium.sodium, secrets.controlKey, 'control.secret'));
   const authenticator = new TokenAuthenticator(secrets.adminTokens);
   const holder = new AdminConfigHolder(file, env, keyUsage(config), authenticator);
   const keys = new KeyService({

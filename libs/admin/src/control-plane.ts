@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MqttOptions, NatsOptions, Transport } from '@nestjs/microservices';
+import { masterKeySchema } from '@app/keystore';
 
 /**
  * The control plane between the admin service and the workers: small events (never key
@@ -12,6 +13,11 @@ export const controlSchema = z
     url: z.string().regex(/^(nats|mqtts?):\/\/\S+$/, 'must be a nats://, mqtt:// or mqtts:// URL'),
     /** Prefix of every event name, so several deployments can share a broker. */
     prefix: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('bridge'),
+    /**
+     * Key that signs events (base64 of 32 bytes, from a file or a variable, as keys.masterKey);
+     * default: derived from keys.masterKey. Workers refuse events it did not sign.
+     */
+    secret: masterKeySchema.optional(),
   })
   .strict();
 

@@ -11,3 +11,4 @@ export * from './key.view';
 export * from './token.authenticator';
 export * from './token.loader';
 export * from './admin.api';
+export * from './control-event';

@@ -91,3 +91,31 @@ describe('checkSecrets by role', () => {
     await expect(loadBridgeConfig(strict, { MASTER_KEY: masterKey, ADMIN_TOKEN: token }, 'admin')).resolves.toBeDefined();
   });
 });
+
+describe('the control key', () => {
+  const base = `
+mqtt: { url: "mqtt://127.0.0.1:1883" }
+kafka: { brokers: ["127.0.0.1:9092"] }
+rules:
+  - name: r
+    filters: ["s/#"]
+    destinations: [{ type: kafka, topic: t }]
+`;
+  const load = (extra: string, env: Record<string, string> = {}) => {
+    const f = join(dir, `control-${Math.random().toString(16).slice(2)}.yaml`);
+    writeFileSync(f, base + extra);
+    return loadBridgeConfig(f, env, 'worker').then(
+      (loaded) => ({ controlKey: loaded.secrets.controlKey }),
+      (error: ConfigError) => ({ problems: error.problems.map((p) => `${p.path}: ${p.message}`) }),
+    );
+  };
+
+  it('is required with control events: control.secret, or the master key of a wrapped keystore', async () => {
+    expect(await load('control: { url: "nats://127.0.0.1:4222" }\n')).toEqual({
+      problems: ['control: control events are signed: set control.secret (base64 of 32 bytes from a file or a variable, as keys.masterKey) or keys.store with keys.masterKey'],
+    });
+    expect(await load('control: { url: "nats://127.0.0.1:4222", secret: { env: CONTROL_KEY } }\n', { CONTROL_KEY: masterKey })).toEqual({ controlKey: masterKey });
+    const other = Buffer.alloc(32, 9).toString('base64');
+    expect(await load('keys: { store: { type: kafka, topic: k }, masterKey: { env: MASTER_KEY } }\ncontrol: { url: "nats://127.0.0.1:4222" }\n', { MASTER_KEY: other })).toEqual({ controlKey: other });
+  });
+});

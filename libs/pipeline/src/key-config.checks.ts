@@ -22,6 +22,8 @@ export interface ConfigSecrets {
   previousMasterKeys: string[];
   /** Hashes of the admin service's bearer tokens. */
   adminTokens?: KnownToken[];
+  /** Text of the key that signs control events: control.secret, else the master key. */
+  controlKey?: string;
 }
 
 export interface KeysRead {
@@ -90,6 +92,17 @@ export function checkSecrets(config: BridgeConfig, report: Report, env: Environm
     });
     if (keys.store.type === 'file' && keys.masterKey.file && nested(dirname(resolve(baseDir, keys.masterKey.file)), dirname(resolve(baseDir, keys.store.path)))) {
       report(['keys', 'masterKey', 'file'], 'the master key must not be stored beside the keystore it protects (same directory, or one inside the other): move it elsewhere, or use env');
+    }
+  }
+  if (config.control) {
+    if (config.control.secret) {
+      const read = readMasterKeyText(config.control.secret, env, baseDir);
+      if ('text' in read) out.controlKey = read.text;
+      else report(['control', 'secret', read.field], read.message);
+    } else if (keys?.store && keys.masterKey) {
+      out.controlKey = out.masterKey;
+    } else {
+      report(['control'], 'control events are signed: set control.secret (base64 of 32 bytes from a file or a variable, as keys.masterKey) or keys.store with keys.masterKey');
     }
   }
   if (config.admin && role === 'admin') {
