@@ -1,4 +1,3 @@
-import { randomFillSync } from 'node:crypto';
 import { bytesEqual, concatBytes, utf8 } from './bytes';
 import { CryptoError } from './crypto.errors';
 import { DecodedEnvelope, EnvelopeAlgorithm, EnvelopeHeader, encodeHeader, NONCE_LENGTH } from './envelope';
@@ -6,6 +5,7 @@ import { KEY_BYTES } from './key-entry.rules';
 import type { KeyMaterial, KeyType } from './keyring';
 import type { Sodium } from './sodium.provider';
 import { associatedData, decodeSealedInner, encodeBindableTopic, encodeSealedInner, topicTag } from './topic-binding';
+import { NoncePool } from './nonce.pool';
 
 /*
  * The cryptographic half of the envelope format, shared by the bridge (EnvelopeSealer) and the
@@ -121,10 +121,13 @@ function attempt(header: EnvelopeHeader, decrypt: () => Uint8Array): Uint8Array 
 /**
  * Node's CSPRNG rather than sodium.randombytes_buf: libsodium.js reaches the very same source
  * through crypto.randomBytes(4) once per 4 bytes, which made the nonce ~20x the cost of
- * encrypting a small message. A 192-bit random nonce needs no counter or state.
+ * encrypting a small message; drawn from a pool, as one call per message still cost more than
+ * libsodium's encryption itself. A 192-bit random nonce needs no counter or state.
  */
+const nonces = new NoncePool(NONCE_LENGTH);
+
 function randomNonce(): Uint8Array {
-  return randomFillSync(new Uint8Array(NONCE_LENGTH));
+  return nonces.next();
 }
 
 function headerFor(

@@ -1,0 +1,13 @@
+import { NoncePool } from './nonce.pool';
+
+describe('NoncePool', () => {
+  it('hands out nonces of the asked length, each once, across refills, unchanged by later refills', () => {
+    const pool = new NoncePool(24, 4);
+    const nonces = Array.from({ length: 50 }, () => pool.next());
+    const first = Buffer.from(nonces[0]).toString('hex');
+    expect(nonces.every((n) => n.length === 24)).toBe(true);
+    expect(new Set(nonces.map((n) => Buffer.from(n).toString('hex'))).size).toBe(50);
+    for (let i = 0; i < 20; i++) pool.next();
+    expect(Buffer.from(nonces[0]).toString('hex')).toBe(first);
+  });
+});
