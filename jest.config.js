@@ -1,13 +1,18 @@
 /** One jest run covers unit specs (beside the code) and end-to-end specs (test/e2e) on real brokers. */
 const moduleNameMapper = {
-  '^@app/(topic|config|core|mqtt|kafka|pipeline|crypto|amqp|nats|keystore|admin)$': '<rootDir>/libs/$1/src',
-  '^@app/(topic|config|core|mqtt|kafka|pipeline|crypto|amqp|nats|keystore|admin)/(.*)$': '<rootDir>/libs/$1/src/$2',
+  '^@app/(topic|config|core|mqtt|kafka|pipeline|crypto|amqp|nats|keystore|admin|transform)$': '<rootDir>/libs/$1/src',
+  '^@app/(topic|config|core|mqtt|kafka|pipeline|crypto|amqp|nats|keystore|admin|transform)/(.*)$': '<rootDir>/libs/$1/src/$2',
 };
 const common = {
   preset: 'ts-jest',
   testEnvironment: 'node',
   moduleNameMapper,
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { isolatedModules: true }],
+    // CEL's interpreter ships as ES modules only; Jest's CommonJS runtime needs them compiled.
+    '^.+\\.js$': ['ts-jest', { isolatedModules: true, tsconfig: { allowJs: true } }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!@marcbachmann/cel-js/)'],
 };
 module.exports = {
   projects: [

@@ -1,0 +1,47 @@
+import Ajv2020, { ErrorObject, ValidateFunction } from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import { Document } from './payload-format';
+import { SchemaInvalidError } from './transform.errors';
+
+/** A JSON Schema (draft 2020-12) that is not a valid schema; the message says where and why. */
+export class SchemaDefinitionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SchemaDefinitionError';
+  }
+}
+
+/** Checks decoded documents against one schema. */
+export interface DocumentValidator {
+  /** @throws SchemaInvalidError with the first failing pointer and keyword. */
+  check(document: Document): void;
+}
+
+// Strict: a misspelt keyword ("maximun") is a configuration error, not a check silently skipped.
+// Ajv generates the check's code from the schema, which comes from the operator's
+// configuration, never from a message.
+const ajv = new Ajv2020({ strict: true, allErrors: false, validateSchema: true, addUsedSchema: false });
+addFormats(ajv);
+
+/**
+ * Compiles a draft 2020-12 schema once, at validation.
+ * @throws SchemaDefinitionError when the schema itself is invalid.
+ */
+export function compileJsonSchema(schema: unknown): DocumentValidator {
+  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) {
+    if (typeof schema !== 'boolean') throw new SchemaDefinitionError('a JSON Schema is an object (or true/false)');
+  }
+  let validate: ValidateFunction;
+  try {
+    validate = ajv.compile(schema as object | boolean);
+  } catch (error) {
+    throw new SchemaDefinitionError(error instanceof Error ? error.message : String(error));
+  }
+  return {
+    check(document: Document): void {
+      if (validate(document)) return;
+      const first: ErrorObject | undefined = validate.errors?.[0];
+      throw new SchemaInvalidError(first?.instancePath ?? '', first?.keyword ?? 'unknown', first?.schemaPath ?? '#');
+    },
+  };
+}

@@ -1,0 +1,176 @@
+import { decodePayload, Document, encodePayload, kindOf, PayloadFormat } from './payload-format';
+import { FieldPath, isDocumentObject, removeField, setField } from './field-path';
+import { DocumentValidator } from './json-schema.validator';
+import { CompiledExpression } from './expression';
+import { TransformFailedError } from './transform.errors';
+
+/**
+ * What expressions may read besides `payload`, the same names for MQTT and Kafka sources
+ * (documented in docs/transforms.md). Built once per message and rule by the caller.
+ */
+export interface MessageFacts {
+  /** MQTT topic, or the Kafka topic for fromKafka rules. */
+  readonly topic: string;
+  readonly levels: readonly string[];
+  readonly captures: Readonly<Record<string, string>>;
+  readonly qos: number;
+  readonly retain: boolean;
+  readonly rule: string;
+  readonly clientId: string;
+  /** Wall-clock time of receipt, milliseconds since the epoch. */
+  readonly receivedAt: number;
+  /** MQTT 5 properties (contentType, responseTopic, userProperties...); empty for MQTT 3.1.1. */
+  readonly properties: Readonly<Record<string, unknown>>;
+  /** The Kafka record's key (fromKafka rules), else null. */
+  readonly key: string | null;
+  /** The Kafka record's headers (fromKafka rules), else empty. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+const CEL_QOS: readonly bigint[] = [0n, 1n, 2n];
+
+/** One compiled step; `label` names it in errors, e.g. `steps[2].enrich.tempF`. */
+export type CompiledStep =
+  | { readonly kind: 'validate'; readonly label: string; readonly validator: DocumentValidator }
+  | { readonly kind: 'filter'; readonly label: string; readonly expression: CompiledExpression }
+  | { readonly kind: 'map-whole'; readonly label: string; readonly expression: CompiledExpression }
+  | { readonly kind: 'map' | 'enrich'; readonly label: string; readonly fields: ReadonlyArray<readonly [FieldPath, CompiledExpression, string]> }
+  | { readonly kind: 'rename'; readonly label: string; readonly moves: ReadonlyArray<readonly [FieldPath, FieldPath]> }
+  | { readonly kind: 'drop'; readonly label: string; readonly paths: readonly FieldPath[] };
+
+/** What a rule's processing made of one payload. */
+export type TransformResult =
+  | { readonly kind: 'filtered'; /** Label of the filter step that dropped it. */ readonly by: string }
+  | {
+      readonly kind: 'emit';
+      /** The bytes to seal or write: the input itself when nothing changed it. */
+      readonly bytes: Buffer;
+      /** The document after the steps, for `{payload.PATH}` templates. */
+      readonly document: Document;
+      /** False when `bytes` is the input unchanged (it must not be wiped twice). */
+      readonly reencoded: boolean;
+    };
+
+/**
+ * A rule's processing, compiled once at validation and run per message: decode, steps in
+ * order, encode. Throws DecodeFailedError, SchemaInvalidError or TransformFailedError; nothing
+ * partial ever comes out.
+ */
+export class TransformProgram {
+  private readonly mutates: boolean;
+
+  constructor(
+    readonly input: PayloadFormat,
+    readonly output: PayloadFormat,
+    readonly steps: readonly CompiledStep[],
+  ) {
+    this.mutates = input !== output || steps.some((s) => s.kind !== 'validate' && s.kind !== 'filter');
+  }
+
+  run(bytes: Buffer, facts: MessageFacts): TransformResult {
+    let document = decodePayload(this.input, bytes);
+    // CEL's int is a BigInt and its timestamp a Date: the variables must have those types.
+    const vars: Record<string, unknown> = { ...facts, qos: CEL_QOS[facts.qos] ?? BigInt(facts.qos), receivedAt: new Date(facts.receivedAt), payload: document };
+    for (const step of this.steps) {
+      switch (step.kind) {
+        case 'validate':
+          step.validator.check(document);
+          break;
+        case 'filter': {
+          const keep = evaluate(step.label, step.expression, vars);
+          if (typeof keep !== 'boolean') throw new TransformFailedError(`${step.label}: a filter must give true or false, it gave ${kindOf(keep)}`);
+          if (!keep) return { kind: 'filtered', by: step.label };
+          break;
+        }
+        case 'map-whole':
+          document = toDocument(step.label, evaluate(step.label, step.expression, vars));
+          break;
+        case 'map':
+        case 'enrich': {
+          // Every field sees the document as the step found it, whatever the order of the fields.
+          const values = step.fields.map(([path, expression, label]) => [path, toDocument(label, evaluate(label, expression, vars)), label] as const);
+          let target: Document;
+          if (step.kind === 'map') {
+            target = {};
+          } else {
+            if (!isDocumentObject(document)) throw new TransformFailedError(`${step.label}: enrich needs an object document, it is ${kindOf(document)}`);
+            target = document;
+          }
+          for (const [path, value, label] of values) {
+            if (!setField(target, path, value)) throw new TransformFailedError(`${label}: a parent of the field is not an object`);
+          }
+          document = target;
+          break;
+        }
+        case 'rename': {
+          if (!isDocumentObject(document)) throw new TransformFailedError(`${step.label}: rename needs an object document, it is ${kindOf(document)}`);
+          for (const [from, to] of step.moves) {
+            const value = removeField(document, from);
+            if (value !== undefined && !setField(document, to, value)) {
+              throw new TransformFailedError(`${step.label}: cannot move ${from.join('.')} to ${to.join('.')}, a parent of the target is not an object`);
+            }
+          }
+          break;
+        }
+        case 'drop':
+          for (const path of step.paths) removeField(document, path);
+          break;
+      }
+      vars.payload = document;
+    }
+    if (!this.mutates) return { kind: 'emit', bytes, document, reencoded: false };
+    return { kind: 'emit', bytes: encodePayload(this.output, document), document, reencoded: true };
+  }
+
+  /** Whether `{payload.PATH}` can read anything: raw and text payloads have no fields. */
+  get hasFields(): boolean {
+    return this.output === 'json' || this.output === 'cbor' || this.steps.some((s) => s.kind === 'map' || s.kind === 'map-whole');
+  }
+}
+
+function evaluate(label: string, expression: CompiledExpression, vars: Record<string, unknown>): unknown {
+  return expression.evaluate(vars, label);
+}
+
+/**
+ * An expression's result in the document model. Values the output formats cannot hold are a
+ * transform failure here, not a surprise at encoding.
+ */
+function toDocument(label: string, value: unknown): Document {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      if (!Number.isFinite(value)) throw new TransformFailedError(`${label}: the result is NaN or infinite`);
+      return value;
+    case 'bigint':
+      if (value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)) return Number(value);
+      throw new TransformFailedError(`${label}: the result is an integer beyond 2^53`);
+    case 'object':
+      break;
+    default:
+      throw new TransformFailedError(`${label}: the result is ${kindOf(value)}, which a document cannot hold`);
+  }
+  if (value === null) return null;
+  if (value instanceof Uint8Array) return value;
+  if (Array.isArray(value)) return value.map((item) => toDocument(label, item));
+  if (value instanceof Date) return value.toISOString();
+  const proto = Object.getPrototypeOf(value) as object | null;
+  // CEL's uint literals (`3u`) are objects; its durations and types have no document form.
+  if (proto?.constructor?.name === 'UnsignedInteger') return Number(String(value));
+  if (value instanceof Map) {
+    const out: { [field: string]: Document } = {};
+    for (const [k, v] of value) {
+      if (typeof k !== 'string') throw new TransformFailedError(`${label}: a map key of the result is not a string`);
+      out[k] = toDocument(label, v);
+    }
+    return out;
+  }
+  if (proto !== Object.prototype && proto !== null) {
+    throw new TransformFailedError(`${label}: the result is a CEL ${proto.constructor?.name ?? 'object'} value; convert it with string(), int() or double()`);
+  }
+  const out: { [field: string]: Document } = {};
+  for (const k of Object.keys(value)) out[k] = toDocument(label, (value as Record<string, unknown>)[k]);
+  return out;
+}
