@@ -19,6 +19,18 @@ export interface MosquittoOptions {
   extraConfig?: string[];
   /** How long to wait for the listener (default 15 s). */
   startTimeoutMs?: number;
+  /** A second listener on 127.0.0.1:<free port> speaking TLS with these PEM files (`tlsUrl`). */
+  tls?: MosquittoTlsListener;
+  /** `allow_anonymous` (default true); false with a `password_file` in extraConfig to require credentials. */
+  allowAnonymous?: boolean;
+}
+
+export interface MosquittoTlsListener {
+  cafile: string;
+  certfile: string;
+  keyfile: string;
+  /** Ask clients for a certificate signed by `cafile` (default false). */
+  requireCertificate?: boolean;
 }
 
 /** `MQTT_URL` from the environment (an externally managed broker), or undefined. */
@@ -61,6 +73,7 @@ export class MosquittoBroker {
   readonly persistence: boolean;
   private child?: ChildProcess;
   private destroyed = false;
+  private tlsPortValue?: number;
 
   private constructor(
     private portValue: number,
@@ -98,6 +111,12 @@ export class MosquittoBroker {
 
   get url(): string {
     return `mqtt://127.0.0.1:${this.portValue}`;
+  }
+
+  /** The TLS listener's URL; only with the `tls` option. */
+  get tlsUrl(): string {
+    if (this.tlsPortValue === undefined) throw new Error('MosquittoBroker.tlsUrl: started without the tls option');
+    return `mqtts://127.0.0.1:${this.tlsPortValue}`;
   }
 
   /** pid of the mosquitto process while it runs. */
@@ -174,7 +193,7 @@ export class MosquittoBroker {
       // which cannot write the log/persistence files in our private temp dir.
       `user ${os.userInfo().username}`,
       `listener ${this.portValue} 127.0.0.1`,
-      'allow_anonymous true',
+      `allow_anonymous ${this.opts.allowAnonymous ?? true}`,
       // Per-client queue for offline persistent sessions (and above in-flight for online ones).
       // Default is 1000 – far too low for a 10,000 message backlog; 0 bytes = no byte limit.
       'max_queued_messages 100000',
@@ -197,6 +216,11 @@ export class MosquittoBroker {
     } else {
       lines.push('persistence false');
     }
+    const tls = this.opts.tls;
+    if (tls && this.tlsPortValue !== undefined) {
+      // Listener options apply to the listener above them.
+      lines.push(`listener ${this.tlsPortValue} 127.0.0.1`, `cafile ${tls.cafile}`, `certfile ${tls.certfile}`, `keyfile ${tls.keyfile}`, `require_certificate ${tls.requireCertificate ?? false}`);
+    }
     lines.push(...(this.opts.extraConfig ?? []));
     fs.writeFileSync(this.configFile, lines.join('\n') + '\n');
   }
@@ -206,6 +230,7 @@ export class MosquittoBroker {
     if (await canConnect(this.portValue)) {
       throw new Error(`mosquitto: 127.0.0.1:${this.portValue} is already taken by another process (Address already in use)`);
     }
+    if (this.opts.tls) this.tlsPortValue ??= await freePort();
     this.writeConfig();
     // stdout/stderr (e.g. config errors before the log file is opened) go to a file as well.
     const out = fs.openSync(path.join(this.dir, 'mosquitto.stdout'), 'a');
@@ -230,7 +255,7 @@ export class MosquittoBroker {
             this.diagnostics(),
         );
       }
-      if (await canConnect(this.portValue)) return;
+      if ((await canConnect(this.portValue)) && (this.tlsPortValue === undefined || (await canConnect(this.tlsPortValue)))) return;
       if (Date.now() >= deadline) {
         await killHard(child.pid);
         throw new Error(`mosquitto did not accept connections on 127.0.0.1:${this.portValue} within ${timeoutMs} ms.\n${this.diagnostics()}`);

@@ -19,9 +19,10 @@ export class ControlPublisher {
     config: ControlConfig | undefined,
     clientId: string,
     private readonly signer?: ControlSigner,
+    configFile?: string,
   ) {
     if (!config) return;
-    this.client = ClientProxyFactory.create(controlTransport(config, clientId));
+    this.client = ClientProxyFactory.create(controlTransport(config, clientId, configFile));
     this.events = controlEvents(config.prefix);
   }
 

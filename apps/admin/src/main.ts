@@ -63,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
   if (config.admin.audit.topic) sinks.push(new KafkaAuditSink(kafkaFactory, config.kafka, config.admin.audit.topic));
   const audit = new AuditLog(sinks);
   await audit.open();
-  const control = new ControlPublisher(config.control, clientId, secrets.controlKey === undefined ? undefined : MasterKey.fromText(sodium.sodium, secrets.controlKey, 'control.secret'));
+  const control = new ControlPublisher(config.control, clientId, secrets.controlKey === undefined ? undefined : MasterKey.fromText(sodium.sodium, secrets.controlKey, 'control.secret'), file);
   const authenticator = new TokenAuthenticator(secrets.adminTokens);
   const holder = new AdminConfigHolder(file, env, keyUsage(config), authenticator);
   const keys = new KeyService({

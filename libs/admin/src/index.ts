@@ -2,6 +2,7 @@ export * from './admin.errors';
 export * from './admin.schema';
 export * from './audit.log';
 export * from './control-plane';
+export * from './control-transport';
 export * from './failure.limiter';
 export * from './file.audit-sink';
 export * from './kafka.audit-sink';
