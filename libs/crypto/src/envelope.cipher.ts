@@ -4,7 +4,7 @@ import { DecodedEnvelope, EnvelopeAlgorithm, EnvelopeHeader, encodeHeader, NONCE
 import { KEY_BYTES } from './key-entry.rules';
 import type { KeyMaterial, KeyType } from './keyring';
 import type { Sodium } from './sodium.provider';
-import { associatedData, decodeSealedInner, encodeBindableTopic, encodeSealedInner, topicTag } from './topic-binding';
+import { associatedData, decodeSealedInner, encodeBindableTopic, encodeSealedInner, MAX_BOUND_TOPIC_BYTES, topicTag } from './topic-binding';
 import { NoncePool } from './nonce.pool';
 
 /*
@@ -52,10 +52,9 @@ export function sealForPublicKey(sodium: Sodium, params: SealParams & { publicKe
 }
 
 /** Seals with a keyring key: symmetric keys encrypt, sealed keys seal for their public key. */
-export function sealWithKey(sodium: Sodium, key: KeyMaterial, plaintext: Uint8Array, topic?: string, nonce?: Uint8Array): Uint8Array {
+export function sealWithKey(sodium: Sodium, key: KeyMaterial, plaintext: Uint8Array, topic?: string): Uint8Array {
   const params = { plaintext, keyName: key.name, keyVersion: key.version, topic };
-  if (key.type === 'symmetric') return sealSymmetric(sodium, { ...params, key: key.secret, nonce });
-  if (nonce) throw new TypeError('a nonce can only be chosen for symmetric keys');
+  if (key.type === 'symmetric') return sealSymmetric(sodium, { ...params, key: key.secret });
   return sealForPublicKey(sodium, { ...params, publicKey: key.publicKey as Uint8Array });
 }
 
@@ -72,6 +71,10 @@ export function openWithKey(sodium: Sodium, decoded: DecodedEnvelope, key: KeyMa
   let topicBytes: Uint8Array | undefined;
   if (header.topicBound) {
     topicBytes = utf8(policy.topic);
+    // The one length rule for both algorithms: no envelope can be bound to a longer topic.
+    if (topicBytes.length > MAX_BOUND_TOPIC_BYTES) {
+      throw new CryptoError('topic-mismatch', `the arrival topic is ${topicBytes.length} UTF-8 bytes, longer than any bound topic (${MAX_BOUND_TOPIC_BYTES})`, who);
+    }
     if (!bytesEqual(topicTag(sodium, topicBytes), header.topicTag as Uint8Array)) {
       throw new CryptoError('topic-mismatch', 'topic tag does not match the topic the message arrived on', who);
     }

@@ -2,6 +2,7 @@ import { utf8 } from './bytes';
 import { CryptoError, CryptoReason } from './crypto.errors';
 import { decodeEnvelope, encodeHeader, EnvelopeHeader } from './envelope';
 import { EnvelopeSealer, OpenOptions } from './envelope.sealer';
+import * as cryptoLib from './index';
 import { revokeKeyVersion, rotateKeyEntry, setMinDecryptionVersion } from './key-lifecycle';
 import { KeyEntry, Keyring } from './keyring';
 import type { Sodium } from './sodium.provider';
@@ -142,6 +143,16 @@ describe('EnvelopeSealer', () => {
     expect(sealer.open(envelope, options({ expectedKeyName: 'sym' })).header.keyName).toBe('sym');
   });
 
+  it('holds both algorithms to one topic length: sealing refuses a topic over 65535 UTF-8 bytes, opening on one is topic-mismatch', () => {
+    const long = 'é'.repeat(0x8000); // 65536 bytes
+    for (const keyName of ['sym', 'box']) expect(reasonOf(() => sealer.seal(utf8('x'), { keyring, keyName, topic: long }))).toBe('envelope-malformed');
+    // What another implementation might produce without the rule: a symmetric envelope bound to that topic.
+    const key = keyring.encryptionKey('sym');
+    const header = encodeHeader({ version: 1, algorithm: 'xchacha20poly1305', topicBound: true, keyName: 'sym', keyVersion: key.version, topicTag: topicTag(sodium, utf8(long)), nonce: fixedBytes(7, 24) });
+    const body = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(utf8('x'), Uint8Array.from([...header, ...utf8(long)]), null, fixedBytes(7, 24), key.secret);
+    expect(reasonOf(() => sealer.open(Uint8Array.from([...header, ...body]), options({ topic: long })))).toBe('topic-mismatch');
+  });
+
   it('refuses an envelope whose algorithm does not match the key type', () => {
     const envelope = sealer.seal(utf8('x'), { keyring, keyName: 'box' });
     const confused = Keyring.from([{ ...entries[0], name: 'box', primaryVersion: 1, versions: [symmetricVersion(1)] }]);
@@ -181,11 +192,9 @@ describe('EnvelopeSealer', () => {
     });
   });
 
-  it('sealWithNonce is deterministic and symmetric-only', () => {
-    const nonce = fixedBytes(3, 24);
-    const a = sealer.sealWithNonce(utf8('x'), { keyring, keyName: 'sym', topic: TOPIC }, nonce);
-    expect(hex(sealer.sealWithNonce(utf8('x'), { keyring, keyName: 'sym', topic: TOPIC }, nonce))).toBe(hex(a));
-    expect(() => sealer.sealWithNonce(utf8('x'), { keyring, keyName: 'box' }, nonce)).toThrow(TypeError);
+  it('offers no way to choose a nonce: the public API cannot repeat one', () => {
+    expect('sealWithNonce' in sealer).toBe(false);
+    expect(Object.keys(cryptoLib)).not.toEqual(expect.arrayContaining(['sealWithNonce', 'sealSymmetric', 'sealWithKey']));
   });
 
   it('stops serving keys once the keyring is wiped', () => {

@@ -42,14 +42,6 @@ export class EnvelopeSealer {
     return sealWithKey(this.sodium, options.keyring.encryptionKey(options.keyName), plaintext, options.topic);
   }
 
-  /**
-   * @internal Reproducible test vectors only: reusing a nonce under one key breaks
-   * XChaCha20-Poly1305 confidentiality and authenticity. Symmetric keys only.
-   */
-  sealWithNonce(plaintext: Uint8Array, options: SealOptions, nonce: Uint8Array): Uint8Array {
-    return sealWithKey(this.sodium, options.keyring.encryptionKey(options.keyName), plaintext, options.topic, nonce);
-  }
-
   /** Order: decode, allowed key name, key lookup, algorithm vs key type, topic binding, decryption. */
   open(envelope: Uint8Array, options: OpenOptions): OpenedEnvelope {
     const decoded = decodeEnvelope(envelope);

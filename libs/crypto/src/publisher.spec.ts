@@ -55,13 +55,15 @@ describe('publisher crypto', () => {
     const unbound = sealer.seal(utf8('x'), { keyring, keyName: 'box' });
     expect(codeOf(() => publisher.open(bound, keys, 'other/topic'))).toBe('topic-mismatch');
     expect(codeOf(() => publisher.open(bound, keys.slice(0, 1), TOPIC))).toBe('key-unknown');
-    expect(codeOf(() => publisher.open(unbound, keys, TOPIC))).toBe('ok');
-    expect(codeOf(() => publisher.open(unbound, keys, TOPIC, { requireTopicBinding: true }))).toBe('topic-unbound');
+    // Binding is required unless the caller says otherwise, as it is for rules.
+    expect(codeOf(() => publisher.open(unbound, keys, TOPIC))).toBe('topic-unbound');
+    expect(codeOf(() => publisher.open(unbound, keys, TOPIC, { requireTopicBinding: false }))).toBe('ok');
+    const lax = { requireTopicBinding: false };
     const withoutPublicKeys = keys.map(({ publicKey: _, ...k }) => k);
-    expect(codeOf(() => publisher.open(unbound, withoutPublicKeys, TOPIC))).toBe('algorithm-mismatch');
+    expect(codeOf(() => publisher.open(unbound, withoutPublicKeys, TOPIC, lax))).toBe('algorithm-mismatch');
     const wrongSecret = keys.map((k) => ({ ...k, secret: new Uint8Array(32) }));
     expect(codeOf(() => publisher.open(bound, wrongSecret, TOPIC))).toBe('decrypt-failed');
-    expect(codeOf(() => publisher.open(unbound, wrongSecret, TOPIC))).toBe('decrypt-failed');
+    expect(codeOf(() => publisher.open(unbound, wrongSecret, TOPIC, lax))).toBe('decrypt-failed');
     expect(codeOf(() => publisher.open(bound, keys.map((k) => ({ ...k, secret: new Uint8Array(3) })), TOPIC))).toBe('decrypt-failed');
   });
 

@@ -13,7 +13,7 @@ export interface PublisherKey {
 }
 
 export interface PublisherOpenOptions {
-  /** Refuse envelopes that are not topic-bound; default false (bound envelopes are always checked). */
+  /** Refuse envelopes that are not topic-bound (`topic-unbound`); default true, as for rules. Bound envelopes are always checked. */
   requireTopicBinding?: boolean;
 }
 
@@ -45,7 +45,7 @@ export function publisherCrypto(sodium: Sodium): PublisherCrypto {
       const key = keys.find((k) => k.name === keyName && k.version === keyVersion);
       if (!key) throw new CryptoError('key-unknown', 'no such key among the keys given', { keyName, keyVersion });
       const material = { ...key, type: key.publicKey ? ('sealed' as const) : ('symmetric' as const) };
-      const policy = { topic, requireTopicBinding: options.requireTopicBinding ?? false };
+      const policy = { topic, requireTopicBinding: options.requireTopicBinding ?? true };
       return { plaintext: openWithKey(sodium, decoded, material, policy), header: decoded.header };
     },
   };

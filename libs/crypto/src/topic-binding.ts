@@ -3,7 +3,10 @@ import { CryptoError } from './crypto.errors';
 import { TOPIC_TAG_LENGTH } from './envelope';
 import type { Sodium } from './sodium.provider';
 
-/** The sealed-box inner layout stores the topic length in 16 bits, as MQTT does. */
+/**
+ * Longest topic an envelope can be bound to, with either algorithm: the sealed-box inner layout
+ * stores the length in 16 bits, as MQTT does, and one rule keeps the two algorithms alike.
+ */
 export const MAX_BOUND_TOPIC_BYTES = 0xffff;
 
 /** BLAKE2b-64 of the UTF-8 topic: lets a receiver refuse a misrouted envelope before any decryption. */

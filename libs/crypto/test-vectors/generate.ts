@@ -7,8 +7,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { utf8 } from '../src/bytes';
+import { encodeHeader, type EnvelopeHeader } from '../src/envelope';
 import { sealForPublicKey, sealSymmetric } from '../src/envelope.cipher';
 import { SodiumProvider, type Sodium } from '../src/sodium.provider';
+import { encodeSealedInner, topicTag } from '../src/topic-binding';
 import type { NegativeVector, PositiveVector, VectorFile } from './vector-file';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
@@ -147,11 +149,11 @@ export function buildVectors(sodium: Sodium): VectorFile {
       'Negative vectors are opened with the keys of all positive vectors and must fail with expectedError.',
     ],
     vectors: [...symmetric, ...sealed],
-    negative: negativeVectors([...symmetric, ...sealed]),
+    negative: negativeVectors(sodium, [...symmetric, ...sealed]),
   };
 }
 
-function negativeVectors(vectors: PositiveVector[]): NegativeVector[] {
+function negativeVectors(sodium: Sodium, vectors: PositiveVector[]): NegativeVector[] {
   const bytesOf = (i: number): Uint8Array => Uint8Array.from(Buffer.from(vectors[i].envelope, 'hex'));
   const edited = (i: number, edit: (b: Uint8Array) => void): string => {
     const b = bytesOf(i);
@@ -172,6 +174,38 @@ function negativeVectors(vectors: PositiveVector[]): NegativeVector[] {
   ): NegativeVector => ({ description, envelope, topic, ...(requireTopicBinding ? { requireTopicBinding } : {}), expectedError });
   const tagShort = unbound.envelope.slice(0, unbound.envelope.length - unbound.plaintext.length - 2);
   const versionOffset = 4 + unbound.keyName.length;
+  const sealedUnbound = vectors[4];
+  const longName = vectors[3];
+  const otherTopic = 'devices/d-043/telemetry';
+  const unhex = (text: string) => Uint8Array.from(Buffer.from(text, 'hex'));
+  // A sealed box whose inner header or topic differs from the outer ones: what an attacker holding
+  // only the public key can build. Readers that skip the inner comparison would open these.
+  const sealedHeader = (topic: string, keyVersion = sealedBound.keyVersion): EnvelopeHeader => ({
+    version: 1,
+    algorithm: 'sealedbox',
+    topicBound: true,
+    keyName: sealedBound.keyName,
+    keyVersion,
+    topicTag: topicTag(sodium, utf8(topic)),
+  });
+  const forged = (outer: EnvelopeHeader, inner: EnvelopeHeader, innerTopic: string): string => {
+    const box = sodium.crypto_box_seal(encodeSealedInner(encodeHeader(inner), utf8(innerTopic), utf8('forged')), unhex(sealedBound.publicKey as string));
+    return hex(encodeHeader(outer)) + hex(box);
+  };
+  const tagOffset = 4 + sealedBound.keyName.length + 4;
+  const swappedTag = sealedBound.envelope.slice(0, 2 * tagOffset) + hex(topicTag(sodium, utf8(otherTopic))) + sealedBound.envelope.slice(2 * (tagOffset + 8));
+  const nameOffset = 4;
+  // Header fields as bytes, to write what encodeHeader refuses to.
+  const longNameRest = longName.envelope.slice(2 * (nameOffset + 64));
+  const tooLongName = '01010141' + hex(utf8(`${longName.keyName.slice(0, 63)}xx`)) + longNameRest;
+  const noName = '01010000' + unbound.envelope.slice(2 * (nameOffset + unbound.keyName.length));
+  const sealedHeaderLength = 4 + sealedUnbound.keyName.length + 4;
+  const mismatched = (algorithm: 'xchacha20poly1305' | 'sealedbox'): string => {
+    // The key name and version of a key of the other type.
+    const other = vectors.find((v) => v.algorithm !== algorithm)!;
+    const params = { plaintext: utf8('x'), keyName: other.keyName, keyVersion: other.keyVersion };
+    return hex(algorithm === 'xchacha20poly1305' ? sealSymmetric(sodium, { ...params, key: counting(0x11, 32), nonce: counting(0x22, 24) }) : sealForPublicKey(sodium, { ...params, publicKey: unhex(sealedBound.publicKey as string) }));
+  };
   return [
     negative('xchacha20poly1305 tag tampered (last byte flipped)', edited(1, flipLast), bound.topic as string, 'decrypt-failed'),
     negative('sealed box tampered (last byte flipped)', edited(5, flipLast), sealedBound.topic as string, 'decrypt-failed'),
@@ -184,6 +218,18 @@ function negativeVectors(vectors: PositiveVector[]): NegativeVector[] {
     negative('version 0x02', edited(0, (b) => (b[0] = 0x02)), 'x', 'envelope-version'),
     negative('key version changed to one nobody holds', edited(0, (b) => (b[versionOffset + 3] = 9)), 'x', 'key-unknown'),
     negative('unbound envelope where binding is required', unbound.envelope, 'x', 'topic-unbound', true),
+    negative('sealed box: outer topic tag swapped for another topic\'s, opened on that topic (the inner header differs)', swappedTag, otherTopic, 'decrypt-failed'),
+    negative('sealed box: inner topic differs from the topic the outer tag names', forged(sealedHeader(otherTopic), sealedHeader(otherTopic), sealedBound.topic as string), otherTopic, 'topic-mismatch'),
+    negative('sealed box: inner header differs from the outer one (key version)', forged(sealedHeader(otherTopic), sealedHeader(otherTopic, 1), otherTopic), otherTopic, 'decrypt-failed'),
+    negative('key name length 0', noName, 'x', 'envelope-malformed'),
+    negative('key name length 65', tooLongName, 'x', 'envelope-malformed'),
+    negative('key name with a byte outside [A-Za-z0-9._-] (a slash)', edited(0, (b) => (b[nameOffset] = 0x2f)), 'x', 'envelope-malformed'),
+    negative('key version 0', edited(0, (b) => b.fill(0, versionOffset, versionOffset + 4)), 'x', 'envelope-malformed'),
+    negative('envelope version 0x00', edited(0, (b) => (b[0] = 0x00)), 'x', 'envelope-version'),
+    negative('sealed box body of 47 bytes', sealedUnbound.envelope.slice(0, 2 * (sealedHeaderLength + 47)), 'x', 'envelope-malformed'),
+    negative('empty input', '', 'x', 'envelope-malformed'),
+    negative('algorithm 0x01 naming a sealed (X25519) key', mismatched('xchacha20poly1305'), 'x', 'algorithm-mismatch'),
+    negative('algorithm 0x02 naming a symmetric key', mismatched('sealedbox'), 'x', 'algorithm-mismatch'),
   ];
 }
 
