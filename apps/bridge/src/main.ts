@@ -55,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
   const logger = log.format === 'json' ? new JsonLogger(log.level) : TEXT_LEVELS[log.level];
   const module = BridgeModule.forConfig(loaded, drainMs);
   const control = loaded.config.control
-    ? controlTransport(loaded.config.control, `${loaded.config.mqtt.clientId ?? 'bridge'}-control-${randomBytes(3).toString('hex')}`)
+    ? controlTransport(loaded.config.control, `${loaded.config.mqtt.clientId ?? 'bridge'}-control-${randomBytes(3).toString('hex')}`, loaded.file)
     : undefined;
   let app: INestApplicationContext;
   if (http.enabled) {

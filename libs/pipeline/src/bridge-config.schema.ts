@@ -4,6 +4,7 @@ import { refineWith } from '@app/config';
 import { kafkaConnectionSchema } from '@app/kafka';
 import { keystoreSchema, masterKeySchema } from '@app/keystore';
 import { mqttSourceSchema } from '@app/mqtt';
+import { processSchema } from '@app/transform';
 import { byteLengthProblem, compileTemplate, mqttStringProblem, parseTopicFilter, TemplateError, TopicFilterError } from '@app/topic';
 import { destinationSchema, destinationType } from './destination.registry';
 import { deadLetterSchema, DeadLetterTarget } from './dead-letter.schema';
@@ -36,6 +37,8 @@ const ruleObjectSchema = z
     destinations: z.array(destinationSchema).min(1),
     /** What happens to the payload; default: passed through untouched. */
     transform: transformSchema.default({ mode: 'passthrough' }),
+    /** Decode, steps (validate, filter, map, enrich, rename, drop), encode: between opening and sealing. */
+    process: processSchema.optional(),
     deadLetter: deadLetterSchema.optional(),
   })
   .strict();
@@ -67,7 +70,15 @@ function checkRule(rule: z.output<typeof ruleObjectSchema>, ctx: z.RefinementCtx
     const type = destinationType(destination);
     for (const [path, template] of type.templates(destination)) {
       try {
-        compileTemplate(template, captures);
+        const compiled = compileTemplate(template, captures);
+        const reads = compiled.placeholders.find((p) => p.startsWith('payload.'));
+        if (reads && !rule.process) {
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: ['destinations', d, ...path],
+            message: `{${reads}} reads the payload: give the rule a process section that decodes it (e.g. process: { input: json })`,
+          });
+        }
       } catch (error) {
         problem(['destinations', d, ...path], error, TemplateError);
       }

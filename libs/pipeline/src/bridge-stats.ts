@@ -4,6 +4,8 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 export interface RuleCounters {
   received: number;
   delivered: number;
+  /** Dropped by a filter step (acknowledged, not written, not dead-lettered). */
+  filtered: number;
   deadLettered: number;
   /** Records of this rule in batches that were retried (one count per record and retry). */
   retried: number;
@@ -49,6 +51,7 @@ export class BridgeStats {
       labelNames: ['rule', 'reason', 'destination'],
       registers: [this.registry],
     }),
+    filtered: new Counter({ name: 'bridge_messages_filtered_total', help: 'Messages a filter step dropped', labelNames: ['rule'], registers: [this.registry] }),
     retried: new Counter({ name: 'bridge_records_retried_total', help: 'Records in retried produce requests', labelNames: ['rule'], registers: [this.registry] }),
     replayed: new Counter({ name: 'bridge_dead_letters_replayed_total', help: 'Dead letters replayed', labelNames: ['rule'], registers: [this.registry] }),
     unrouted: new Counter({ name: 'bridge_messages_unrouted_total', help: 'Copies no rule took (overlap duplicates, skipped retained)', registers: [this.registry] }),
@@ -121,7 +124,7 @@ export class BridgeStats {
   rule(name: string): RuleCounters {
     let counters = this.rules.get(name);
     if (!counters) {
-      counters = { received: 0, delivered: 0, deadLettered: 0, retried: 0, replayed: 0, reasons: {} };
+      counters = { received: 0, delivered: 0, filtered: 0, deadLettered: 0, retried: 0, replayed: 0, reasons: {} };
       this.rules.set(name, counters);
     }
     return counters;
@@ -145,6 +148,11 @@ export class BridgeStats {
     counters.deadLettered++;
     counters.reasons[code] = (counters.reasons[code] ?? 0) + 1;
     this.m.deadLettered.inc({ rule, reason: code, destination: stage });
+  }
+
+  filtered(rule: string): void {
+    this.rule(rule).filtered++;
+    this.m.filtered.inc({ rule });
   }
 
   replayed(rule: string): void {

@@ -7,6 +7,7 @@ import { DeadLetterWriter } from './dead-letter.writer';
 import { PayloadTransformer, PreparedPayload } from './payload.transformer';
 import { SubscriptionPlan } from './subscription-plan';
 import { TransformConfig } from './transform.schema';
+import { TransformProgram } from '@app/transform';
 
 const NO_HEADERS: Readonly<Record<string, string | Buffer>> = Object.freeze({});
 
@@ -16,6 +17,8 @@ export interface RuleOutcome {
   readonly delivered: string[];
   /** Reason codes of what was dead-lettered (dry run: what would fail). */
   readonly failed: string[];
+  /** Set when a filter step dropped the message (nothing written, acknowledged): that step's label. */
+  filtered?: string;
 }
 
 /** A rule ready to run: its destinations built, its dead-letter topic resolved. */
@@ -24,6 +27,8 @@ export interface RuntimeRule {
   readonly destinations: readonly Destination[];
   readonly deadLetter: DeadLetterTarget;
   readonly transform: TransformConfig;
+  /** The rule's process section, compiled at validation. */
+  readonly process?: TransformProgram;
 }
 
 /**
@@ -108,11 +113,17 @@ export class BridgePipeline {
     }
     let payload: PreparedPayload;
     try {
-      payload = this.transformer.prepare(rule.transform, message);
+      payload = this.transformer.prepare(rule, message, context);
     } catch (error) {
       outcome.failed.push(await this.deadLetter(rule, message, 'transform', error, origin));
       return outcome;
     }
+    if (payload.filteredBy !== undefined) {
+      this.stats.filtered(rule.name);
+      outcome.filtered = payload.filteredBy;
+      return outcome;
+    }
+    if (payload.document !== undefined) context = { ...context, document: payload.document };
     const writeTo = async (destination: Destination): Promise<void> => {
       try {
         await destination.write({ message, rule: rule.name, context, payload: payload.forAddress, headers: NO_HEADERS });
@@ -136,11 +147,16 @@ export class BridgePipeline {
     const outcome: RuleOutcome = { delivered: [], failed: [] };
     let payload: PreparedPayload;
     try {
-      payload = this.transformer.prepare(rule.transform, message);
+      payload = this.transformer.prepare(rule, message, context);
     } catch (error) {
       outcome.failed.push(classify(error).code);
       return outcome;
     }
+    if (payload.filteredBy !== undefined) {
+      outcome.filtered = payload.filteredBy;
+      return outcome;
+    }
+    if (payload.document !== undefined) context = { ...context, document: payload.document };
     try {
       for (const destination of rule.destinations) {
         try {

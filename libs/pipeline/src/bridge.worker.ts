@@ -115,6 +115,7 @@ export class BridgeWorker {
         kafka: config.kafka,
         mqtt: config.mqtt,
         deadLetter: config.deadLetter,
+        process: loaded.processes.get(rule.name),
         kafkaFactory,
         mqttFactory,
         // Always the current pipeline, as for MQTT messages.
@@ -243,7 +244,13 @@ export class BridgeWorker {
       const ruleConfig = config.rules[r];
       const own = ruleConfig.destinations.map((d, i) => createDestination(d, `${rule.name}/${d.type}[${i}]`, rule.captures, resources));
       destinations.push(...own);
-      const runtimeRule = { name: rule.name, destinations: own, deadLetter: ruleConfig.deadLetter ?? config.deadLetter, transform: ruleConfig.transform };
+      const runtimeRule = {
+        name: rule.name,
+        destinations: own,
+        deadLetter: ruleConfig.deadLetter ?? config.deadLetter,
+        transform: ruleConfig.transform,
+        process: loaded.processes.get(rule.name),
+      };
       const key = connectionOf(ruleConfig);
       const group = grouped.get(key) ?? { parsed: [], rules: [] };
       group.parsed.push(onConnection(rule, key));

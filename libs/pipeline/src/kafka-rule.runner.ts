@@ -3,6 +3,7 @@ import { BridgeMessage, ShutdownError } from '@app/core';
 import { ConsumedRecord, headerText, KafkaClientFactory, KafkaConnectionConfig, KafkaInbound, KafkaRecordSource, propertiesFromHeaders } from '@app/kafka';
 import { MqttClientFactory, MqttConnectionConfig, MqttDestination, MqttSourceConfig } from '@app/mqtt';
 import { RecordFields, TemplateContext } from '@app/topic';
+import { TransformProgram } from '@app/transform';
 import { DeadLetterTarget } from './dead-letter.schema';
 import { RuleOutcome, RuntimeRule } from './bridge.pipeline';
 import { KafkaRuleConfig } from './kafka-rule.schema';
@@ -32,8 +33,9 @@ export class KafkaRuleRunner {
     private readonly destination: MqttDestination,
     private readonly deliver: RuleDeliver,
     private readonly clientId: string,
+    process?: TransformProgram,
   ) {
-    this.rule = { name: config.name, destinations: [destination], deadLetter: config.deadLetter ?? deadLetter, transform: config.transform };
+    this.rule = { name: config.name, destinations: [destination], deadLetter: config.deadLetter ?? deadLetter, transform: config.transform, process };
   }
 
   get name(): string {
@@ -99,6 +101,8 @@ export function createKafkaRuleRunner(
     kafka: KafkaConnectionConfig;
     mqtt: MqttSourceConfig;
     deadLetter: DeadLetterTarget;
+    /** The rule's process section, compiled at validation. */
+    process?: TransformProgram;
     kafkaFactory: KafkaClientFactory;
     mqttFactory: MqttClientFactory;
     deliver: RuleDeliver;
@@ -117,7 +121,7 @@ export function createKafkaRuleRunner(
     'kafka-record',
   );
   const source = new KafkaRecordSource(shared.kafkaFactory, shared.kafka, config.kafka, config.name);
-  return new KafkaRuleRunner(config, shared.deadLetter, source, destination, shared.deliver, shared.clientId);
+  return new KafkaRuleRunner(config, shared.deadLetter, source, destination, shared.deliver, shared.clientId, shared.process);
 }
 
 /** The message a record becomes: its value as payload, the rule's QoS and retain flag, MQTT 5 properties from `mqtt.*` headers. */

@@ -3,6 +3,7 @@ import { retryPolicySchema } from '@app/core';
 import { kafkaSourceSchema } from '@app/kafka';
 import { mqttConnectionSchema, mqttTopicTemplateSchema } from '@app/mqtt';
 import { compileTemplate, TemplateError } from '@app/topic';
+import { processSchema } from '@app/transform';
 import { deadLetterSchema } from './dead-letter.schema';
 import { ruleNameSchema } from './rule-name.schema';
 import { transformProblems, transformSchema } from './transform.schema';
@@ -30,6 +31,8 @@ const kafkaRuleObjectSchema = z
     mqtt: mqttTargetSchema,
     /** Same modes as MQTT rules; `encrypt` seals for devices, bound to the MQTT topic by default. */
     transform: transformSchema.default({ mode: 'passthrough' }),
+    /** As for MQTT rules; with it, {payload.PATH} in the topic reads the processed document. */
+    process: processSchema.optional(),
     deadLetter: deadLetterSchema.optional(),
   })
   .strict();
@@ -42,11 +45,11 @@ function checkKafkaRule(rule: z.output<typeof kafkaRuleObjectSchema>, ctx: z.Ref
   try {
     const template = compileTemplate(rule.mqtt.topic, [], 'kafka-record');
     const opens = rule.transform.mode === 'decrypt' || rule.transform.mode === 'reencrypt';
-    if (opens && template.placeholders.some((p) => p.startsWith('payload.'))) {
+    if (opens && !rule.process && template.placeholders.some((p) => p.startsWith('payload.'))) {
       ctx.addIssue({
         code: z.ZodIssueCode.custom,
         path: ['mqtt', 'topic'],
-        message: `{payload.*} reads the record value as it is in Kafka, an envelope with transform ${rule.transform.mode}; use {key} or {header.NAME}`,
+        message: `{payload.*} reads the record value as it is in Kafka, an envelope with transform ${rule.transform.mode}; add a process section (it reads the opened document) or use {key} or {header.NAME}`,
       });
     }
   } catch (error) {

@@ -1,13 +1,25 @@
 import { BridgeMessage } from '@app/core';
 import { EnvelopeSealer, Keyring } from '@app/crypto';
+import { TemplateContext } from '@app/topic';
+import { Document, MessageFacts, TransformProgram } from '@app/transform';
 import { TransformConfig } from './transform.schema';
 
 /** The payload of one message for one rule, ready to be written to any number of destinations. */
 export interface PreparedPayload {
   /** Bytes for a destination address; sealing binds them to that address when configured. */
   forAddress(address: string): Buffer;
-  /** Wipes the plaintext the bridge decrypted, once every destination has confirmed. */
+  /** Wipes the plaintext the bridge decrypted or produced, once every destination has confirmed. */
   dispose(): void;
+  /** Set when a filter step dropped the message: that step's label. Nothing is written then. */
+  readonly filteredBy?: string;
+  /** The payload as the rule's process section left it, for `{payload.PATH}` templates. */
+  readonly document?: Document;
+}
+
+/** What the transformer needs of a rule. */
+export interface TransformingRule {
+  readonly transform: TransformConfig;
+  readonly process?: TransformProgram;
 }
 
 /** Where the current keyring is read from; swapped whole when keys change. */
@@ -15,13 +27,18 @@ export interface KeyringSource {
   current(): Keyring;
 }
 
-const PASSTHROUGH_DISPOSE = (): void => undefined;
+const NOTHING_TO_WIPE = (): void => undefined;
+const FILTERED_ADDRESS = (): Buffer => {
+  throw new Error('a filtered message has no payload to write');
+};
 
 /**
- * Applies a rule's transform. Opening happens once per message and rule (it throws a typed
- * CryptoError that the pipeline dead-letters); sealing happens per destination, so each
- * envelope can be bound to the topic it is written to. Plaintext never goes anywhere but
- * the rule's destinations: failure paths only ever see the original message bytes.
+ * Applies a rule's transform: open (per mode), process (decode, steps, encode), seal. Opening
+ * and processing happen once per message and rule (they throw typed errors the pipeline
+ * dead-letters); sealing happens per destination, so each envelope can be bound to the topic
+ * it is written to. Plaintext never goes anywhere but the rule's destinations: failure paths
+ * only ever see the original message bytes, and every buffer of plaintext the bridge made is
+ * wiped as soon as nothing needs it.
  */
 export class PayloadTransformer {
   constructor(
@@ -29,25 +46,34 @@ export class PayloadTransformer {
     private readonly keys: KeyringSource,
   ) {}
 
-  prepare(transform: TransformConfig, message: BridgeMessage): PreparedPayload {
+  prepare(rule: TransformingRule, message: BridgeMessage, context: TemplateContext): PreparedPayload {
+    const { transform, process } = rule;
     const keyring = this.keys.current();
-    switch (transform.mode) {
-      case 'passthrough':
-        return { forAddress: () => message.payload, dispose: PASSTHROUGH_DISPOSE };
-      case 'decrypt': {
-        const plaintext = this.open(transform, message, keyring);
-        return { forAddress: () => plaintext, dispose: () => wipe(plaintext) };
+    const opens = transform.mode === 'decrypt' || transform.mode === 'reencrypt';
+    let plain = opens ? this.open(transform, message, keyring) : message.payload;
+    let document: Document | undefined;
+    if (process) {
+      let result: ReturnType<TransformProgram['run']>;
+      try {
+        result = process.run(plain, facts(message, context));
+      } catch (error) {
+        if (plain !== message.payload) wipe(plain);
+        throw error;
       }
-      case 'encrypt':
-        return { forAddress: (address) => this.seal(transform, message.payload, address, keyring), dispose: PASSTHROUGH_DISPOSE };
-      case 'reencrypt': {
-        const plaintext = this.open(transform, message, keyring);
-        return {
-          forAddress: (address) => this.seal(transform, plaintext, address, keyring),
-          dispose: () => wipe(plaintext),
-        };
+      if (result.kind === 'filtered') {
+        if (plain !== message.payload) wipe(plain);
+        return { filteredBy: result.by, forAddress: FILTERED_ADDRESS, dispose: NOTHING_TO_WIPE };
       }
+      if (result.bytes !== plain && plain !== message.payload) wipe(plain);
+      plain = result.bytes;
+      document = result.document;
     }
+    const output = plain;
+    const dispose = output === message.payload ? NOTHING_TO_WIPE : () => wipe(output);
+    if (transform.mode === 'encrypt' || transform.mode === 'reencrypt') {
+      return { document, dispose, forAddress: (address) => this.seal(transform, output, address, keyring) };
+    }
+    return { document, dispose, forAddress: () => output };
   }
 
   private open(transform: TransformConfig, message: BridgeMessage, keyring: Keyring): Buffer {
@@ -68,6 +94,24 @@ export class PayloadTransformer {
     });
     return Buffer.from(envelope.buffer, envelope.byteOffset, envelope.byteLength);
   }
+}
+
+/** What a rule's expressions read besides the payload; names documented in docs/transforms.md. */
+function facts(message: BridgeMessage, context: TemplateContext): MessageFacts {
+  const record = context.record;
+  return {
+    topic: context.topic,
+    levels: context.levels,
+    captures: context.captures,
+    qos: message.qos,
+    retain: message.retain,
+    rule: context.rule,
+    clientId: context.clientId,
+    receivedAt: Math.round(performance.timeOrigin + message.receivedAt),
+    properties: message.properties as Readonly<Record<string, unknown>>,
+    key: record?.key ?? null,
+    headers: record?.headers ?? {},
+  };
 }
 
 /** What libsodium-wrappers' memzero does for a JS-owned buffer, without needing the module here. */

@@ -44,15 +44,23 @@ export function parseRecordPlaceholder(name: string): RecordPart | string | unde
 }
 
 /**
- * The value of a record placeholder, or why there is none. A value from the record fills
- * exactly one topic level: one holding '/', '+', '#' or NUL is refused, so a key or a payload
- * field cannot steer a message into another device's topics.
+ * The value of a record placeholder, or why there is none. `{payload.PATH}` reads `document`
+ * when the rule processed the payload, else the record's JSON value. A value from the message
+ * fills exactly one topic level: one holding '/', '+', '#' or NUL is refused, so a key or a
+ * payload field cannot steer a message into another device's topics.
  */
-export function recordValue(part: RecordPart, record: RecordFields | undefined, source: string): { value: string } | { problem: string } {
-  if (!record) return { problem: `template ${quote(source)} reads a Kafka record but was rendered for an MQTT message` };
-  const value = lookup(part, record);
+export function recordValue(part: RecordPart, record: RecordFields | undefined, source: string, document?: unknown): { value: string } | { problem: string } {
+  const fromDocument = part.kind === 'payload' && document !== undefined;
+  if (!record && !fromDocument) {
+    const problem = part.kind === 'payload' ? 'reads the payload but the rule decoded none' : 'reads a Kafka record but was rendered for an MQTT message';
+    return { problem: `template ${quote(source)} ${problem}` };
+  }
+  const value = part.kind === 'payload' ? scalarAt(fromDocument ? document : record!.json(), part.path) : lookup(part, record!);
   const what = describe(part);
-  if (value === undefined) return { problem: `template ${quote(source)} needs ${what} but ${missing(part, record)}` };
+  if (value === undefined) {
+    const why = fromDocument ? 'the document has no string, number or boolean there' : missing(part, record!);
+    return { problem: `template ${quote(source)} needs ${what} but ${why}` };
+  }
   if (/[/+#\u0000]/.test(value)) {
     // The value itself stays out: it may be plaintext the bridge decrypted, bound for a log line.
     return { problem: `template ${quote(source)}: ${what} is not a single topic level (it holds '/', '+', '#' or NUL)` };
@@ -60,7 +68,7 @@ export function recordValue(part: RecordPart, record: RecordFields | undefined, 
   return { value };
 }
 
-function lookup(part: RecordPart, record: RecordFields): string | undefined {
+function lookup(part: Exclude<RecordPart, { kind: 'payload' }>, record: RecordFields): string | undefined {
   switch (part.kind) {
     case 'key':
       return record.key ?? undefined;
@@ -70,15 +78,17 @@ function lookup(part: RecordPart, record: RecordFields): string | undefined {
       return String(record.partition);
     case 'header':
       return Object.hasOwn(record.headers, part.name) ? record.headers[part.name] : undefined;
-    case 'payload': {
-      let node: unknown = record.json();
-      for (const segment of part.path) {
-        if (node === null || typeof node !== 'object' || !Object.hasOwn(node, segment)) return undefined;
-        node = (node as Record<string, unknown>)[segment];
-      }
-      return typeof node === 'string' || typeof node === 'number' || typeof node === 'boolean' ? String(node) : undefined;
-    }
   }
+}
+
+/** The string, number or boolean at a dotted path of a JSON document, as text. */
+function scalarAt(document: unknown, path: readonly string[]): string | undefined {
+  let node = document;
+  for (const segment of path) {
+    if (node === null || typeof node !== 'object' || !Object.hasOwn(node, segment)) return undefined;
+    node = (node as Record<string, unknown>)[segment];
+  }
+  return typeof node === 'string' || typeof node === 'number' || typeof node === 'boolean' ? String(node) : undefined;
 }
 
 function describe(part: RecordPart): string {

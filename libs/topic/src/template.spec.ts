@@ -15,7 +15,7 @@ function compileError(source: string, captures: readonly string[] = []): Templat
 }
 
 const ALLOWED_NO_CAPTURES =
-  "allowed are built-ins {topic}, {level.N}, {qos}, {rule}, {clientId} and no captures (none is defined by every one of the rule's filters)";
+  "allowed are built-ins {topic}, {level.N}, {qos}, {rule}, {clientId}, {payload.PATH} and no captures (none is defined by every one of the rule's filters)";
 
 describe('compileTemplate: rendering', () => {
   it('renders pure literal text as a static template', () => {
@@ -82,7 +82,7 @@ describe('compileTemplate: compile errors', () => {
     expect(e.column).toBe(3);
     expect(e.message).toBe(
       'invalid template "t.{sit}" at column 3: unknown placeholder "{sit}"; ' +
-        'allowed are built-ins {topic}, {level.N}, {qos}, {rule}, {clientId} and captures {site}, {metric}',
+        'allowed are built-ins {topic}, {level.N}, {qos}, {rule}, {clientId}, {payload.PATH} and captures {site}, {metric}',
     );
   });
 

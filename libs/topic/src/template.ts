@@ -12,6 +12,8 @@ export interface TemplateContext {
   readonly clientId: string;
   /** The Kafka record, for templates compiled for `'kafka-record'`. */
   readonly record?: RecordFields;
+  /** The payload as the rule's process section left it, for `{payload.PATH}`. */
+  readonly document?: unknown;
 }
 
 /**
@@ -74,14 +76,16 @@ type BuiltIn = (typeof BUILT_INS)[number];
 /** Built-ins that mean the same whatever the input. */
 const COMMON_BUILT_INS: readonly BuiltIn[] = ['qos', 'rule', 'clientId'];
 const LEVEL_PREFIX = 'level.';
+const PAYLOAD_PREFIX = 'payload.';
 const LEVEL_INDEX = /^(0|[1-9][0-9]*)$/;
 
 /**
  * Compiles `{name}` placeholders (captures of the rule's filters or built-ins) with `{{`/`}}` escapes.
  * @param allowedCaptures capture names defined by the rule's filters.
  * @param input what the template renders from; record placeholders (`{key}`, `{header.NAME}`,
- *   `{payload.PATH}`, `{kafkaTopic}`, `{partition}`) exist only for `'kafka-record'`, topic
- *   levels and captures only for `'mqtt-message'`.
+ *   `{kafkaTopic}`, `{partition}`) exist only for `'kafka-record'`, topic levels and captures
+ *   only for `'mqtt-message'`; `{payload.PATH}` for both (the processed document, or the
+ *   record's JSON value).
  * @throws TemplateError on malformed syntax or an unknown name, listing the allowed names.
  */
 export function compileTemplate(source: string, allowedCaptures: readonly string[], input: TemplateInput = 'mqtt-message'): CompiledTemplate {
@@ -193,6 +197,11 @@ function resolvePlaceholder(source: string, column: number, name: string, captur
     return { kind: 'level', index: Number(digits) };
   }
   if (isCapture) return { kind: 'capture', name };
+  if (name.startsWith(PAYLOAD_PREFIX)) {
+    const part = parseRecordPlaceholder(name);
+    if (typeof part === 'string') throw new TemplateError(source, column, part);
+    if (part?.kind === 'payload') return { kind: 'record', part };
+  }
   throw new TemplateError(source, column, `unknown placeholder "{${name}}"; ${describeAllowed(captures)}`);
 }
 
@@ -211,7 +220,7 @@ function isBuiltIn(name: string): name is BuiltIn {
 }
 
 function describeAllowed(captures: readonly string[]): string {
-  const builtIns = ['topic', 'level.N', ...BUILT_INS.slice(1)].map((n) => `{${n}}`).join(', ');
+  const builtIns = ['topic', 'level.N', ...BUILT_INS.slice(1), 'payload.PATH'].map((n) => `{${n}}`).join(', ');
   const fromFilters = captures.length
     ? `captures ${captures.map((n) => `{${n}}`).join(', ')}`
     : 'no captures (none is defined by every one of the rule\'s filters)';
@@ -267,7 +276,7 @@ function renderPart(part: Part, ctx: TemplateContext, source: string): string {
       return value;
     }
     case 'record': {
-      const result = recordValue(part.part, ctx.record, source);
+      const result = recordValue(part.part, ctx.record, source, ctx.document);
       if ('problem' in result) throw new TemplateRenderError(result.problem);
       return result.value;
     }

@@ -45,7 +45,8 @@ export function decodePayload(format: PayloadFormat, bytes: Uint8Array): Documen
 export function encodePayload(format: PayloadFormat, document: Document): Buffer {
   switch (format) {
     case 'raw':
-      if (document instanceof Uint8Array) return Buffer.from(document.buffer, document.byteOffset, document.byteLength);
+      // A copy: the bytes may be the message's own, which other rules still read.
+      if (document instanceof Uint8Array) return Buffer.from(document);
       if (typeof document === 'string') return Buffer.from(document, 'utf8');
       throw new TransformFailedError(`output raw needs bytes or a string, the steps produced ${kindOf(document)}`);
     case 'text':
@@ -153,7 +154,8 @@ function stringifyJson(document: Document): string {
 
 function encodeCbor(document: Document): Buffer {
   try {
-    return cborEncoder.encode(document);
+    // A copy: the encoder hands out slices of a buffer it reuses, and this one gets wiped.
+    return Buffer.from(cborEncoder.encode(document));
   } catch {
     throw new TransformFailedError(`output cbor: the steps produced ${kindOf(document)} that CBOR cannot encode`);
   }
