@@ -1,4 +1,4 @@
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { checkControlTransport } from '@app/admin';
 import { ConfigError, Environment, Report, validateDocument, YamlDocument } from '@app/config';
@@ -8,7 +8,8 @@ import { compileTemplate, filtersIntersect, matchTopic, parseTopicFilter, Templa
 import { BridgeConfig, bridgeConfigSchema, DeadLetterTarget } from './bridge-config.schema';
 import { parseRule, ParsedRule } from './compiled-rule';
 import { checkKeys, checkSecrets, ConfigRole, ConfigSecrets, readPlainKeys } from './key-config.checks';
-import { compileProcess, ProcessConfig, SchemaFileError, TransformProgram } from '@app/transform';
+import { TransformProgram } from '@app/transform';
+import { checkProcesses } from './process-config.checks';
 import { SubscriptionPlan } from './subscription-plan';
 import { SourceBrokerMatcher, sourceBrokerMatcher } from './source-broker.matcher';
 
@@ -68,34 +69,6 @@ export async function loadBridgeConfig(file: string, env: Environment, role: Con
   if (config.keys?.file) config.keys.file = resolve(dirname(file), config.keys.file);
   if (config.keys?.store?.type === 'file') config.keys.store.path = resolve(dirname(file), config.keys.store.path);
   return { file, config, rules, plan: new SubscriptionPlan(rules), keys: keys.entries, secrets, processes };
-}
-
-/** Compiles every rule's process section once; schema files are relative to the configuration file. */
-function checkProcesses(config: BridgeConfig, report: Report, file: string, out: Map<string, TransformProgram>): void {
-  const readSchemaFile = (schemaFile: string): unknown => {
-    const path = resolve(dirname(file), schemaFile);
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch {
-      throw new SchemaFileError(`cannot read schema file ${JSON.stringify(path)}`);
-    }
-    try {
-      return JSON.parse(text);
-    } catch (error) {
-      throw new SchemaFileError(`schema file ${JSON.stringify(path)} is not JSON: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  };
-  const sections: Array<[Array<string | number>, string, ProcessConfig | undefined]> = [
-    ...config.rules.map((rule, r): [Array<string | number>, string, ProcessConfig | undefined] => [['rules', r, 'process'], rule.name, rule.process]),
-    ...config.fromKafka.map((rule, r): [Array<string | number>, string, ProcessConfig | undefined] => [['fromKafka', r, 'process'], rule.name, rule.process]),
-  ];
-  for (const [at, name, process] of sections) {
-    if (!process) continue;
-    const { program, problems } = compileProcess(process, readSchemaFile);
-    for (const problem of problems) report([...at, ...problem.path], problem.message);
-    if (program) out.set(name, program);
-  }
 }
 
 function checkRules(config: BridgeConfig, report: Report, out: ParsedRule[]): void {

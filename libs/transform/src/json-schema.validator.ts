@@ -17,10 +17,11 @@ export interface DocumentValidator {
   check(document: Document): void;
 }
 
-// Strict: a misspelt keyword ("maximun") is a configuration error, not a check silently skipped.
+// A misspelt keyword ("maximun") is a configuration error, not a check silently skipped; the
+// stricter style checks (a `required` name without a `properties` entry...) are valid schemas.
 // Ajv generates the check's code from the schema, which comes from the operator's
 // configuration, never from a message.
-const ajv = new Ajv2020({ strict: true, allErrors: false, validateSchema: true, addUsedSchema: false });
+const ajv = new Ajv2020({ strictSchema: true, strictNumbers: true, strictTypes: false, strictTuples: false, strictRequired: false, allErrors: false, validateSchema: true, addUsedSchema: false });
 addFormats(ajv);
 
 /**
