@@ -274,6 +274,51 @@ ${rule}`;
     }
   });
 
+  it('processes records before sealing them for devices: filters, maps key, headers and fields, routes by the result, dead-letters what fails', async () => {
+    const id = uniqueId();
+    const source = await topic(`${id}.cmd`);
+    await topic(`${id}.dlq`);
+    const received = await subscriber(`${id}/#`);
+    const bridge = await startWorker(
+      config(
+        id,
+        `
+  - name: commands
+    kafka: { groupId: ${id}.g, topics: [${source}] }
+    mqtt: { topic: "${id}/{payload.device}/cmd" }
+    transform: { mode: encrypt, destinationKey: devices }
+    process:
+      steps:
+        - filter: payload.op != "noop"
+        - map: { op: payload.op, "args.level": payload.level, by: 'headers["user"]', ref: key, device: payload.device }
+`,
+      ),
+    );
+    try {
+      await send(source, [
+        { key: 'r-1', value: JSON.stringify({ device: 'lamp-1', op: 'dim', level: 3 }), headers: { user: 'ops' } },
+        { key: 'r-2', value: JSON.stringify({ device: 'lamp-1', op: 'noop' }), headers: { user: 'ops' } },
+        { key: 'r-3', value: JSON.stringify({ device: 'lamp-2', op: 'dim' }), headers: { user: 'ops' } },
+      ]);
+      const [letter] = await kafka.consume(`${id}.dlq`, { count: 1 });
+      expect([String(letter.headers['bridge.dlq.reason']), String(letter.headers['bridge.dlq.message'])]).toEqual([
+        'transform-failed',
+        'steps[1].map.args.level: no such key at column 9 of the expression',
+      ]);
+      expect(String(letter.headers['kafka.key'])).toBe('r-3');
+      await waitFor(async () => (await committed(`${id}.g`, source)) === 3, 20_000, 'all three offsets committed');
+      expect(received).toHaveLength(1);
+      const [message] = received;
+      expect(message.topic).toBe(`${id}/lamp-1/cmd`);
+      const v = devices.versions[0];
+      const opened = pc.open(message.payload, [{ name: devices.name, version: v.version, secret: v.secret }], message.topic, { requireTopicBinding: true });
+      expect(JSON.parse(Buffer.from(opened.plaintext).toString())).toEqual({ op: 'dim', args: { level: 3 }, by: 'ops', ref: 'r-1', device: 'lamp-1' });
+      expect(bridge.worker.stats.snapshot().commands).toMatchObject({ received: 3, delivered: 1, filtered: 1, deadLettered: 1 });
+    } finally {
+      await bridge.dispose();
+    }
+  });
+
   it('loses nothing while the group rebalances as members join and leave', async () => {
     const id = uniqueId();
     const source = await topic(`${id}.cmd`, 4);
