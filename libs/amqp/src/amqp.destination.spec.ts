@@ -121,3 +121,17 @@ describe('AmqpDestination edge cases (fake broker)', () => {
     await expect(bounded.write(contractRecord('y'))).rejects.toBeInstanceOf(ShutdownError);
   });
 });
+
+describe('AmqpDestination.describe', () => {
+  it('gives exchange and routing key (the address a sealed payload is bound to) and headers, without connecting', () => {
+    const broker = new FakeAmqpBroker();
+    const config = amqpDestinationSchema.parse({ type: 'amqp', url: 'amqp://fake', exchange: 'x', routingKey: 'k.{level.0}', headers: { site: '{level.1}' } });
+    const amqp = new AmqpDestination('unit/amqp[0]', config, broker.factory(), []);
+    expect(amqp.describe(contractRecord('p'))).toEqual({
+      summary: 'amqp exchange "x" routing key k.contract',
+      address: 'x/k.contract',
+      headers: { 'mqtt.topic': 'contract/in', 'mqtt.qos': 1, 'mqtt.retain': true, 'bridge.rule': 'contract', site: 'in' },
+    });
+    expect(broker.holds('p')).toBe(false);
+  });
+});

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { ChannelModel, ConfirmChannel, Options } from 'amqplib';
 import { z } from 'zod';
-import { BackgroundLink, Destination, DestinationRejectedError, DestinationUnavailableError, OutboundRecord, retryPolicySchema, withRetries } from '@app/core';
+import { BackgroundLink, Destination, DestinationPreview, DestinationRejectedError, DestinationUnavailableError, OutboundRecord, PreviewHeaderValue, retryPolicySchema, withRetries } from '@app/core';
 import { CompiledTemplate, compileTemplate } from '@app/topic';
 import { AmqpClientFactory } from './amqp.client-factory';
 
@@ -77,10 +77,8 @@ export class AmqpDestination implements Destination {
   }
 
   async write(record: OutboundRecord): Promise<void> {
-    const { exchange, routingKey } = this.address(record);
-    const payload = record.payload(`${exchange}/${routingKey}`);
-    const headers: Record<string, unknown> = { ...amqpHeaders(record), ...record.headers };
-    for (const [name, template] of this.headers) headers[name] = template.render(record.context);
+    const { exchange, routingKey, address, headers } = this.outgoing(record);
+    const payload = record.payload(address);
     const { message } = record;
     const options: Options.Publish = {
       // Names the message in a basic.return (which carries no delivery tag), and stays the same
@@ -107,9 +105,9 @@ export class AmqpDestination implements Destination {
     );
   }
 
-  describe(record: OutboundRecord): string {
-    const { exchange, routingKey } = this.address(record);
-    return `amqp exchange ${JSON.stringify(exchange)} routing key ${routingKey}`;
+  describe(record: OutboundRecord): DestinationPreview {
+    const { exchange, routingKey, address, headers } = this.outgoing(record);
+    return { summary: `amqp exchange ${JSON.stringify(exchange)} routing key ${routingKey}`, address, headers };
   }
 
   /** Ends every write still waiting (ShutdownError) and closes the connection. */
@@ -215,17 +213,21 @@ export class AmqpDestination implements Destination {
     });
   }
 
-  private address(record: OutboundRecord): { exchange: string; routingKey: string } {
+  /** Exchange, routing key, the address a sealed payload is bound to, and headers, for `write` and `describe` alike. */
+  private outgoing(record: OutboundRecord): { exchange: string; routingKey: string; address: string; headers: Record<string, PreviewHeaderValue> } {
     const routingKey = this.routingKey.render(record.context);
     if (Buffer.byteLength(routingKey) > 255) throw new DestinationRejectedError('rendered AMQP routing key is longer than 255 bytes', 'invalid-topic');
-    return { exchange: this.exchange.render(record.context), routingKey };
+    const exchange = this.exchange.render(record.context);
+    const headers: Record<string, PreviewHeaderValue> = { ...amqpHeaders(record), ...record.headers };
+    for (const [name, template] of this.headers) headers[name] = template.render(record.context);
+    return { exchange, routingKey, address: `${exchange}/${routingKey}`, headers };
   }
 }
 
 /** The MQTT metadata as AMQP headers (strings; arrays for repeated user properties). */
-function amqpHeaders(record: OutboundRecord): Record<string, unknown> {
+function amqpHeaders(record: OutboundRecord): Record<string, PreviewHeaderValue> {
   const { message } = record;
-  const headers: Record<string, unknown> = {
+  const headers: Record<string, PreviewHeaderValue> = {
     'mqtt.topic': message.topic,
     'mqtt.qos': message.qos,
     'mqtt.retain': message.retain,

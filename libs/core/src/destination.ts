@@ -17,6 +17,24 @@ export interface OutboundRecord {
   readonly headers: Readonly<Record<string, string | Buffer>>;
 }
 
+/** A header value as a destination sends it (AMQP headers may be numbers or booleans). */
+export type PreviewHeaderValue = string | number | boolean | Buffer | ReadonlyArray<string | Buffer>;
+
+/** Where and how a destination would write a record, without writing it. */
+export interface DestinationPreview {
+  /** One line for people, e.g. `kafka topic telemetry.lyon key d1`. */
+  readonly summary: string;
+  /**
+   * The address the payload is written to and bound to when sealed: the Kafka or MQTT topic,
+   * the NATS subject, or `exchange/routingKey` for AMQP.
+   */
+  readonly address: string;
+  /** The Kafka record key (null: none); absent for destinations without keys. */
+  readonly key?: string | null;
+  /** Everything sent beside the payload: Kafka, AMQP or NATS headers, MQTT 5 user properties. */
+  readonly headers: Readonly<Record<string, PreviewHeaderValue>>;
+}
+
 /**
  * The lifecycle every destination implements.
  *
@@ -29,8 +47,10 @@ export interface OutboundRecord {
  *   (as durable as the record's delivery settings ask). It rejects with a typed
  *   `BridgeError`: `retriable` tells the caller whether writing again can help. Records
  *   written to one destination for the same address are confirmed in the order written.
- * - `describe(record)` says where `write` would put the record, without writing (dry runs);
- *   it throws what `write` would throw for a record that cannot be addressed.
+ * - `describe(record)` says where and how `write` would put the record, without writing (dry
+ *   runs, `bridge test`): computed by the same code as `write`'s addressing and headers, so
+ *   the two cannot disagree. It throws what `write` would throw for a record that cannot be
+ *   addressed.
  * - `close()` releases connections; callers let writes in flight finish first (the worker
  *   drains). A write still waiting for its broker at close, including one between retries,
  *   ends promptly with a ShutdownError (the message stays unacknowledged, or its Kafka offset
@@ -44,6 +64,6 @@ export interface Destination {
   readonly up?: boolean;
   connect(): Promise<void>;
   write(record: OutboundRecord): Promise<void>;
-  describe(record: OutboundRecord): string;
+  describe(record: OutboundRecord): DestinationPreview;
   close(): Promise<void>;
 }

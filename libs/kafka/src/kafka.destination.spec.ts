@@ -61,3 +61,24 @@ describe('KafkaDestination.write', () => {
     await expect(result).rejects.toMatchObject({ code: 'invalid-topic' });
   });
 });
+
+describe('KafkaDestination.describe', () => {
+  it('gives the topic, key and headers write hands the writer, without writing', async () => {
+    const records: KafkaRecord[] = [];
+    const writer = { write: async (record: KafkaRecord) => void records.push(record) } as unknown as KafkaWriter;
+    const config = kafkaDestinationSchema.parse({ type: 'kafka', topic: 't.{site}', key: '{site}-k', headers: { site: '{site}' }, partition: 2 });
+    const destination = new KafkaDestination('r/kafka[0]', config, writer, ['site']);
+    const preview = destination.describe(outbound({ 'bridge.key-version': '3' }));
+    expect(records).toHaveLength(0);
+    await destination.write(outbound({ 'bridge.key-version': '3' }));
+    const [written] = records;
+    expect(preview).toEqual({ summary: 'kafka topic t.lyon key lyon-k partition 2', address: written.topic, key: written.key, headers: written.headers });
+    expect(preview.address).toBe('t.lyon');
+  });
+
+  it('throws what write rejects with for a topic Kafka would refuse', () => {
+    const writer = {} as KafkaWriter;
+    const destination = new KafkaDestination('r/kafka[0]', kafkaDestinationSchema.parse({ type: 'kafka', topic: '{topic}' }), writer, ['site']);
+    expect(() => destination.describe(outbound({}))).toThrow(expect.objectContaining({ code: 'invalid-topic' }));
+  });
+});

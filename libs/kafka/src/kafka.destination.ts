@@ -1,4 +1,5 @@
-import { Destination, DestinationRejectedError, OutboundRecord, ShutdownError } from '@app/core';
+import { IHeaders } from 'kafkajs';
+import { Destination, DestinationPreview, DestinationRejectedError, OutboundRecord, PreviewHeaderValue, ShutdownError } from '@app/core';
 import { CompiledTemplate, compileTemplate } from '@app/topic';
 import { mqttHeaders } from './kafka-headers';
 import { kafkaTopicNameProblem } from './kafka-topic-name';
@@ -37,10 +38,7 @@ export class KafkaDestination implements Destination {
 
   async write(record: OutboundRecord): Promise<void> {
     if (this.closed) throw new ShutdownError(`Kafka destination ${this.name} is closed`);
-    const { topic, key } = this.address(record);
-    const headers = mqttHeaders(record.message, record.rule, this.config.mqttHeaders);
-    for (const name in record.headers) headers[name] = record.headers[name];
-    for (const [name, template] of this.headers) headers[name] = template.render(record.context);
+    const { topic, key, headers } = this.outgoing(record);
     const delivery = this.delivery[record.message.qos];
     return this.writer.write(
       { topic, key, value: record.payload(topic), partition: this.config.partition, headers, rule: record.rule },
@@ -48,12 +46,14 @@ export class KafkaDestination implements Destination {
     );
   }
 
-  describe(record: OutboundRecord): string {
-    const { topic, key } = this.address(record);
-    return `kafka topic ${topic}${key === null ? '' : ` key ${key}`}${this.config.partition === undefined ? '' : ` partition ${this.config.partition}`}`;
+  describe(record: OutboundRecord): DestinationPreview {
+    const { topic, key, headers } = this.outgoing(record);
+    const summary = `kafka topic ${topic}${key === null ? '' : ` key ${key}`}${this.config.partition === undefined ? '' : ` partition ${this.config.partition}`}`;
+    return { summary, address: topic, key, headers: previewHeaders(headers) };
   }
 
-  private address(record: OutboundRecord): { topic: string; key: string | null } {
+  /** Topic, key and headers of the record, for `write` and `describe` alike. */
+  private outgoing(record: OutboundRecord): { topic: string; key: string | null; headers: IHeaders } {
     const topic = this.topic.render(record.context);
     if (kafkaTopicNameProblem(topic) !== null) {
       throw new DestinationRejectedError(
@@ -61,11 +61,21 @@ export class KafkaDestination implements Destination {
         'invalid-topic',
       );
     }
-    return { topic, key: this.key ? this.key.render(record.context) : null };
+    const headers = mqttHeaders(record.message, record.rule, this.config.mqttHeaders);
+    for (const name in record.headers) headers[name] = record.headers[name];
+    for (const [name, template] of this.headers) headers[name] = template.render(record.context);
+    return { topic, key: this.key ? this.key.render(record.context) : null, headers };
   }
 
   /** Refuses further writes. Writes already handed to the shared writer end with it (its owner closes it). */
   async close(): Promise<void> {
     this.closed = true;
   }
+}
+
+/** kafkajs headers without their absent values. */
+function previewHeaders(headers: IHeaders): Record<string, PreviewHeaderValue> {
+  const out: Record<string, PreviewHeaderValue> = {};
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined) out[name] = value;
+  return out;
 }

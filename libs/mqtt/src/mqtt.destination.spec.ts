@@ -1,6 +1,6 @@
 import { Duplex } from 'node:stream';
 import { IClientOptions, MqttClient } from 'mqtt';
-import { describeDestinationContract } from '@app/core/testing/destination.contract';
+import { contractRecord, describeDestinationContract } from '@app/core/testing/destination.contract';
 import { MqttClientFactory } from './mqtt.client-factory';
 import { MqttDestination, mqttDestinationSchema } from './mqtt.destination';
 import { ScriptedBroker } from './testing/scripted-broker';
@@ -38,4 +38,24 @@ describeDestinationContract('mqtt (scripted broker)', {
       bringUp: async () => void (state.up = true),
     };
   },
+});
+
+describe('MqttDestination.describe', () => {
+  const base = contractRecord('p');
+  const record = { ...base, message: { ...base.message, qos: 2 as const, properties: { userProperties: { unit: 'C' } } } };
+  const destination = (protocolVersion: 4 | 5) =>
+    new MqttDestination(
+      'unit/mqtt[0]',
+      mqttDestinationSchema.parse({ type: 'mqtt', broker: { url: 'mqtt://nowhere', protocolVersion }, topic: 'out/{level.1}', qos: { qos2: 1 } }),
+      { createClient: () => { throw new Error('describe must not connect'); } },
+      [],
+    );
+
+  it('gives topic, the QoS it would publish with, and the MQTT 5 user properties, without connecting', () => {
+    expect(destination(5).describe(record)).toEqual({ summary: 'mqtt mqtt://nowhere topic out/in qos 1', address: 'out/in', headers: { unit: 'C' } });
+  });
+
+  it('MQTT 3.1.1 carries no user properties', () => {
+    expect(destination(4).describe(record).headers).toEqual({});
+  });
 });

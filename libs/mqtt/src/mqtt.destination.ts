@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { IClientPublishOptions, MqttClient } from 'mqtt';
 import { z } from 'zod';
-import { BackgroundLink, Destination, DestinationRejectedError, DestinationUnavailableError, OutboundRecord, QoS, retryPolicySchema, withRetries } from '@app/core';
+import { BackgroundLink, Destination, DestinationPreview, DestinationRejectedError, DestinationUnavailableError, OutboundRecord, QoS, retryPolicySchema, withRetries } from '@app/core';
 import { CompiledTemplate, compileTemplate, TemplateInput, validateTopicName } from '@app/topic';
 import { connectionOptions, MqttClientFactory } from './mqtt.client-factory';
 import { mqttConnectionSchema, mqttTopicTemplateSchema } from './mqtt.schema';
@@ -81,23 +81,7 @@ export class MqttDestination implements Destination {
   }
 
   async write(record: OutboundRecord): Promise<void> {
-    const topic = this.address(record);
-    const { message } = record;
-    const p = message.properties;
-    const options: IClientPublishOptions = {
-      qos: this.qosFor[message.qos],
-      retain: this.config.retain === 'keep' && message.retain,
-    };
-    if (this.config.broker.protocolVersion === 5) {
-      options.properties = {
-        userProperties: p.userProperties as Record<string, string | string[]> | undefined,
-        contentType: p.contentType,
-        correlationData: p.correlationData,
-        responseTopic: p.responseTopic,
-        payloadFormatIndicator: p.payloadFormatIndicator,
-        messageExpiryInterval: this.config.messageExpirySeconds ?? p.messageExpiryInterval,
-      };
-    }
+    const { topic, options } = this.publication(record);
     const payload = record.payload(topic);
     await withRetries(
       this.config.retry,
@@ -117,8 +101,10 @@ export class MqttDestination implements Destination {
     );
   }
 
-  describe(record: OutboundRecord): string {
-    return `mqtt ${this.config.broker.url} topic ${this.address(record)} qos ${this.qosFor[record.message.qos]}`;
+  describe(record: OutboundRecord): DestinationPreview {
+    const { topic, options } = this.publication(record);
+    const summary = `mqtt ${this.config.broker.url} topic ${topic} qos ${options.qos}`;
+    return { summary, address: topic, headers: { ...options.properties?.userProperties } };
   }
 
   /**
@@ -159,11 +145,28 @@ export class MqttDestination implements Destination {
     });
   }
 
-  private address(record: OutboundRecord): string {
+  /** Topic and publish options of the record, for `write` and `describe` alike. */
+  private publication(record: OutboundRecord): { topic: string; options: IClientPublishOptions } {
     const topic = this.topic.render(record.context);
     const problem = validateTopicName(topic);
     if (problem) throw new DestinationRejectedError(`MQTT topic ${this.topic.show(topic)} is invalid: ${problem}`, 'invalid-topic');
-    return topic;
+    const { message } = record;
+    const p = message.properties;
+    const options: IClientPublishOptions = {
+      qos: this.qosFor[message.qos],
+      retain: this.config.retain === 'keep' && message.retain,
+    };
+    if (this.config.broker.protocolVersion === 5) {
+      options.properties = {
+        userProperties: p.userProperties as Record<string, string | string[]> | undefined,
+        contentType: p.contentType,
+        correlationData: p.correlationData,
+        responseTopic: p.responseTopic,
+        payloadFormatIndicator: p.payloadFormatIndicator,
+        messageExpiryInterval: this.config.messageExpirySeconds ?? p.messageExpiryInterval,
+      };
+    }
+    return { topic, options };
   }
 }
 

@@ -56,3 +56,27 @@ describe('NatsDestination (fake server)', () => {
     expect(server.connections[0].isClosed()).toBe(true);
   });
 });
+
+describe('NatsDestination.describe', () => {
+  it('gives subject and headers (MQTT metadata, user properties, templates) without connecting', () => {
+    const server = new FakeNatsServer();
+    const config = natsDestinationSchema.parse({ type: 'nats', servers: ['fake:4222'], subject: 'out.{level.1}', headers: { where: '{topic}' } });
+    const nats = new NatsDestination('unit/nats[0]', config, server.factory(), []);
+    const base = contractRecord('p');
+    const record = { ...base, message: { ...base.message, properties: { userProperties: { unit: ['C', 'K'] } } }, headers: { 'bridge.key-version': '2' } };
+    expect(nats.describe(record)).toEqual({
+      summary: 'nats subject out.in',
+      address: 'out.in',
+      headers: {
+        'mqtt.topic': 'contract/in',
+        'mqtt.qos': '1',
+        'mqtt.retain': 'true',
+        'bridge.rule': 'contract',
+        'mqtt.user.unit': ['C', 'K'],
+        'bridge.key-version': '2',
+        where: 'contract/in',
+      },
+    });
+    expect(server.holds('p')).toBe(false);
+  });
+});

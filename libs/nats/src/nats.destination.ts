@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { Events, headers as natsHeaders, JetStreamClient, NatsConnection } from 'nats';
+import { Events, headers as natsHeaders, JetStreamClient, MsgHdrs, NatsConnection } from 'nats';
 import { z } from 'zod';
-import { BackgroundLink, Destination, DestinationRejectedError, DestinationUnavailableError, OutboundRecord, retryPolicySchema, withRetries } from '@app/core';
+import { BackgroundLink, Destination, DestinationPreview, DestinationRejectedError, DestinationUnavailableError, OutboundRecord, PreviewHeaderValue, retryPolicySchema, withRetries } from '@app/core';
 import { CompiledTemplate, compileTemplate } from '@app/topic';
 import { NatsClientFactory } from './nats.client-factory';
 
@@ -75,19 +75,8 @@ export class NatsDestination implements Destination {
   }
 
   async write(record: OutboundRecord): Promise<void> {
-    const subject = this.address(record);
+    const { subject, headers: h } = this.outgoing(record);
     const payload = record.payload(subject);
-    const h = natsHeaders();
-    const { message } = record;
-    h.set('mqtt.topic', message.topic);
-    h.set('mqtt.qos', String(message.qos));
-    h.set('mqtt.retain', String(message.retain));
-    h.set('bridge.rule', record.rule);
-    for (const [name, value] of Object.entries(message.properties.userProperties ?? {})) {
-      for (const v of Array.isArray(value) ? value : [value]) h.append(`mqtt.user.${name}`, v);
-    }
-    for (const [name, value] of Object.entries(record.headers)) h.set(name, value.toString());
-    for (const [name, template] of this.headers) h.set(name, template.render(record.context));
     await withRetries(
       this.config.retry,
       () =>
@@ -108,8 +97,14 @@ export class NatsDestination implements Destination {
     );
   }
 
-  describe(record: OutboundRecord): string {
-    return `nats subject ${this.address(record)}`;
+  describe(record: OutboundRecord): DestinationPreview {
+    const { subject, headers } = this.outgoing(record);
+    const shown: Record<string, PreviewHeaderValue> = {};
+    for (const name of headers.keys()) {
+      const values = headers.values(name);
+      shown[name] = values.length === 1 ? values[0] : values;
+    }
+    return { summary: `nats subject ${subject}`, address: subject, headers: shown };
   }
 
   /** Ends every write still waiting (ShutdownError), then drains the connection. */
@@ -142,12 +137,24 @@ export class NatsDestination implements Destination {
     }
   }
 
-  private address(record: OutboundRecord): string {
+  /** Subject and headers of the record, for `write` and `describe` alike. */
+  private outgoing(record: OutboundRecord): { subject: string; headers: MsgHdrs } {
     const subject = this.subject.render(record.context);
     if (!VALID_SUBJECT.test(subject)) {
       throw new DestinationRejectedError(`rendered NATS subject ${JSON.stringify(subject)} is invalid (no spaces, wildcards or empty tokens)`, 'invalid-topic');
     }
-    return subject;
+    const h = natsHeaders();
+    const { message } = record;
+    h.set('mqtt.topic', message.topic);
+    h.set('mqtt.qos', String(message.qos));
+    h.set('mqtt.retain', String(message.retain));
+    h.set('bridge.rule', record.rule);
+    for (const [name, value] of Object.entries(message.properties.userProperties ?? {})) {
+      for (const v of Array.isArray(value) ? value : [value]) h.append(`mqtt.user.${name}`, v);
+    }
+    for (const [name, value] of Object.entries(record.headers)) h.set(name, value.toString());
+    for (const [name, template] of this.headers) h.set(name, template.render(record.context));
+    return { subject, headers: h };
   }
 }
 

@@ -5,9 +5,11 @@ import { DeadLetterTarget } from './bridge-config.schema';
 import { BridgeStats } from './bridge-stats';
 import { DeadLetterWriter } from './dead-letter.writer';
 import { PayloadTransformer, PreparedPayload } from './payload.transformer';
+import { previewRule, ruleContext } from './rule.preview';
 import { SubscriptionPlan } from './subscription-plan';
 import { TransformConfig } from './transform.schema';
 import { TransformProgram } from '@app/transform';
+import { ReplayGuard } from './replay.guard';
 
 const NO_HEADERS: Readonly<Record<string, string | Buffer>> = Object.freeze({});
 
@@ -29,6 +31,8 @@ export interface RuntimeRule {
   readonly transform: TransformConfig;
   /** The rule's process section, compiled at validation. */
   readonly process?: TransformProgram;
+  /** The rule's replay window, kept across reloads. */
+  readonly replayGuard?: ReplayGuard;
 }
 
 /**
@@ -94,7 +98,7 @@ export class BridgePipeline {
   }
 
   private contextFor(rule: RuntimeRule, message: BridgeMessage, levels: string[], captures: Readonly<Record<string, string>>): TemplateContext {
-    return { topic: message.topic, levels, captures, qos: message.qos, rule: rule.name, clientId: this.clientId };
+    return ruleContext(rule.name, message, levels, captures, this.clientId);
   }
 
   /**
@@ -126,7 +130,7 @@ export class BridgePipeline {
     if (payload.document !== undefined) context = { ...context, document: payload.document };
     const writeTo = async (destination: Destination): Promise<void> => {
       try {
-        await destination.write({ message, rule: rule.name, context, payload: payload.forAddress, headers: NO_HEADERS });
+        await destination.write({ message, rule: rule.name, context, payload: payload.forAddress, headers: payload.headers ?? NO_HEADERS });
         this.stats.delivered(rule.name, destination.name, message.receivedAt);
         outcome.delivered.push(destination.name);
       } catch (error) {
@@ -144,33 +148,9 @@ export class BridgePipeline {
   }
 
   private describe(rule: RuntimeRule, message: BridgeMessage, context: TemplateContext): RuleOutcome {
-    const outcome: RuleOutcome = { delivered: [], failed: [] };
-    let payload: PreparedPayload;
-    try {
-      payload = this.transformer.prepare(rule, message, context);
-    } catch (error) {
-      outcome.failed.push(classify(error).code);
-      return outcome;
-    }
-    if (payload.filteredBy !== undefined) {
-      outcome.filtered = payload.filteredBy;
-      return outcome;
-    }
-    if (payload.document !== undefined) context = { ...context, document: payload.document };
-    try {
-      for (const destination of rule.destinations) {
-        try {
-          const record = { message, rule: rule.name, context, payload: payload.forAddress, headers: NO_HEADERS };
-          const where = destination.describe(record);
-          record.payload(where);
-          outcome.delivered.push(where);
-        } catch (error) {
-          outcome.failed.push(classify(error).code);
-        }
-      }
-    } finally {
-      payload.dispose();
-    }
+    const preview = previewRule(this.transformer, rule, message, context);
+    const outcome: RuleOutcome = { delivered: preview.outputs.map((o) => o.preview.summary), failed: preview.failures.map((f) => f.failure.code) };
+    if (preview.filtered !== undefined) outcome.filtered = preview.filtered;
     return outcome;
   }
 
