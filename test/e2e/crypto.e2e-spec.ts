@@ -250,4 +250,41 @@ ${rules}`;
       await bridge.dispose();
     }
   });
+
+  it('refuses an envelope published again within the replay window, and gives each record its envelope id', async () => {
+    const id = uniqueId();
+    await kafka.createTopic(`${id}.plain`, 1);
+    await kafka.createTopic(`${id}.dlq`, 1);
+    const bridge = await startWorker(
+      config(
+        id,
+        `
+  - name: guarded
+    filters: ["${id}/in/#"]
+    transform: { mode: decrypt, sourceKey: devices, replayWindow: { seconds: 600 } }
+    destinations: [{ type: kafka, topic: ${id}.plain }]
+`,
+      ),
+    );
+    try {
+      const d = holder(devices);
+      const topic = `${id}/in/valve`;
+      const first = Buffer.from(pc.sealSymmetric(enc('open'), d.secret, d.name, d.version, topic));
+      const second = Buffer.from(pc.sealSymmetric(enc('open'), d.secret, d.name, d.version, topic));
+      // A captured envelope published again, then a fresh one with the same plaintext.
+      for (const bytes of [first, first, second]) await device.publishAsync(topic, bytes, { qos: 1 });
+      const records = await kafka.consume(`${id}.plain`, { count: 2, settleMs: 500 });
+      expect(records.map((r) => r.value!.toString())).toEqual(['open', 'open']);
+      const ids = records.map((r) => String(r.headers['bridge.envelope.id']));
+      const nonce = (envelope: Buffer) => Buffer.from(pc.open(envelope, [d], topic).id).toString('hex');
+      expect(ids).toEqual([nonce(first), nonce(second)]);
+      const [letter] = await kafka.consume(`${id}.dlq`, { count: 1 });
+      expect(String(letter.headers['bridge.dlq.reason'])).toBe('replay-detected');
+      expect(letter.value!.equals(first)).toBe(true);
+      await waitFor(() => bridge.worker.inFlight === 0, 5_000, 'every message to be acknowledged');
+      expect(bridge.worker.stats.snapshot().guarded).toMatchObject({ received: 3, delivered: 2, deadLettered: 1 });
+    } finally {
+      await bridge.dispose();
+    }
+  });
 });

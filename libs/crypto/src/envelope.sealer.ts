@@ -1,5 +1,5 @@
 import { CryptoError } from './crypto.errors';
-import { decodeEnvelope, EnvelopeHeader } from './envelope';
+import { decodeEnvelope, EnvelopeHeader, envelopeId } from './envelope';
 import { openWithKey, sealWithKey } from './envelope.cipher';
 import type { Keyring } from './keyring';
 import type { Sodium, SodiumProvider } from './sodium.provider';
@@ -24,6 +24,12 @@ export interface OpenOptions {
 export interface OpenedEnvelope {
   plaintext: Uint8Array;
   header: EnvelopeHeader;
+  /**
+   * What makes this envelope unique: its nonce (xchacha20poly1305) or the sealed box's
+   * ephemeral public key. Both are authenticated by the opening, so a replayed envelope has the
+   * same id and a forged one does not open. A view into the input.
+   */
+  id: Uint8Array;
 }
 
 /**
@@ -50,6 +56,7 @@ export class EnvelopeSealer {
       throw new CryptoError('key-not-allowed', `this route only accepts key "${options.expectedKeyName}"`, { keyName, keyVersion });
     }
     const key = options.keyring.decryptionKey(keyName, keyVersion);
-    return { plaintext: openWithKey(this.sodium, decoded, key, options), header: decoded.header };
+    const plaintext = openWithKey(this.sodium, decoded, key, options);
+    return { plaintext, header: decoded.header, id: envelopeId(decoded) };
   }
 }

@@ -140,6 +140,17 @@ export function decodeEnvelope(bytes: Uint8Array): DecodedEnvelope {
   return { header, headerBytes: bytes.subarray(0, offset), body };
 }
 
+/** crypto_box_PUBLICKEYBYTES: a sealed box starts with the sender's ephemeral public key. */
+const SEALED_BOX_PUBLIC_KEY_LENGTH = 32;
+
+/**
+ * What makes an envelope unique: its nonce, or the sealed box's ephemeral public key. Opening
+ * authenticates both, so it identifies a replayed envelope (an idempotency key for consumers).
+ */
+export function envelopeId(decoded: DecodedEnvelope): Uint8Array {
+  return decoded.header.nonce ?? decoded.body.subarray(0, SEALED_BOX_PUBLIC_KEY_LENGTH);
+}
+
 function readKeyName(raw: Uint8Array): string {
   // Checked byte by byte before building a string, so arbitrary bytes never reach a message or a log.
   let name = '';

@@ -1,5 +1,5 @@
 import { CryptoError } from './crypto.errors';
-import { decodeEnvelope } from './envelope';
+import { decodeEnvelope, envelopeId } from './envelope';
 import { openWithKey, sealForPublicKey, sealSymmetric } from './envelope.cipher';
 import type { OpenedEnvelope } from './envelope.sealer';
 import { SodiumProvider, type Sodium } from './sodium.provider';
@@ -46,7 +46,7 @@ export function publisherCrypto(sodium: Sodium): PublisherCrypto {
       if (!key) throw new CryptoError('key-unknown', 'no such key among the keys given', { keyName, keyVersion });
       const material = { ...key, type: key.publicKey ? ('sealed' as const) : ('symmetric' as const) };
       const policy = { topic, requireTopicBinding: options.requireTopicBinding ?? true };
-      return { plaintext: openWithKey(sodium, decoded, material, policy), header: decoded.header };
+      return { plaintext: openWithKey(sodium, decoded, material, policy), header: decoded.header, id: envelopeId(decoded) };
     },
   };
 }

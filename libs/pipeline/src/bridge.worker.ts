@@ -20,6 +20,7 @@ import { keySourceOpener } from './key-source.factory';
 import { createKafkaRuleRunner, KafkaRuleRunner } from './kafka-rule.runner';
 import { KeyringWatcher } from './keyring.watcher';
 import { PayloadTransformer } from './payload.transformer';
+import { ReplayGuard, ReplayWindowConfig } from './replay.guard';
 
 /** The rules whose messages arrive on one MQTT connection (see isolation.ts). */
 interface RuntimeConnection {
@@ -68,6 +69,7 @@ export class BridgeWorker {
   private readonly kafkaRules: readonly KafkaRuleRunner[];
   /** Subscription identifiers stay with their filter across reloads. */
   private readonly subscriptionIds = sequentialIds();
+  private readonly replayGuards = new Map<string, ReplayGuard>();
   private runtime: Runtime;
   /** Readiness fails once the oldest unacknowledged message has been held this long. */
   private readonly maxHeldMs: number;
@@ -116,6 +118,7 @@ export class BridgeWorker {
         mqtt: config.mqtt,
         deadLetter: config.deadLetter,
         process: loaded.processes.get(rule.name),
+        replayGuard: this.replayGuard(rule.name, rule.transform.replayWindow),
         kafkaFactory,
         mqttFactory,
         // Always the current pipeline, as for MQTT messages.
@@ -250,6 +253,7 @@ export class BridgeWorker {
         deadLetter: ruleConfig.deadLetter ?? config.deadLetter,
         transform: ruleConfig.transform,
         process: loaded.processes.get(rule.name),
+        replayGuard: this.replayGuard(rule.name, ruleConfig.transform.replayWindow),
       };
       const key = connectionOf(ruleConfig);
       const group = grouped.get(key) ?? { parsed: [], rules: [] };
@@ -260,6 +264,19 @@ export class BridgeWorker {
     });
     const connections = new Map([...grouped].map(([key, group]) => [key, { plan: new SubscriptionPlan(group.parsed, this.subscriptionIds), rules: group.rules }]));
     return { loaded, rules, destinations, connections };
+  }
+
+  /** A rule's replay guard; the same one across reloads while its window settings stay the same. */
+  private replayGuard(rule: string, window: ReplayWindowConfig | undefined): ReplayGuard | undefined {
+    const current = this.replayGuards.get(rule);
+    if (!window) {
+      this.replayGuards.delete(rule);
+      return undefined;
+    }
+    if (current && current.config.seconds === window.seconds && current.config.maxEnvelopes === window.maxEnvelopes) return current;
+    const guard = new ReplayGuard(window);
+    this.replayGuards.set(rule, guard);
+    return guard;
   }
 
   /** One pipeline per connection: each routes only its own rules' messages. */

@@ -4,6 +4,7 @@ import { ConsumedRecord, headerText, KafkaClientFactory, KafkaConnectionConfig, 
 import { MqttClientFactory, MqttConnectionConfig, MqttDestination, MqttSourceConfig } from '@app/mqtt';
 import { RecordFields, TemplateContext } from '@app/topic';
 import { TransformProgram } from '@app/transform';
+import { ReplayGuard } from './replay.guard';
 import { DeadLetterTarget } from './dead-letter.schema';
 import { RuleOutcome, RuntimeRule } from './bridge.pipeline';
 import { KafkaRuleConfig } from './kafka-rule.schema';
@@ -33,9 +34,9 @@ export class KafkaRuleRunner {
     private readonly destination: MqttDestination,
     private readonly deliver: RuleDeliver,
     private readonly clientId: string,
-    process?: TransformProgram,
+    extras: Pick<RuntimeRule, 'process' | 'replayGuard'> = {},
   ) {
-    this.rule = { name: config.name, destinations: [destination], deadLetter: config.deadLetter ?? deadLetter, transform: config.transform, process };
+    this.rule = { name: config.name, destinations: [destination], deadLetter: config.deadLetter ?? deadLetter, transform: config.transform, ...extras };
   }
 
   get name(): string {
@@ -103,6 +104,7 @@ export function createKafkaRuleRunner(
     deadLetter: DeadLetterTarget;
     /** The rule's process section, compiled at validation. */
     process?: TransformProgram;
+    replayGuard?: ReplayGuard;
     kafkaFactory: KafkaClientFactory;
     mqttFactory: MqttClientFactory;
     deliver: RuleDeliver;
@@ -121,7 +123,7 @@ export function createKafkaRuleRunner(
     'kafka-record',
   );
   const source = new KafkaRecordSource(shared.kafkaFactory, shared.kafka, config.kafka, config.name);
-  return new KafkaRuleRunner(config, shared.deadLetter, source, destination, shared.deliver, shared.clientId, shared.process);
+  return new KafkaRuleRunner(config, shared.deadLetter, source, destination, shared.deliver, shared.clientId, { process: shared.process, replayGuard: shared.replayGuard });
 }
 
 /** The message a record becomes: its value as payload, the rule's QoS and retain flag, MQTT 5 properties from `mqtt.*` headers. */

@@ -3,6 +3,7 @@ import { EnvelopeSealer, generateKeyEntry, Keyring, publisherCrypto, SodiumProvi
 import { TemplateContext } from '@app/topic';
 import { compileProcess, processSchema, TransformFailedError, TransformProgram } from '@app/transform';
 import { PayloadTransformer } from './payload.transformer';
+import { ReplayDetectedError, ReplayGuard } from './replay.guard';
 import { TransformConfig } from './transform.schema';
 
 describe('PayloadTransformer', () => {
@@ -73,6 +74,18 @@ describe('PayloadTransformer', () => {
     expect(() => prepare(transform({ mode: 'decrypt', sourceKey: 'devices' }), message(sealFromDevice('x', 'site/b/temp')))).toThrow(
       expect.objectContaining({ code: 'topic-mismatch', retriable: false }),
     );
+  });
+
+  it('names the opened envelope in bridge.envelope.id, and with a replay window refuses it a second time, plaintext wiped', () => {
+    const envelope = sealFromDevice('x', 'site/a/temp');
+    const decrypt = transform({ mode: 'decrypt', sourceKey: 'devices' });
+    const replayGuard = new ReplayGuard({ seconds: 60, maxEnvelopes: 10 });
+    const first = transformer.prepare({ transform: decrypt, replayGuard }, message(envelope), context(message(envelope)));
+    const nonce = Buffer.from(publisherCrypto(sodium).open(envelope, [{ name: 'devices', version: 1, secret: keyring.decryptionKey('devices', 1).secret }], 'site/a/temp').id);
+    expect(first.headers).toEqual({ 'bridge.envelope.id': nonce.toString('hex') });
+    const buffers = opened();
+    expect(() => transformer.prepare({ transform: decrypt, replayGuard }, message(envelope), context(message(envelope)))).toThrow(ReplayDetectedError);
+    expect(buffers[0].every((b) => b === 0)).toBe(true);
   });
 
   describe('with a process section', () => {

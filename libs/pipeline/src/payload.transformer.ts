@@ -2,6 +2,7 @@ import { BridgeMessage } from '@app/core';
 import { EnvelopeSealer, Keyring } from '@app/crypto';
 import { TemplateContext } from '@app/topic';
 import { Document, MessageFacts, TransformProgram } from '@app/transform';
+import { ReplayGuard } from './replay.guard';
 import { TransformConfig } from './transform.schema';
 
 /** The payload of one message for one rule, ready to be written to any number of destinations. */
@@ -14,13 +15,20 @@ export interface PreparedPayload {
   readonly filteredBy?: string;
   /** The payload as the rule's process section left it, for `{payload.PATH}` templates. */
   readonly document?: Document;
+  /** Headers the transform adds: `bridge.envelope.id` for an opened envelope. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** What the transformer needs of a rule. */
 export interface TransformingRule {
   readonly transform: TransformConfig;
   readonly process?: TransformProgram;
+  /** Refuses envelopes opened before within the rule's replay window. */
+  readonly replayGuard?: ReplayGuard;
 }
+
+/** Carries the opened envelope's id (hex): consumers can drop duplicates by it. */
+export const ENVELOPE_ID_HEADER = 'bridge.envelope.id';
 
 /** Where the current keyring is read from; swapped whole when keys change. */
 export interface KeyringSource {
@@ -49,8 +57,9 @@ export class PayloadTransformer {
   prepare(rule: TransformingRule, message: BridgeMessage, context: TemplateContext): PreparedPayload {
     const { transform, process } = rule;
     const keyring = this.keys.current();
-    const opens = transform.mode === 'decrypt' || transform.mode === 'reencrypt';
-    let plain = opens ? this.open(transform, message, keyring) : message.payload;
+    const opened = transform.mode === 'decrypt' || transform.mode === 'reencrypt' ? this.open(rule, message, keyring) : undefined;
+    const headers = opened && { [ENVELOPE_ID_HEADER]: opened.id };
+    let plain = opened?.plaintext ?? message.payload;
     let document: Document | undefined;
     if (process) {
       let result: ReturnType<TransformProgram['run']>;
@@ -71,19 +80,27 @@ export class PayloadTransformer {
     const output = plain;
     const dispose = output === message.payload ? NOTHING_TO_WIPE : () => wipe(output);
     if (transform.mode === 'encrypt' || transform.mode === 'reencrypt') {
-      return { document, dispose, forAddress: (address) => this.seal(transform, output, address, keyring) };
+      return { document, headers, dispose, forAddress: (address) => this.seal(transform, output, address, keyring) };
     }
-    return { document, dispose, forAddress: () => output };
+    return { document, headers, dispose, forAddress: () => output };
   }
 
-  private open(transform: TransformConfig, message: BridgeMessage, keyring: Keyring): Buffer {
-    const { plaintext } = this.sealer.open(message.payload, {
+  private open(rule: TransformingRule, message: BridgeMessage, keyring: Keyring): { plaintext: Buffer; id: string } {
+    const { transform, replayGuard } = rule;
+    const opened = this.sealer.open(message.payload, {
       keyring,
       expectedKeyName: transform.sourceKey,
       topic: message.topic,
       requireTopicBinding: transform.requireTopicBinding,
     });
-    return Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength);
+    const plaintext = Buffer.from(opened.plaintext.buffer, opened.plaintext.byteOffset, opened.plaintext.byteLength);
+    try {
+      replayGuard?.admit(opened.id);
+    } catch (error) {
+      wipe(plaintext);
+      throw error;
+    }
+    return { plaintext, id: Buffer.from(opened.id.buffer, opened.id.byteOffset, opened.id.byteLength).toString('hex') };
   }
 
   private seal(transform: TransformConfig, plaintext: Uint8Array, address: string, keyring: Keyring): Buffer {
