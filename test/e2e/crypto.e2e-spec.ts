@@ -238,8 +238,10 @@ ${rules}`;
       expect(delivered).toBe(3);
 
       rotating = revokeKeyVersion(rotating, 1);
+      const reloads = async () => (await bridge.worker.stats.registry.getSingleMetric('bridge_key_reloads_total')!.get()).values.find((v) => v.labels.result === 'ok')?.value ?? 0;
+      const before = await reloads();
       writeKeys([devices, sealedDevices, consumers, rotating]);
-      await new Promise((r) => setTimeout(r, 1_000));
+      await waitFor(async () => (await reloads()) > before, 10_000, 'the worker to load the revocation');
       await seal('v1-after-revoke', v1);
       const counters = () => bridge.worker.stats.snapshot().rot;
       await waitFor(() => (counters()?.reasons['key-revoked'] ?? 0) === 1, 10_000, 'the revoked version to be refused');

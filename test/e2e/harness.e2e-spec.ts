@@ -7,19 +7,13 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { Partitioners } from 'kafkajs';
 import { connect as mqttConnect, connectAsync, type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
+import { waitFor } from '@app/core/testing/wait-for';
 import { MosquittoBroker } from '../harness/mosquitto.broker';
 import { sharedKafka, kafkaStateFile } from '../harness/shared-kafka';
 import { externalBrokersFromEnv, type KafkaBroker } from '../harness/kafka.broker';
 
 const uid = () => randomBytes(4).toString('hex');
 
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describe('harness: mosquitto', () => {
   let broker: MosquittoBroker;

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { waitFor } from '@app/core/testing/wait-for';
 import { EachBatchPayload, Kafka } from 'kafkajs';
 import { KafkaClientFactory } from './kafka.client-factory';
 import { KafkaConnectionConfig } from './kafka.schema';
@@ -64,6 +65,7 @@ async function started(overrides: Partial<KafkaSourceConfig> = {}): Promise<{ so
   return { source, consumer, taken };
 }
 
+/** For checks that something did NOT happen: give the source's microtasks and timers a moment. */
 const settle = () => new Promise((r) => setTimeout(r, 5));
 
 describe('KafkaRecordSource', () => {
@@ -76,7 +78,7 @@ describe('KafkaRecordSource', () => {
     await settle();
     expect(consumer.commits).toEqual([]);
     taken[0].ack();
-    await settle();
+    await waitFor(() => consumer.commits.length > 0, 5_000, 'the commit');
     expect(consumer.commits).toEqual([{ topic: 'cmd', partition: 0, offset: '3' }]);
     expect(source.inFlight).toBe(0);
     expect(source.commits).toBe(1);
@@ -85,11 +87,11 @@ describe('KafkaRecordSource', () => {
   it('holds intake at maxInFlight, heartbeating, and never commits a released record', async () => {
     const { consumer, taken, source } = await started({ maxInFlight: 2 });
     const batch = consumer.batch(0, [0, 1, 2]);
+    await waitFor(() => taken.length === 2, 5_000, 'two records taken');
     await settle();
     expect(taken).toHaveLength(2);
     taken[0].release();
-    await settle();
-    expect(taken).toHaveLength(3);
+    await waitFor(() => taken.length === 3, 5_000, 'the third record once one is released');
     await batch;
     taken[1].ack();
     taken[2].ack();
@@ -102,7 +104,7 @@ describe('KafkaRecordSource', () => {
   it('stops taking records on stop, commits what is confirmed, and leaves the group', async () => {
     const { consumer, taken, source } = await started({ maxInFlight: 1, commitIntervalMs: 60_000 });
     const batch = consumer.batch(0, [5, 6]);
-    await settle();
+    await waitFor(() => taken.length === 1, 5_000, 'the first record');
     taken[0].ack();
     source.stopIntake();
     await batch;
@@ -124,7 +126,7 @@ describe('KafkaRecordSource', () => {
     expect(consumer.commits).toEqual([]);
     taken[1].ack();
     taken[2].ack();
-    await settle();
+    await waitFor(() => consumer.commits.length > 0, 5_000, 'the commit');
     expect(consumer.commits).toEqual([{ topic: 'cmd', partition: 0, offset: '2' }]);
   });
 });

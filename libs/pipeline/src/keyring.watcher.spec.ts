@@ -1,4 +1,5 @@
 import { KeyEntry, KeySource } from '@app/crypto';
+import { waitFor } from '@app/core/testing/wait-for';
 import { KeyringWatcher } from './keyring.watcher';
 
 function entry(name: string): KeyEntry {
@@ -34,7 +35,6 @@ class ScriptedSource implements KeySource {
   }
 }
 
-const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('KeyringWatcher', () => {
   it('retries a failed load at the next poll instead of skipping that change', async () => {
@@ -46,7 +46,7 @@ describe('KeyringWatcher', () => {
     expect(watcher.current().names()).toEqual(['a']);
     source.failNext = 1;
     source.change(['a', 'b']);
-    await tick(120);
+    await waitFor(() => watcher.current().names().length === 2, 5_000, 'the poll after the failed one');
     expect(watcher.current().names()).toEqual(['a', 'b']);
     expect(results).toEqual([true, false, true]);
     await watcher.stop();
@@ -57,7 +57,8 @@ describe('KeyringWatcher', () => {
     const watcher = new KeyringWatcher(async () => source, [], 60_000);
     await watcher.start();
     source.change(['x']);
-    await tick(10);
+    // The poll interval is a minute: only the change event can load it in time.
+    await waitFor(() => watcher.current().names().length === 1, 5_000, 'the change event to reload');
     expect(watcher.current().names()).toEqual(['x']);
     source.keys = ['x', 'y'];
     await watcher.refresh();

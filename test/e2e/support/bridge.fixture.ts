@@ -53,13 +53,7 @@ export async function recordCount(brokers: string[], topic: string): Promise<num
   }
 }
 
-export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { waitFor } from '@app/core/testing/wait-for';
 
 /** The MQTT broker a test talks to: `MQTT_URL` when the user gave one, else a fresh Mosquitto on a free port. */
 export interface TestMqttBroker {
