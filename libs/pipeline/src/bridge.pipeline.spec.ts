@@ -20,7 +20,7 @@ class FakeDestination implements Destination {
     this.written.push({ topic: record.message.topic, payload: record.payload('addr').toString(), headers: record.headers });
   }
   describe(record: OutboundRecord) {
-    return { summary: `fake ${record.message.topic}`, address: 'addr' };
+    return { summary: `fake ${record.message.topic}`, address: 'addr', headers: {} };
   }
   async close(): Promise<void> {}
 }
