@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { SodiumProvider } from '@app/crypto';
-import { FileKeystore, MasterKey, MasterKeyRing, openStoredKeys } from '@app/keystore';
+import { WrappedFileKeystore, MasterKey, MasterKeyRing, openStoredKeys } from '@app/keystore';
 import { AdminProcess, runAdmin } from './support/bridge.process';
 import { AdminWorkspace, stopProcess } from './support/admin.fixture';
 import { uniqueId, waitFor } from './support/bridge.fixture';
@@ -196,7 +196,7 @@ describe('admin REST service: auth, validation, lifecycle, OpenAPI, crash safety
       stop = true;
       await Promise.all(writers);
       await crashing.exited;
-      const { entries, problems } = openStoredKeys(await new FileKeystore(`${ws.data}/crash-keystore.json`, master.id).list(), new MasterKeyRing(master));
+      const { entries, problems } = openStoredKeys(await new WrappedFileKeystore(`${ws.data}/crash-keystore.json`, master.id).list(), new MasterKeyRing(master));
       expect(problems).toEqual([]);
       const stored = new Map(entries.map((e) => [e.name, Buffer.from(e.versions[0].secret).toString('base64')]));
       for (const [name, secret] of acknowledged) expect([name, stored.get(name)]).toEqual([name, secret]);

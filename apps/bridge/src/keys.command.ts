@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { FileKeyStore, generateKeyEntry, KeyEntry, revokeKeyVersion, rotateKeyEntry, SodiumProvider } from '@app/crypto';
+import { PlainKeyFile, generateKeyEntry, KeyEntry, revokeKeyVersion, rotateKeyEntry, SodiumProvider } from '@app/crypto';
 
 export const KEYS_USAGE = `  keys <file> list                        names, types, versions and states (never key bytes)
   keys <file> create <name> symmetric|sealed
@@ -14,7 +14,7 @@ export const KEYS_USAGE = `  keys <file> list                        names, type
 export async function keysCommand(args: readonly string[], out: (line: string) => void): Promise<number> {
   const [file, action, name, arg] = args;
   if (!file || !action) throw new UsageError();
-  const store = new FileKeyStore(file);
+  const store = new PlainKeyFile(file);
   const sodium = await new SodiumProvider().ready();
   // Only `create` may start a new file; an existing file that does not parse is never overwritten.
   const entries: KeyEntry[] = action === 'create' && !existsSync(file) ? [] : await store.load();

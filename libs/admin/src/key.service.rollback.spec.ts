@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { SodiumProvider, type Sodium } from '@app/crypto';
-import { FileKeystore, GenerationWatermark, KeystoreKeySource, ManifestAuthority, MasterKey, MasterKeyRing } from '@app/keystore';
+import { WrappedFileKeystore, GenerationWatermark, KeystoreKeySource, ManifestAuthority, MasterKey, MasterKeyRing } from '@app/keystore';
 import { AuditEvent, AuditLog, AuditSink } from './audit.log';
 import { KeyService } from './key.service';
 
@@ -53,8 +53,8 @@ describe('file keystore rollback and deletion (KeyService and a worker)', () => 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function store(mark: GenerationWatermark): FileKeystore {
-    return new FileKeystore(path, ring.current.id, [ring.current.id], new ManifestAuthority(ring, mark));
+  function store(mark: GenerationWatermark): WrappedFileKeystore {
+    return new WrappedFileKeystore(path, ring.current.id, [ring.current.id], new ManifestAuthority(ring, mark));
   }
   function adminOn(mark: GenerationWatermark): KeyService {
     return new KeyService({ store: store(mark), masters: ring, sodium, audit: new AuditLog([sink]), keyUsage: () => new Map() });

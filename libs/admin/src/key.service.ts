@@ -48,11 +48,11 @@ export class KeyService {
   // Integrity problems already reported, so each is logged and audited once, not on every read.
   private reported = new Set<string>();
 
-  constructor(private readonly o: KeyServiceOptions) {}
+  constructor(private readonly options: KeyServiceOptions) {}
 
   list(actor: Actor, includeDeleted: boolean): Promise<KeyView[]> {
     return this.audited(actor, 'list', undefined, undefined, 200, async () => {
-      const usage = this.o.keyUsage();
+      const usage = this.options.keyUsage();
       const keys = await this.authentic();
       return keys.filter((k) => includeDeleted || !k.deletedAt).map((k) => toKeyView(k, usage.get(k.name) ?? []));
     });
@@ -75,7 +75,7 @@ export class KeyService {
     return this.audited(actor, 'import', req.name, 1, 201, () =>
       this.write('import', req.name, (current, now) => {
         if (current) throw exists(current);
-        return this.newKey(req, readKeyMaterial(this.o.sodium, req.type, req), 'imported', now);
+        return this.newKey(req, readKeyMaterial(this.options.sodium, req.type, req), 'imported', now);
       }),
     );
   }
@@ -86,7 +86,7 @@ export class KeyService {
       this.write('rotate', name, (current, now) => {
         const key = live(current, name);
         const version = Math.max(...key.versions.map((v) => v.version)) + 1;
-        const secret = material ? readKeyMaterial(this.o.sodium, key.type, material, 'material.') : this.generate(key.type);
+        const secret = material ? readKeyMaterial(this.options.sodium, key.type, material, 'material.') : this.generate(key.type);
         const stored = this.wrapped(key, version, secret, material ? 'imported' : 'generated', now);
         return { ...key, primaryVersion: version, versions: [...key.versions, stored] };
       }),
@@ -138,7 +138,7 @@ export class KeyService {
         throw new KeyStateError('version-retired', `version ${target.version} of "${name}" ${why}; ask with allowRetired: true to export it anyway`);
       }
       // No secret leaves unless the attempt is on record first.
-      const noted = await this.o.audit.record({ tokenId: actor.tokenId, remote: actor.remote, action: allowRetired ? 'export-retired' : 'export', key: name, ...(version !== undefined ? { version } : {}), result: 'requested', status: 0 });
+      const noted = await this.options.audit.record({ tokenId: actor.tokenId, remote: actor.remote, action: allowRetired ? 'export-retired' : 'export', key: name, ...(version !== undefined ? { version } : {}), result: 'requested', status: 0 });
       if (!noted) throw new AuditUnavailableError();
       const chosen = key.versions.filter((v) => (version === undefined ? v.state === 'active' && v.version >= key.minDecryptionVersion : v.version === version));
       return {
@@ -183,20 +183,20 @@ export class KeyService {
       if (!key.deletedAt) throw new KeyStateError('not-deleted', `key "${name}" must be deleted before it is purged`);
       if (confirm !== name) throw new InvalidRequestError([{ field: 'confirm', message: `must repeat the key name "${name}" to purge it` }]);
       this.refuseInUse(name, 'purge');
-      await this.o.store.remove(name, key.revision).catch(conflictAs(name));
-      this.o.onChange?.({ key: name, action: 'purge', revision: key.revision });
+      await this.options.store.remove(name, key.revision).catch(conflictAs(name));
+      this.options.onChange?.({ key: name, action: 'purge', revision: key.revision });
     });
   }
 
   /** Which master key signed how many keys: a previous key can be dropped once it signs none. */
   masterKeyStatus(actor: Actor): Promise<{ current: string; previous: string[]; keysByMasterKey: Record<string, number> }> {
     return this.audited(actor, 'master-key-status', undefined, undefined, 200, async () => {
-      const counts: Record<string, number> = Object.fromEntries(this.o.masters.ids.map((id) => [id, 0]));
+      const counts: Record<string, number> = Object.fromEntries(this.options.masters.ids.map((id) => [id, 0]));
       for (const key of (await this.state()).keys) {
-        const signer = this.o.masters.signerOf(key);
+        const signer = this.options.masters.signerOf(key);
         if (signer) counts[signer.id]++;
       }
-      return { current: this.o.masters.current.id, previous: this.o.masters.ids.slice(1), keysByMasterKey: counts };
+      return { current: this.options.masters.current.id, previous: this.options.masters.ids.slice(1), keysByMasterKey: counts };
     });
   }
 
@@ -207,9 +207,9 @@ export class KeyService {
   rewrap(actor: Actor): Promise<{ rewrapped: string[]; current: string }> {
     return this.audited(actor, 'rewrap', undefined, undefined, 200, async () => {
       const rewrapped: string[] = [];
-      const current = this.o.masters.current;
+      const current = this.options.masters.current;
       for (const stored of (await this.state()).keys) {
-        const signer = this.o.masters.signerOf(stored);
+        const signer = this.options.masters.signerOf(stored);
         if (signer === current) continue;
         await this.write('rewrap', stored.name, (key) => {
           if (!key) throw new KeyNotFoundError(stored.name);
@@ -231,7 +231,7 @@ export class KeyService {
   }
 
   private signer(key: StoredKey) {
-    const signer = this.o.masters.signerOf(key);
+    const signer = this.options.masters.signerOf(key);
     if (!signer) throw new KeyStateError('integrity-failed', `key "${key.name}" fails its integrity check`);
     return signer;
   }
@@ -239,10 +239,10 @@ export class KeyService {
   private async write(action: string, name: string, change: (current: StoredKey | undefined, now: Date) => StoredKey): Promise<KeyView> {
     const stored = await this.entry(name);
     const current = stored && this.checked(stored);
-    const now = this.o.now?.() ?? new Date();
-    const next = signed({ ...change(current, now), revision: (stored?.revision ?? 0) + 1, updatedAt: now.toISOString() }, this.o.masters.current);
-    await this.o.store.put(next, stored?.revision ?? 0).catch(conflictAs(name));
-    this.o.onChange?.({ key: name, action, revision: next.revision });
+    const now = this.options.now?.() ?? new Date();
+    const next = signed({ ...change(current, now), revision: (stored?.revision ?? 0) + 1, updatedAt: now.toISOString() }, this.options.masters.current);
+    await this.options.store.put(next, stored?.revision ?? 0).catch(conflictAs(name));
+    this.options.onChange?.({ key: name, action, revision: next.revision });
     return this.view(next);
   }
 
@@ -254,15 +254,15 @@ export class KeyService {
 
   private wrapped(key: { name: string; type: KeyType }, version: number, material: { secret: Uint8Array; publicKey?: Uint8Array }, origin: 'generated' | 'imported', now: Date) {
     try {
-      return wrapVersion(this.o.masters.current, key, version, material, origin, now);
+      return wrapVersion(this.options.masters.current, key, version, material, origin, now);
     } finally {
       material.secret.fill(0);
     }
   }
 
   private generate(type: KeyType): { secret: Uint8Array; publicKey?: Uint8Array } {
-    if (type === 'symmetric') return { secret: this.o.sodium.crypto_aead_xchacha20poly1305_ietf_keygen() };
-    const pair = this.o.sodium.crypto_box_keypair();
+    if (type === 'symmetric') return { secret: this.options.sodium.crypto_aead_xchacha20poly1305_ietf_keygen() };
+    const pair = this.options.sodium.crypto_box_keypair();
     return { secret: pair.privateKey, publicKey: pair.publicKey };
   }
 
@@ -276,7 +276,7 @@ export class KeyService {
   /** Keys whose MAC holds; the others are reported and left out. */
   private async authentic(): Promise<StoredKey[]> {
     const { keys } = await this.state();
-    const good = keys.filter((k) => isAuthentic(k, this.o.masters));
+    const good = keys.filter((k) => isAuthentic(k, this.options.masters));
     if (good.length < keys.length) this.log.error(`keys failing their integrity check, not shown: ${keys.filter((k) => !good.includes(k)).map((k) => k.name).join(', ')}`);
     return good;
   }
@@ -287,7 +287,7 @@ export class KeyService {
    * a whole (rolled back) throws KeystoreIntegrityError, answered 409.
    */
   private async state(): Promise<KeystoreSnapshot> {
-    const snapshot = await this.o.store.snapshot().catch(async (error: unknown) => {
+    const snapshot = await this.options.store.snapshot().catch(async (error: unknown) => {
       if (error instanceof KeystoreIntegrityError) await this.report(error.code, undefined, error.message);
       throw error;
     });
@@ -308,22 +308,22 @@ export class KeyService {
     if (this.reported.has(id)) return;
     this.reported.add(id);
     this.log.error(key ? `key "${key}": ${message}` : message);
-    await this.o.audit.record({ tokenId: '-', action: 'integrity-check', ...(key !== undefined ? { key } : {}), result: 'failed', status: 409, code });
+    await this.options.audit.record({ tokenId: '-', action: 'integrity-check', ...(key !== undefined ? { key } : {}), result: 'failed', status: 409, code });
   }
 
   /** A record someone altered outside the service (or wrote without the master key) is refused, not trusted. */
   private checked(key: StoredKey): StoredKey {
-    if (isAuthentic(key, this.o.masters)) return key;
+    if (isAuthentic(key, this.options.masters)) return key;
     this.log.error(`key "${key.name}" fails its integrity check (altered outside the admin service?)`);
     throw new KeyStateError('integrity-failed', `key "${key.name}" fails its integrity check; restore the keystore from a backup or purge the key`);
   }
 
   private view(key: StoredKey): KeyView {
-    return toKeyView(key, this.o.keyUsage().get(key.name) ?? []);
+    return toKeyView(key, this.options.keyUsage().get(key.name) ?? []);
   }
 
   private refuseInUse(name: string, action: string): void {
-    const rules = this.o.keyUsage().get(name) ?? [];
+    const rules = this.options.keyUsage().get(name) ?? [];
     if (rules.length > 0) throw new KeyStateError('key-in-use', `cannot ${action} key "${name}": rule(s) ${rules.join(', ')} use it`);
   }
 
@@ -331,12 +331,12 @@ export class KeyService {
     const base = { tokenId: actor.tokenId, remote: actor.remote, action, ...(key !== undefined ? { key } : {}), ...(version !== undefined ? { version } : {}) };
     try {
       const result = await run();
-      await this.o.audit.record({ ...base, result: 'ok', status: okStatus });
+      await this.options.audit.record({ ...base, result: 'ok', status: okStatus });
       return result;
     } catch (error) {
       const e = error as { status?: number; code?: string };
       const status = e.status ?? (error instanceof KeystoreUnavailableError ? 503 : error instanceof KeystoreIntegrityError ? 409 : 500);
-      await this.o.audit.record({ ...base, result: 'failed', status, code: e.code ?? 'internal' });
+      await this.options.audit.record({ ...base, result: 'failed', status, code: e.code ?? 'internal' });
       throw error;
     }
   }

@@ -8,5 +8,5 @@ export * from './key-entry.rules';
 export * from './key-file';
 export * from './key-lifecycle';
 export * from './key-source';
-export * from './file.keystore';
+export * from './plain-key.file';
 export * from './publisher';

@@ -1,7 +1,7 @@
 import type { KeyEntry } from './keyring';
 
 /**
- * Where a worker's keys come from: a plain key file (FileKeyStore) or a wrapped keystore
+ * Where a worker's keys come from: a plain key file (PlainKeyFile) or a wrapped keystore
  * (@app/keystore). `open()` once, then `load()` whenever `fingerprint()` changes or
  * `onChange` fires, then `close()`.
  */

@@ -2,7 +2,7 @@ export * from './master-key';
 export * from './master-key-ring';
 export * from './stored-key';
 export * from './keystore';
-export * from './file.keystore';
+export * from './wrapped-file.keystore';
 export * from './kafka.keystore';
 export * from './key-records';
 export * from './keystore.schema';

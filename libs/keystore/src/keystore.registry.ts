@@ -1,7 +1,7 @@
 import type { Sodium } from '@app/crypto';
 import type { KafkaClientFactory, KafkaConnectionConfig } from '@app/kafka';
 import { resolve } from 'node:path';
-import { FileKeystore } from './file.keystore';
+import { WrappedFileKeystore } from './wrapped-file.keystore';
 import { GenerationWatermark, processWatermark } from './generation.watermark';
 import { KafkaKeystore } from './kafka.keystore';
 import type { Keystore } from './keystore';
@@ -26,7 +26,7 @@ type Builders = { [T in KeystoreConfig['type']]: (config: Extract<KeystoreConfig
 
 /** Keystore implementations by `type`. */
 const KEYSTORE_TYPES: Builders = {
-  file: (config, deps) => new FileKeystore(config.path, deps.masterKeyId, [deps.masterKeyId, ...deps.previousMasterKeyIds], deps.manifests),
+  file: (config, deps) => new WrappedFileKeystore(config.path, deps.masterKeyId, [deps.masterKeyId, ...deps.previousMasterKeyIds], deps.manifests),
   kafka: (config, deps) =>
     new KafkaKeystore(deps.kafkaFactory, deps.kafka, {
       topic: config.topic,

@@ -14,7 +14,7 @@ export interface KeystoreSnapshot {
 }
 
 /**
- * Where wrapped keys live. Implementations: a local file (file.keystore.ts) and a Kafka
+ * Where wrapped keys live. Implementations: a local file (wrapped-file.keystore.ts) and a Kafka
  * compacted topic (kafka.keystore.ts), picked by `type` from keystore.registry.ts.
  *
  * Lifecycle: `open()` once (connects, reads the current state), then any number of reads and

@@ -37,7 +37,7 @@ export class BridgeStats {
   private readonly rules = new Map<string, RuleCounters>();
   /** Copies no rule took (duplicates of overlapping subscriptions, skipped retained messages). */
   unrouted = 0;
-  private readonly m = {
+  private readonly metrics = {
     received: new Counter({ name: 'bridge_messages_received_total', help: 'Messages taken by a rule', labelNames: ['rule'], registers: [this.registry] }),
     delivered: new Counter({
       name: 'bridge_messages_delivered_total',
@@ -132,14 +132,14 @@ export class BridgeStats {
 
   received(rule: string): void {
     this.rule(rule).received++;
-    this.m.received.inc({ rule });
+    this.metrics.received.inc({ rule });
   }
 
   /** A destination confirmed; `receivedAt` is the message's `performance.now()` at receipt. */
   delivered(rule: string, destination: string, receivedAt: number): void {
     this.rule(rule).delivered++;
-    this.m.delivered.inc({ rule, destination });
-    this.m.latency.observe({ rule }, (performance.now() - receivedAt) / 1000);
+    this.metrics.delivered.inc({ rule, destination });
+    this.metrics.latency.observe({ rule }, (performance.now() - receivedAt) / 1000);
   }
 
   /** `stage` is what failed: a destination's name, `transform` or `source`. */
@@ -147,35 +147,35 @@ export class BridgeStats {
     const counters = this.rule(rule);
     counters.deadLettered++;
     counters.reasons[code] = (counters.reasons[code] ?? 0) + 1;
-    this.m.deadLettered.inc({ rule, reason: code, destination: stage });
+    this.metrics.deadLettered.inc({ rule, reason: code, destination: stage });
   }
 
   filtered(rule: string): void {
     this.rule(rule).filtered++;
-    this.m.filtered.inc({ rule });
+    this.metrics.filtered.inc({ rule });
   }
 
   replayed(rule: string): void {
     this.rule(rule).replayed++;
-    this.m.replayed.inc({ rule });
+    this.metrics.replayed.inc({ rule });
   }
 
   retried(rule: string): void {
     this.rule(rule).retried++;
-    this.m.retried.inc({ rule });
+    this.metrics.retried.inc({ rule });
   }
 
   unroutedCopy(): void {
     this.unrouted++;
-    this.m.unrouted.inc();
+    this.metrics.unrouted.inc();
   }
 
   keyReload(ok: boolean): void {
-    this.m.keyReloads.inc({ result: ok ? 'ok' : 'failed' });
+    this.metrics.keyReloads.inc({ result: ok ? 'ok' : 'failed' });
   }
 
   mqttConnectFailed(): void {
-    this.m.mqttConnectFailures.inc();
+    this.metrics.mqttConnectFailures.inc();
   }
 
   snapshot(): Record<string, RuleCounters> {

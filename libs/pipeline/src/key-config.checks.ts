@@ -2,7 +2,7 @@ import { accessSync, constants, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { resolveTokens, KnownToken } from '@app/admin';
 import { Environment, Report, YamlDocument } from '@app/config';
-import { FileKeyStore, InvalidKeysError, KeyEntry } from '@app/crypto';
+import { PlainKeyFile, InvalidKeysError, KeyEntry } from '@app/crypto';
 import { readMasterKeyText } from '@app/keystore';
 import type { BridgeConfig } from './bridge-config.schema';
 import type { TransformConfig } from './transform.schema';
@@ -37,7 +37,7 @@ export async function readPlainKeys(doc: YamlDocument, configFile: string): Prom
   const keysFile = raw?.keys?.file;
   if (typeof keysFile !== 'string' || keysFile === '') return {};
   try {
-    return { entries: await new FileKeyStore(resolve(dirname(configFile), keysFile)).load() };
+    return { entries: await new PlainKeyFile(resolve(dirname(configFile), keysFile)).load() };
   } catch (error) {
     if (error instanceof InvalidKeysError) {
       return { problems: error.problems.map((p) => `${error.source}${p.path ? ` ${p.path}` : ''}: ${p.message}` ) };

@@ -1,4 +1,4 @@
-import { FileKeyStore, KeySource, SodiumProvider } from '@app/crypto';
+import { PlainKeyFile, KeySource, SodiumProvider } from '@app/crypto';
 import type { KafkaClientFactory, KafkaConnectionConfig } from '@app/kafka';
 import { KeystoreKeySource, managedKeystore } from '@app/keystore';
 import type { KeysConfig } from './bridge-config.schema';
@@ -12,7 +12,7 @@ export function keySourceOpener(
 ): (() => Promise<KeySource>) | undefined {
   if (!keys) return undefined;
   const { file, store } = keys;
-  if (file) return async () => new FileKeyStore(file);
+  if (file) return async () => new PlainKeyFile(file);
   if (!store || secrets.masterKey === undefined) return undefined;
   const masterKey = secrets.masterKey;
   return async () => {

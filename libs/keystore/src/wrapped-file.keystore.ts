@@ -13,7 +13,7 @@ const STALE_TEMPORARY_MS = 60_000;
  * so `kill -9` at any instant leaves the old document or the new one, never a torn one.
  * Writes from this process are serialised; one admin process should own the file.
  */
-export class FileKeystore implements Keystore {
+export class WrappedFileKeystore implements Keystore {
   private queue: Promise<unknown> = Promise.resolve();
 
   /**

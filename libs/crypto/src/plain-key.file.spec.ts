@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileKeyStore } from './file.keystore';
+import { PlainKeyFile } from './plain-key.file';
 import { InvalidKeysError } from './invalid-keys.error';
 import { formatKeyFile } from './key-file';
 import { Keyring } from './keyring';
@@ -16,13 +16,13 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-async function storeWith(content: string): Promise<FileKeyStore> {
+async function storeWith(content: string): Promise<PlainKeyFile> {
   const path = join(dir, `keys-${Math.random().toString(36).slice(2)}.json`);
   await writeFile(path, content);
-  return new FileKeyStore(path);
+  return new PlainKeyFile(path);
 }
 
-async function failureOf(store: FileKeyStore): Promise<InvalidKeysError> {
+async function failureOf(store: PlainKeyFile): Promise<InvalidKeysError> {
   const error = await store.load().then(
     () => undefined,
     (e: unknown) => e,
@@ -33,7 +33,7 @@ async function failureOf(store: FileKeyStore): Promise<InvalidKeysError> {
 
 const b64 = (length: number, fill: number): string => Buffer.alloc(length, fill).toString('base64');
 
-describe('FileKeyStore', () => {
+describe('PlainKeyFile', () => {
   it('loads what formatKeyFile wrote, key bytes and all', async () => {
     const entries = testEntries(sodium);
     const loaded = await (await storeWith(formatKeyFile(entries))).load();
@@ -98,15 +98,15 @@ describe('FileKeyStore', () => {
     const broken = await failureOf(await storeWith(`{"keys": [{"key": "${secret}" oops`));
     expect(broken.message).toMatch(/not valid JSON/);
     expect(broken.message).not.toContain(secret);
-    const missing = await failureOf(new FileKeyStore(join(dir, 'missing.json')));
+    const missing = await failureOf(new PlainKeyFile(join(dir, 'missing.json')));
     expect(missing.message).toMatch(/cannot read the key file \(ENOENT\)/);
   });
 });
 
-describe('FileKeyStore.save', () => {
+describe('PlainKeyFile.save', () => {
   it('replaces the file atomically, owner-readable only, and loads back the same keys', async () => {
     const { stat, readdir } = await import('node:fs/promises');
-    const store = new FileKeyStore(join(dir, 'saved.json'));
+    const store = new PlainKeyFile(join(dir, 'saved.json'));
     const entries = testEntries(sodium);
     await store.save(entries);
     await store.save(entries);

@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileKeystore } from './file.keystore';
+import { WrappedFileKeystore } from './wrapped-file.keystore';
 import { KeystoreConflictError, KeystoreCorruptError } from './keystore';
 import type { StoredKey } from './stored-key';
 
@@ -20,7 +20,7 @@ function key(name: string, revision: number): StoredKey {
   };
 }
 
-describe('FileKeystore', () => {
+describe('WrappedFileKeystore', () => {
   let dir: string;
   let path: string;
 
@@ -31,7 +31,7 @@ describe('FileKeystore', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('starts empty, writes with mode 0600 and reads back what it wrote', async () => {
-    const store = new FileKeystore(path, 'kek-1');
+    const store = new WrappedFileKeystore(path, 'kek-1');
     await store.open();
     expect(await store.list()).toEqual([]);
     const before = await store.fingerprint();
@@ -44,7 +44,7 @@ describe('FileKeystore', () => {
   });
 
   it('refuses a write based on a stale revision and changes nothing', async () => {
-    const store = new FileKeystore(path, 'kek-1');
+    const store = new WrappedFileKeystore(path, 'kek-1');
     await store.put(key('a', 1), 0);
     await expect(store.put(key('a', 1), 0)).rejects.toThrow(KeystoreConflictError);
     await store.put(key('a', 2), 1);
@@ -56,21 +56,21 @@ describe('FileKeystore', () => {
   });
 
   it('serialises concurrent writes from one process: each sees the one before', async () => {
-    const store = new FileKeystore(path, 'kek-1');
+    const store = new WrappedFileKeystore(path, 'kek-1');
     await Promise.all(Array.from({ length: 20 }, (_, i) => store.put(key(`k${i}`, 1), 0)));
     expect(await store.list()).toHaveLength(20);
   });
 
   it('says which master key wrapped a keystore when another one is configured', async () => {
-    await new FileKeystore(path, 'kek-1').put(key('a', 1), 0);
-    await expect(new FileKeystore(path, 'kek-2').list()).rejects.toThrow('was wrapped with master key kek-1, the configured master key is kek-2');
+    await new WrappedFileKeystore(path, 'kek-1').put(key('a', 1), 0);
+    await expect(new WrappedFileKeystore(path, 'kek-2').list()).rejects.toThrow('was wrapped with master key kek-1, the configured master key is kek-2');
   });
 
   it('reports a file that is not a keystore without quoting it', async () => {
     writeFileSync(path, '{"keys": "secret-looking-text"');
-    await expect(new FileKeystore(path, 'kek-1').list()).rejects.toThrow(KeystoreCorruptError);
+    await expect(new WrappedFileKeystore(path, 'kek-1').list()).rejects.toThrow(KeystoreCorruptError);
     writeFileSync(path, JSON.stringify({ format: 'bridge-keystore/1', masterKeyId: 'kek-1', keys: [{ name: 'x' }] }));
-    const error = await new FileKeystore(path, 'kek-1').list().catch((e: Error) => e);
+    const error = await new WrappedFileKeystore(path, 'kek-1').list().catch((e: Error) => e);
     expect(error).toBeInstanceOf(KeystoreCorruptError);
     expect((error as Error).message).toContain('keys.0');
   });
@@ -81,7 +81,7 @@ describe('FileKeystore', () => {
     writeFileSync(old, 'partial');
     writeFileSync(young, 'in progress');
     utimesSync(old, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
-    await new FileKeystore(path, 'kek-1').open();
+    await new WrappedFileKeystore(path, 'kek-1').open();
     expect(readdirSync(dir).sort()).toEqual(['.keystore.json.456.2.tmp']);
   });
 });

@@ -10,7 +10,7 @@ import type { KeyEntry } from './keyring';
  * are in clear: for development and the `bridge keys` command. Production keys belong in a
  * wrapped keystore (@app/keystore) managed by the admin service.
  */
-export class FileKeyStore implements KeySource {
+export class PlainKeyFile implements KeySource {
   constructor(readonly path: string) {}
 
   describe(): string {
