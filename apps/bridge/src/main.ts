@@ -12,6 +12,7 @@ import { BridgeModule } from './bridge.module';
 import { CLOSE_MARGIN_MS, drainBoundMs } from './drain.bound';
 import { keysCommand, KEYS_USAGE, UsageError } from './keys.command';
 import { replayCommand, REPLAY_USAGE } from './replay.command';
+import { testCommand, TEST_USAGE } from './test.command';
 
 /** Nest's text logger levels for each configured level. */
 const TEXT_LEVELS: Record<BridgeLogLevel, LogLevel[]> = {
@@ -24,6 +25,7 @@ const TEXT_LEVELS: Record<BridgeLogLevel, LogLevel[]> = {
 const USAGE = `usage: bridge <command> [config.yaml]
   run [file]        start a worker (file defaults to $BRIDGE_CONFIG, then config/bridge.yaml)
   validate <file>   check a configuration and list every problem; exit 1 if any
+${TEST_USAGE}
 ${REPLAY_USAGE}
 ${KEYS_USAGE}`;
 
@@ -32,6 +34,7 @@ async function main(argv: string[]): Promise<number> {
   const [command = 'run', fileArg] = argv;
   if (command === 'keys') return guarded(() => keysCommand(argv.slice(1), print));
   if (command === 'replay') return guarded(() => replayCommand(argv.slice(1), env, print));
+  if (command === 'test') return guarded(() => testCommand(argv.slice(1), env, print, (line) => process.stderr.write(`${line}\n`)));
   const file = fileArg ?? env.BRIDGE_CONFIG ?? 'config/bridge.yaml';
   if (command !== 'run' && command !== 'validate') {
     process.stderr.write(`${USAGE}\n`);

@@ -15,7 +15,7 @@ import { connectionClientId, connectionOf, MAIN_CONNECTION, onConnection } from 
 import { sequentialIds, SubscriptionPlan } from './subscription-plan';
 import { DeadLetterWriter } from './dead-letter.writer';
 import { DeadLetterReplayer, ReplayLine, ReplayReport } from './dead-letter.replayer';
-import { createDestination } from './destination.registry';
+import { createRuleDestinations } from './destination.registry';
 import { keySourceOpener } from './key-source.factory';
 import { createKafkaRuleRunner, KafkaRuleRunner } from './kafka-rule.runner';
 import { KeyringWatcher } from './keyring.watcher';
@@ -245,7 +245,7 @@ export class BridgeWorker {
     const grouped = new Map<string, { parsed: ParsedRule[]; rules: RuntimeRule[] }>([[MAIN_CONNECTION, { parsed: [], rules: [] }]]);
     const rules = loaded.rules.map((rule, r): RuntimeRule => {
       const ruleConfig = config.rules[r];
-      const own = ruleConfig.destinations.map((d, i) => createDestination(d, `${rule.name}/${d.type}[${i}]`, rule.captures, resources));
+      const own = createRuleDestinations(ruleConfig.destinations, rule.name, rule.captures, resources);
       destinations.push(...own);
       const runtimeRule = {
         name: rule.name,

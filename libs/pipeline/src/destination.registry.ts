@@ -91,3 +91,13 @@ export function createDestination(
 ): Destination {
   return destinationType(config).create(config, name, captures, resources);
 }
+
+/** A rule's destinations, named `<rule>/<type>[<index>]` in metrics, logs and dead letters. */
+export function createRuleDestinations(
+  configs: readonly DestinationConfig[],
+  rule: string,
+  captures: readonly string[],
+  resources: DestinationResources,
+): Destination[] {
+  return configs.map((d, i) => createDestination(d, `${rule}/${d.type}[${i}]`, captures, resources));
+}

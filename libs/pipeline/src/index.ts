@@ -15,3 +15,5 @@ export * from './key-config.checks';
 export * from './dead-letter.schema';
 export * from './kafka-rule.schema';
 export * from './kafka-rule.runner';
+export * from './rule.preview';
+export * from './rule-test.runner';

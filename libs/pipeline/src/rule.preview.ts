@@ -49,7 +49,7 @@ export function previewRule(transformer: PayloadTransformer, rule: PreviewedRule
   try {
     for (const destination of rule.destinations) {
       try {
-        const preview = destination.describe({ message, rule: rule.name, context, payload: payload.forAddress, headers: NO_HEADERS });
+        const preview = destination.describe({ message, rule: rule.name, context, payload: payload.forAddress, headers: payload.headers ?? NO_HEADERS });
         const bytes = payload.forAddress(preview.address);
         inspect?.(destination.name, preview, bytes);
         outputs.push({ destination: destination.name, preview });

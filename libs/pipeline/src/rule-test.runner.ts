@@ -1,0 +1,155 @@
+import { ConfigError, Environment, formatProblem } from '@app/config';
+import { BridgeMessage } from '@app/core';
+import { EnvelopeSealer, Keyring, SodiumProvider } from '@app/crypto';
+import { LoadedConfig, loadBridgeConfigOrReport } from './bridge-config.loader';
+import { createRuleDestinations, DestinationResources } from './destination.registry';
+import { PayloadTransformer } from './payload.transformer';
+import { caseMessage, loadRuleTests, testKeyring } from './rule-test.cases';
+import { ActualDeadLetter, ActualOutput, CaseOutcome, compareOutcome } from './rule-test.expectation';
+import { RuleTestCase, RuleTestFile } from './rule-test.schema';
+import { PreviewedRule, previewRule, ruleContext } from './rule.preview';
+
+/** The client id expressions and templates see when the configuration sets none. */
+const TEST_CLIENT_ID = 'bridge-test';
+
+/** How one case went: no differences means it passed. */
+export interface RuleTestResult {
+  readonly name: string;
+  readonly differences: readonly string[];
+}
+
+/**
+ * Something a destination asks for only to connect. `bridge test` builds destinations to
+ * render their addresses and never connects them: any use of one is a bug, said loudly.
+ */
+function unconnected<T extends object>(what: string): T {
+  return new Proxy({} as T, {
+    get: (_target, property) => {
+      throw new Error(`bridge test connects to nothing, yet ${what}.${String(property)} was used`);
+    },
+  });
+}
+
+const OFFLINE: DestinationResources = {
+  kafkaWriter: () => unconnected('the Kafka writer'),
+  mqttFactory: () => unconnected('the MQTT client factory'),
+  amqpFactory: () => unconnected('the AMQP client factory'),
+  natsFactory: () => unconnected('the NATS client factory'),
+};
+
+/**
+ * Runs `bridge test` cases against a loaded configuration, without any broker: each case's
+ * message goes through routing (the configuration's subscription plan), every matching rule's
+ * transform and process steps, and each destination's addressing and headers, exactly as
+ * delivery and the replay dry run do (previewRule); sealed outputs are opened with the test keys.
+ */
+export class RuleTestRunner {
+  private readonly rules: readonly PreviewedRule[];
+  private readonly transformer: PayloadTransformer;
+  private readonly clientId: string;
+
+  private constructor(
+    private readonly loaded: LoadedConfig,
+    private readonly sealer: EnvelopeSealer,
+    private readonly keyring: Keyring,
+  ) {
+    const { config } = loaded;
+    this.rules = loaded.rules.map((rule, r) => ({
+      name: rule.name,
+      destinations: createRuleDestinations(config.rules[r].destinations, rule.name, rule.captures, OFFLINE),
+      transform: config.rules[r].transform,
+      process: loaded.processes.get(rule.name),
+    }));
+    this.transformer = new PayloadTransformer(sealer, { current: () => keyring });
+    this.clientId = config.mqtt.clientId ?? TEST_CLIENT_ID;
+  }
+
+  static async create(loaded: LoadedConfig, tests: RuleTestFile, sodium: SodiumProvider = new SodiumProvider()): Promise<RuleTestRunner> {
+    return new RuleTestRunner(loaded, await EnvelopeSealer.create(sodium), testKeyring(tests, loaded.keys ?? []));
+  }
+
+  run(c: RuleTestCase): RuleTestResult {
+    let message: BridgeMessage;
+    try {
+      message = caseMessage(c, this.sealer, this.keyring);
+    } catch (error) {
+      return { name: c.name, differences: [`cannot seal the payload with key ${c.sealWith}: ${error instanceof Error ? error.message : String(error)}`] };
+    }
+    return { name: c.name, differences: compareOutcome(c.expect, this.outcome(message)) };
+  }
+
+  private outcome(message: BridgeMessage): CaseOutcome {
+    const routes = this.loaded.plan.route(message.topic, message.retain);
+    const levels = message.topic.split('/');
+    const outcome = { rules: [] as string[], filtered: [] as Array<{ rule: string; by: string }>, deadLetters: [] as ActualDeadLetter[], outputs: [] as ActualOutput[] };
+    for (const route of routes) {
+      const rule = this.rules[route.rule];
+      outcome.rules.push(rule.name);
+      const context = ruleContext(rule.name, message, levels, route.captures, this.clientId);
+      const sealed = rule.transform.mode === 'encrypt' || rule.transform.mode === 'reencrypt';
+      const payloads = new Map<string, { plaintext?: Buffer; openProblem?: string }>();
+      const preview = previewRule(this.transformer, rule, message, context, (destination, where, bytes) => {
+        payloads.set(destination, sealed ? this.open(rule, where.address, bytes) : { plaintext: Buffer.from(bytes) });
+      });
+      if (preview.filtered !== undefined) outcome.filtered.push({ rule: rule.name, by: preview.filtered });
+      for (const { stage, failure } of preview.failures) outcome.deadLetters.push({ rule: rule.name, stage, reason: failure.code, message: failure.message });
+      for (const { destination, preview: where } of preview.outputs) {
+        outcome.outputs.push({ rule: rule.name, destination, summary: where.summary, topic: where.address, key: where.key, headers: where.headers, sealed, ...payloads.get(destination) });
+      }
+    }
+    return outcome;
+  }
+
+  /** Opens what the bridge sealed, as a consumer holding the destination key would. */
+  private open(rule: PreviewedRule, address: string, envelope: Buffer): { plaintext?: Buffer; openProblem?: string } {
+    const { destinationKey, bindDestinationTopic } = rule.transform;
+    try {
+      const opened = this.sealer.open(envelope, { keyring: this.keyring, expectedKeyName: destinationKey, topic: address, requireTopicBinding: bindDestinationTopic });
+      return { plaintext: Buffer.from(opened.plaintext) };
+    } catch (error) {
+      return { openProblem: error instanceof Error ? error.message : String(error) };
+    }
+  }
+}
+
+/** Where `bridge test` writes: results to `out`, configuration and case-file problems to `err`. */
+export interface RuleTestOutput {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+/**
+ * `bridge test <config> <cases>`: validates the configuration as `bridge validate` does, runs
+ * every case, prints `ok   <name>` or `FAIL <name>` with the differences, then a summary.
+ * Gives the exit code: 0 when every case passed, 1 when one failed or a file is invalid.
+ */
+export async function runRuleTestFiles(configFile: string, casesFile: string, env: Environment, output: RuleTestOutput): Promise<number> {
+  const loaded = await loadBridgeConfigOrReport(configFile, env, output.err, 'worker');
+  if (!loaded) return 1;
+  let tests: RuleTestFile;
+  try {
+    tests = loadRuleTests(casesFile, env, (loaded.keys ?? []).map((k) => k.name));
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const count = error.problems.length + error.omitted;
+    output.err(`invalid case file (${count} problem${count === 1 ? '' : 's'}):`);
+    for (const problem of error.problems) output.err(`  ${formatProblem(problem)}`);
+    if (error.omitted > 0) output.err(`  ... and ${error.omitted} more`);
+    return 1;
+  }
+  const runner = await RuleTestRunner.create(loaded, tests);
+  let failed = 0;
+  for (const c of tests.cases) {
+    const result = runner.run(c);
+    if (result.differences.length === 0) {
+      output.out(`ok   ${result.name}`);
+      continue;
+    }
+    failed++;
+    output.out(`FAIL ${result.name}`);
+    output.out('     (- expected, + actual)');
+    for (const line of result.differences) output.out(`     ${line}`);
+  }
+  output.out(`${tests.cases.length - failed} passed, ${failed} failed`);
+  return failed === 0 ? 0 : 1;
+}
