@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { EnvelopeSealer, generateKeyEntry, Keyring, SodiumProvider } from '@app/crypto';
+import { markdownTable } from './lib/markdown-table';
 
 type Algorithm = 'xchacha20poly1305' | 'sealedbox';
 type Operation = 'seal' | 'open';
@@ -65,12 +66,7 @@ function table(results: readonly Result[]): string {
   const rows = results.map((r) =>
     [r.algorithm, `${r.bytes} B`, r.operation, r.iterations, r.totalMs, r.usPerOp, r.opsPerSec, r.mbPerSec].map(String),
   );
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const isText = (column: number): boolean => column < 3;
-  const line = (cells: string[]): string =>
-    '| ' + cells.map((c, i) => (isText(i) ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
-  const rule = '|' + widths.map((w, i) => (isText(i) ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|';
-  return [line(header), rule, ...rows.map(line)].join('\n');
+  return markdownTable(header, rows, 3);
 }
 
 async function main(): Promise<void> {
