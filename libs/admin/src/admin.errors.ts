@@ -1,11 +1,12 @@
+import { BridgeError } from '@app/core';
+
 /**
  * What a key operation can refuse, each with the HTTP status the admin API answers. Messages
  * name keys, versions and rules, never key material.
  */
-export abstract class AdminError extends Error {
+export abstract class AdminError extends BridgeError {
   readonly retriable: boolean = false;
   abstract readonly status: number;
-  abstract readonly code: string;
 }
 
 export class KeyNotFoundError extends AdminError {

@@ -4,6 +4,7 @@ import { Logger } from '@nestjs/common';
 import { MqttOptions, NatsOptions, Transport } from '@nestjs/microservices';
 import type { Report } from '@app/config';
 import { secretFilePermissionProblem } from '@app/keystore';
+import { BridgeError } from '@app/core';
 import type { ControlConfig } from './control-plane';
 
 type TransportOptions = MqttOptions | NatsOptions;
@@ -16,7 +17,7 @@ export interface ControlProblem {
 }
 
 /** The control section names files that cannot be read; start-up stops (fixing needs an operator). */
-export class ControlTransportError extends Error {
+export class ControlTransportError extends BridgeError {
   readonly retriable = false;
   readonly code = 'control-transport-invalid';
 

@@ -1,3 +1,5 @@
+import { BridgeError } from '@app/core';
+
 /** One problem found in a configuration file, located for a human. */
 export interface ConfigProblem {
   readonly file: string;
@@ -21,7 +23,7 @@ export function formatProblem(p: ConfigProblem): string {
 export const MAX_LISTED_PROBLEMS = 20;
 
 /** Thrown once with every problem found (up to MAX_LISTED_PROBLEMS), so an operator fixes them all in one go. */
-export class ConfigError extends Error {
+export class ConfigError extends BridgeError {
   readonly retriable = false;
   readonly code = 'config';
   /** The first problems, in file order. */
@@ -37,7 +39,6 @@ export class ConfigError extends Error {
         listed.map((p) => '  ' + formatProblem(p)).join('\n') +
         (omitted > 0 ? `\n  ... and ${omitted} more` : ''),
     );
-    this.name = 'ConfigError';
     this.problems = listed;
     this.omitted = omitted;
   }

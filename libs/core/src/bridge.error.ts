@@ -54,7 +54,7 @@ export class InternalError extends BridgeError {
   readonly code = 'internal';
 }
 
-/** Errors from the pure protocol parts (templates, crypto) carry these two fields without extending BridgeError. */
+/** What retry and dead-letter decisions read of a failure. */
 export interface ClassifiedFailure {
   readonly retriable: boolean;
   readonly code: string;
@@ -64,13 +64,6 @@ export interface ClassifiedFailure {
 /** Reads the class of any thrown value; untyped errors count as internal and non-retriable. */
 export function classify(error: unknown): ClassifiedFailure {
   if (error instanceof BridgeError) return error;
-  if (
-    error instanceof Error &&
-    typeof (error as Partial<ClassifiedFailure>).retriable === 'boolean' &&
-    typeof (error as Partial<ClassifiedFailure>).code === 'string'
-  ) {
-    return error as Error & ClassifiedFailure;
-  }
   const message = error instanceof Error ? error.message : String(error);
   return new InternalError(message, { cause: error });
 }

@@ -1,5 +1,5 @@
-import type { TemplateContext } from '@app/topic';
 import { BridgeMessage } from './bridge-message';
+import type { TemplateContext } from './template-context';
 
 /** What a rule hands to a destination: the message plus everything the rule derived from it. */
 export interface OutboundRecord {

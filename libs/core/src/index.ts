@@ -8,3 +8,4 @@ export * from './retry-policy.schema';
 export * from './atomic-file';
 export * from './background-link';
 export * from './message-properties';
+export * from './template-context';

@@ -1,3 +1,5 @@
+import { BridgeError } from '@app/core';
+
 /** One problem with key material, located by its path in the key file (`keys[0].versions[1].key`). */
 export interface KeyProblem {
   readonly path: string;
@@ -8,7 +10,7 @@ export interface KeyProblem {
  * Key material that cannot be used, with every problem found so an operator fixes them in one go.
  * Messages name fields and key names, never key values.
  */
-export class InvalidKeysError extends Error {
+export class InvalidKeysError extends BridgeError {
   readonly retriable = false;
   readonly code = 'keys-invalid';
 
@@ -20,7 +22,6 @@ export class InvalidKeysError extends Error {
       `invalid keys in ${source} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
         problems.map((p) => `  ${p.path || '(file)'}: ${p.message}`).join('\n'),
     );
-    this.name = 'InvalidKeysError';
   }
 }
 

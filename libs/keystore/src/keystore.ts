@@ -1,4 +1,5 @@
 import type { KeyProblem } from '@app/crypto';
+import { BridgeError } from '@app/core';
 import type { StoredKey } from './stored-key';
 
 /**
@@ -50,7 +51,7 @@ export interface Keystore {
 }
 
 /** A write based on a stale revision: somebody else changed the key first. */
-export class KeystoreConflictError extends Error {
+export class KeystoreConflictError extends BridgeError {
   readonly retriable = false;
   readonly code = 'keystore-conflict';
 
@@ -66,29 +67,26 @@ export class KeystoreConflictError extends Error {
           ? `key "${keyName}" already exists`
           : `key "${keyName}" changed meanwhile: revision ${actual}, expected ${expected}`,
     );
-    this.name = 'KeystoreConflictError';
   }
 }
 
 /** The keystore cannot be read or written right now (file system error, Kafka unreachable). */
-export class KeystoreUnavailableError extends Error {
+export class KeystoreUnavailableError extends BridgeError {
   readonly retriable = true;
   readonly code = 'keystore-unavailable';
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'KeystoreUnavailableError';
   }
 }
 
 /** The stored data is not a keystore we can read (bad JSON, wrong format, other master key). */
-export class KeystoreCorruptError extends Error {
+export class KeystoreCorruptError extends BridgeError {
   readonly retriable = false;
   readonly code = 'keystore-corrupt';
 
   constructor(message: string) {
     super(message);
-    this.name = 'KeystoreCorruptError';
   }
 }
 
@@ -97,7 +95,7 @@ export class KeystoreCorruptError extends Error {
  * has seen (rollback), none where one was seen before (removed), or one the master key did not
  * sign. Callers keep what they had and report it; nothing in the store is trusted meanwhile.
  */
-export class KeystoreIntegrityError extends Error {
+export class KeystoreIntegrityError extends BridgeError {
   readonly retriable = false;
 
   constructor(
@@ -105,6 +103,5 @@ export class KeystoreIntegrityError extends Error {
     message: string,
   ) {
     super(message);
-    this.name = 'KeystoreIntegrityError';
   }
 }

@@ -1,5 +1,6 @@
 import { randomFillSync } from 'node:crypto';
 import type { KeyType, Sodium } from '@app/crypto';
+import { BridgeError } from '@app/core';
 
 /** Wrapped secrets start with this byte, so a later wrapping scheme can be told apart. */
 const WRAP_FORMAT = 1;
@@ -26,13 +27,12 @@ const MAC_LABELS: Record<MacPurpose, string> = {
 };
 
 /** A master key that fails to load or does not open the keystore; never quotes key bytes. */
-export class MasterKeyError extends Error {
+export class MasterKeyError extends BridgeError {
   readonly retriable = false;
   readonly code = 'master-key';
 
   constructor(message: string) {
     super(message);
-    this.name = 'MasterKeyError';
   }
 }
 

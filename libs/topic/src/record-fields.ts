@@ -1,18 +1,7 @@
+import type { RecordFields } from '@app/core';
 import { quote } from './quote';
 
-/**
- * What a template compiled for Kafka records (`'kafka-record'`) reads from one record. Values
- * are decoded as UTF-8; only the first value of a repeated header counts.
- */
-export interface RecordFields {
-  readonly kafkaTopic: string;
-  readonly partition: number;
-  /** Null when the record has no key. */
-  readonly key: string | null;
-  readonly headers: Readonly<Record<string, string>>;
-  /** The record value parsed as JSON, undefined when it is not JSON (the caller caches the parse). */
-  json(): unknown;
-}
+export type { RecordFields };
 
 /** A placeholder that reads the record: its key, a header, or a field of a JSON value. */
 export type RecordPart =

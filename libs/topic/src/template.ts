@@ -1,20 +1,8 @@
+import { BridgeError, TemplateContext } from '@app/core';
 import { quote } from './quote';
-import { parseRecordPlaceholder, RECORD_BUILT_INS, RecordFields, RecordPart, recordValue } from './record-fields';
+import { parseRecordPlaceholder, RECORD_BUILT_INS, RecordPart, recordValue } from './record-fields';
 
-/** What a template may read from one message. */
-export interface TemplateContext {
-  readonly topic: string;
-  /** The topic split on '/', computed once per message by the caller. */
-  readonly levels: readonly string[];
-  readonly captures: Readonly<Record<string, string>>;
-  readonly qos: number;
-  readonly rule: string;
-  readonly clientId: string;
-  /** The Kafka record, for templates compiled for `'kafka-record'`. */
-  readonly record?: RecordFields;
-  /** The payload as the rule's process section left it, for `{payload.PATH}`. */
-  readonly document?: unknown;
-}
+export type { TemplateContext };
 
 /**
  * What a template renders from: an MQTT message (topic, levels, captures of the rule's filters)
@@ -23,7 +11,10 @@ export interface TemplateContext {
 export type TemplateInput = 'mqtt-message' | 'kafka-record';
 
 /** A template that cannot be compiled; the message names the placeholder, its column and what is allowed. */
-export class TemplateError extends Error {
+export class TemplateError extends BridgeError {
+  readonly retriable = false;
+  readonly code = 'template-invalid';
+
   constructor(
     /** The template as written. */
     readonly template: string,
@@ -32,18 +23,16 @@ export class TemplateError extends Error {
     detail: string,
   ) {
     super(`invalid template ${quote(template)} at column ${column}: ${detail}`);
-    this.name = 'TemplateError';
   }
 }
 
 /** A message the template cannot be rendered for; it must be dead-lettered rather than routed elsewhere. */
-export class TemplateRenderError extends Error {
+export class TemplateRenderError extends BridgeError {
   readonly retriable = false as const;
   readonly code = 'template' as const;
 
   constructor(message: string) {
     super(message);
-    this.name = 'TemplateRenderError';
   }
 }
 

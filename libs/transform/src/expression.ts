@@ -1,4 +1,5 @@
 import { Environment, EvaluationError, ParseError, TypeError as CelTypeError } from '@marcbachmann/cel-js';
+import { BridgeError } from '@app/core';
 import { TransformFailedError } from './transform.errors';
 
 /**
@@ -30,14 +31,16 @@ export type ExpressionVariable = keyof typeof EXPRESSION_VARIABLES;
 export type ExpressionType = string;
 
 /** An expression that does not parse or cannot type-check; `column` is 1-based within the expression. */
-export class ExpressionError extends Error {
+export class ExpressionError extends BridgeError {
+  readonly retriable = false;
+  readonly code = 'expression-invalid';
+
   constructor(
     readonly expression: string,
     readonly column: number,
     readonly detail: string,
   ) {
     super(`${detail} at column ${column} of the expression`);
-    this.name = 'ExpressionError';
   }
 }
 

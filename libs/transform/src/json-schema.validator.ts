@@ -1,13 +1,16 @@
 import Ajv2020, { ErrorObject, ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
+import { BridgeError } from '@app/core';
 import { Document } from './payload-format';
 import { SchemaInvalidError } from './transform.errors';
 
 /** A JSON Schema (draft 2020-12) that is not a valid schema; the message says where and why. */
-export class SchemaDefinitionError extends Error {
+export class SchemaDefinitionError extends BridgeError {
+  readonly retriable = false;
+  readonly code = 'json-schema-invalid';
+
   constructor(message: string) {
     super(message);
-    this.name = 'SchemaDefinitionError';
   }
 }
 

@@ -1,3 +1,4 @@
+import { BridgeError } from '@app/core';
 import { CompiledExpression, compileExpression, ExpressionError } from './expression';
 import { fieldPathProblem, parseFieldPath } from './field-path';
 import { compileJsonSchema, SchemaDefinitionError } from './json-schema.validator';
@@ -110,9 +111,11 @@ function compileStep(step: StepConfig, at: ReadonlyArray<string | number>, label
 }
 
 /** A `schemaFile` that cannot be read or is not JSON; the message names the file. */
-export class SchemaFileError extends Error {
+export class SchemaFileError extends BridgeError {
+  readonly retriable = false;
+  readonly code = 'schema-file-unreadable';
+
   constructor(message: string) {
     super(message);
-    this.name = 'SchemaFileError';
   }
 }
