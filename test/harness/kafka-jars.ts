@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { sleep, which } from './proc';
+import { fillCacheOnce } from './cache-lock';
+import { which } from './proc';
 
 /* Resolving Apache Kafka's jars from Maven Central (cached), and running the JVM tools. */
 
@@ -40,26 +41,7 @@ export async function resolveKafkaJars(version: string = kafkaVersion()): Promis
   const marker = path.join(dir, '.complete');
   const mainJar = path.join(dir, `kafka_${scalaBinary()}-${version}.jar`);
   const ready = () => fs.existsSync(marker) && fs.existsSync(mainJar);
-  if (ready()) return dir;
-
-  fs.mkdirSync(path.dirname(dir), { recursive: true });
-  const lock = `${dir}.lock`;
-  const lockDeadline = Date.now() + 15 * 60_000;
-  for (;;) {
-    try {
-      fs.mkdirSync(lock);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      if (ready()) return dir;
-      const lockTime = fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now();
-      if (Date.now() - lockTime > 10 * 60_000) fs.rmSync(lock, { recursive: true, force: true }); // stale: its owner died
-      if (Date.now() > lockDeadline) throw new Error(`timed out waiting for ${lock} (another process resolving Kafka jars?)`);
-      await sleep(500);
-    }
-  }
-  try {
-    if (ready()) return dir;
+  await fillCacheOnce(dir, 'Kafka jars', ready, async () => {
     const mvn = which('mvn');
     if (!mvn) {
       throw new Error(
@@ -90,10 +72,8 @@ export async function resolveKafkaJars(version: string = kafkaVersion()): Promis
       );
     }
     fs.writeFileSync(marker, `kafka ${version} jars resolved in ${Date.now() - started} ms at ${new Date().toISOString()}\n`);
-    return dir;
-  } finally {
-    fs.rmSync(lock, { recursive: true, force: true });
-  }
+  });
+  return dir;
 }
 
 export function kafkaVersion(): string {

@@ -189,7 +189,7 @@ export interface OwnerRecord {
 }
 
 export const OWNER_FILE = 'harness-owner.json';
-export const TEMP_DIR_PREFIXES = ['bridge-mosquitto-', 'bridge-kafka-'];
+export const TEMP_DIR_PREFIXES = ['bridge-mosquitto-', 'bridge-kafka-', 'bridge-registry-'];
 
 export function writeOwner(dir: string, record: OwnerRecord): void {
   fs.writeFileSync(path.join(dir, OWNER_FILE), JSON.stringify(record) + '\n');
