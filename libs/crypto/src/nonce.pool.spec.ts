@@ -10,4 +10,13 @@ describe('NoncePool', () => {
     for (let i = 0; i < 20; i++) pool.next();
     expect(Buffer.from(nonces[0]).toString('hex')).toBe(first);
   });
+
+  it('writes nonces in place, each once', () => {
+    const pool = new NoncePool(24, 3);
+    const target = new Uint8Array(2 + 24 * 10);
+    for (let i = 0; i < 10; i++) pool.writeTo(target, 2 + 24 * i);
+    const nonces = Array.from({ length: 10 }, (_, i) => Buffer.from(target.subarray(2 + 24 * i, 26 + 24 * i)).toString('hex'));
+    expect(new Set(nonces).size).toBe(10);
+    expect([target[0], target[1]]).toEqual([0, 0]);
+  });
 });
