@@ -43,6 +43,11 @@ interface ResolvedEntry {
   readonly minDecryptionVersion: number;
   readonly states: ReadonlyMap<number, KeyState>;
   readonly material: ReadonlyMap<number, KeyMaterial>;
+  /** The primary version's material and whether it is revoked, resolved once rather than per message. */
+  readonly primary: KeyMaterial;
+  readonly primaryRevoked: boolean;
+  /** Versions that open envelopes: present, not revoked, at or above the minimum decryption version. */
+  readonly openable: ReadonlyMap<number, KeyMaterial>;
 }
 
 /**
@@ -65,16 +70,17 @@ export class Keyring {
   /** The primary version of `name`, used for every new envelope. */
   encryptionKey(name: string): KeyMaterial {
     const entry = this.entry(name);
-    const key = entry.material.get(entry.primaryVersion) as KeyMaterial;
-    if (entry.states.get(entry.primaryVersion) === 'revoked') {
-      throw new CryptoError('key-revoked', 'primary version is revoked; rotate the key', { keyName: name, keyVersion: key.version });
+    if (entry.primaryRevoked) {
+      throw new CryptoError('key-revoked', 'primary version is revoked; rotate the key', { keyName: name, keyVersion: entry.primary.version });
     }
-    return key;
+    return entry.primary;
   }
 
   /** The key that opens envelopes sealed with `name` v`version`, if that version is still trusted. */
   decryptionKey(name: string, version: number): KeyMaterial {
     const entry = this.entry(name);
+    const openable = entry.openable.get(version);
+    if (openable) return openable;
     const key = entry.material.get(version);
     const who = { keyName: name, keyVersion: version };
     if (!key) throw new CryptoError('key-unknown', 'no such key version in the keyring', who);
@@ -142,6 +148,10 @@ function resolve(entry: KeyEntry): ResolvedEntry {
       }),
     );
   }
+  const openable = new Map<number, KeyMaterial>();
+  for (const [version, key] of material) {
+    if (states.get(version) !== 'revoked' && version >= entry.minDecryptionVersion) openable.set(version, key);
+  }
   return {
     name: entry.name,
     type: entry.type,
@@ -149,5 +159,8 @@ function resolve(entry: KeyEntry): ResolvedEntry {
     minDecryptionVersion: entry.minDecryptionVersion,
     states,
     material,
+    primary: material.get(entry.primaryVersion) as KeyMaterial,
+    primaryRevoked: states.get(entry.primaryVersion) === 'revoked',
+    openable,
   };
 }
