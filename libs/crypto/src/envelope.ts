@@ -77,14 +77,54 @@ export function encodeHeader(h: EnvelopeHeader): Uint8Array {
   return out;
 }
 
+/**
+ * Writes a header's fields up to and including the topic tag into `out` at `offset`, with the
+ * checks encodeHeader makes, but without a header object or a buffer of its own (the sealer
+ * writes straight into the WebAssembly heap). Returns the offset after them: where an
+ * xchacha20poly1305 header's nonce goes. `topicTag` is trusted to be 8 bytes.
+ */
+export function writeHeaderFields(
+  out: Uint8Array,
+  offset: number,
+  algorithm: EnvelopeAlgorithm,
+  keyName: string,
+  keyVersion: number,
+  topicTag: Uint8Array | undefined,
+): number {
+  const nameLength = keyName.length;
+  if (nameLength < 1 || nameLength > KEY_NAME_MAX_LENGTH) failEncode(KEY_NAME_RULE);
+  out[offset] = ENVELOPE_VERSION;
+  out[offset + 1] = ALGORITHM_BYTE[algorithm];
+  out[offset + 2] = topicTag ? FLAG_TOPIC_BOUND : 0;
+  out[offset + 3] = nameLength;
+  let at = offset + FIXED_PREFIX;
+  for (let i = 0; i < nameLength; i++) {
+    const code = keyName.charCodeAt(i);
+    if (!isKeyNameByte(code)) failEncode(KEY_NAME_RULE);
+    out[at++] = code;
+  }
+  if (!isValidKeyVersion(keyVersion)) failEncode(KEY_VERSION_RULE);
+  writeUint32BE(out, at, keyVersion);
+  at += 4;
+  if (topicTag) for (let i = 0; i < TOPIC_TAG_LENGTH; i++) out[at++] = topicTag[i];
+  return at;
+}
+
+const KEY_NAME_RULE = `key name must be 1..${KEY_NAME_MAX_LENGTH} characters of [A-Za-z0-9._-]`;
+const KEY_VERSION_RULE = `key version must be an integer in 1..${MAX_KEY_VERSION}`;
+
+function failEncode(detail: string): never {
+  throw new CryptoError('envelope-malformed', `cannot encode header: ${detail}`);
+}
+
 function assertEncodable(h: EnvelopeHeader): void {
   const fail = (detail: string): never => {
     throw new CryptoError('envelope-malformed', `cannot encode header: ${detail}`);
   };
   if (h.version !== ENVELOPE_VERSION) fail(`unsupported version ${String(h.version)}`);
   if (!Object.hasOwn(ALGORITHM_BYTE, h.algorithm)) fail('unknown algorithm');
-  if (!isValidKeyName(h.keyName)) fail(`key name must be 1..${KEY_NAME_MAX_LENGTH} characters of [A-Za-z0-9._-]`);
-  if (!isValidKeyVersion(h.keyVersion)) fail(`key version must be an integer in 1..${MAX_KEY_VERSION}`);
+  if (!isValidKeyName(h.keyName)) fail(KEY_NAME_RULE);
+  if (!isValidKeyVersion(h.keyVersion)) fail(KEY_VERSION_RULE);
   if (h.topicBound !== (h.topicTag !== undefined)) fail('a topic tag must be present exactly when topic-bound');
   if (h.topicTag && h.topicTag.length !== TOPIC_TAG_LENGTH) fail(`topic tag must be ${TOPIC_TAG_LENGTH} bytes`);
   const wantsNonce = h.algorithm === 'xchacha20poly1305';
@@ -99,37 +139,34 @@ function assertEncodable(h: EnvelopeHeader): void {
  */
 export function decodeEnvelope(bytes: Uint8Array): DecodedEnvelope {
   if (!(bytes instanceof Uint8Array)) throw malformed('envelope is not a byte array');
-  const need = (length: number, what: string): void => {
-    if (bytes.length < length) throw malformed(`truncated in ${what}: ${bytes.length} bytes, need at least ${length}`);
-  };
-  need(1, 'version');
+  need(bytes, 1, 'version');
   if (bytes[0] !== ENVELOPE_VERSION) throw new CryptoError('envelope-version', `unsupported envelope version ${bytes[0]}`);
-  need(2, 'algorithm');
+  need(bytes, 2, 'algorithm');
   const algorithm = ALGORITHM_BY_BYTE.get(bytes[1]);
   if (!algorithm) throw new CryptoError('envelope-algorithm', `unknown algorithm 0x${hexByte(bytes[1])}`);
-  need(3, 'flags');
+  need(bytes, 3, 'flags');
   const flags = bytes[2];
   if ((flags & ~FLAG_TOPIC_BOUND) !== 0) throw new CryptoError('envelope-algorithm', `reserved flag bits set (0x${hexByte(flags)})`);
   const topicBound = (flags & FLAG_TOPIC_BOUND) !== 0;
-  need(FIXED_PREFIX, 'key name length');
+  need(bytes, FIXED_PREFIX, 'key name length');
   const nameLength = bytes[3];
   if (nameLength < 1 || nameLength > KEY_NAME_MAX_LENGTH) {
     throw malformed(`key name length ${nameLength} outside 1..${KEY_NAME_MAX_LENGTH}`);
   }
-  need(FIXED_PREFIX + nameLength + 4, 'key name or version');
-  const keyName = readKeyName(bytes.subarray(FIXED_PREFIX, FIXED_PREFIX + nameLength));
+  need(bytes, FIXED_PREFIX + nameLength + 4, 'key name or version');
+  const keyName = readKeyName(bytes, FIXED_PREFIX, nameLength);
   let offset = FIXED_PREFIX + nameLength;
   const keyVersion = readUint32BE(bytes, offset);
   if (keyVersion === 0) throw malformed('key version 0 is not allowed');
   offset += 4;
   const header: EnvelopeHeader = { version: ENVELOPE_VERSION, algorithm, topicBound, keyName, keyVersion };
   if (topicBound) {
-    need(offset + TOPIC_TAG_LENGTH, 'topic tag');
+    need(bytes, offset + TOPIC_TAG_LENGTH, 'topic tag');
     header.topicTag = bytes.slice(offset, offset + TOPIC_TAG_LENGTH);
     offset += TOPIC_TAG_LENGTH;
   }
   if (algorithm === 'xchacha20poly1305') {
-    need(offset + NONCE_LENGTH, 'nonce');
+    need(bytes, offset + NONCE_LENGTH, 'nonce');
     header.nonce = bytes.slice(offset, offset + NONCE_LENGTH);
     offset += NONCE_LENGTH;
   }
@@ -138,6 +175,10 @@ export function decodeEnvelope(bytes: Uint8Array): DecodedEnvelope {
     throw malformed(`${algorithm} body is ${body.length} bytes, need at least ${MIN_BODY_LENGTH[algorithm]}`);
   }
   return { header, headerBytes: bytes.subarray(0, offset), body };
+}
+
+function need(bytes: Uint8Array, length: number, what: string): void {
+  if (bytes.length < length) throw malformed(`truncated in ${what}: ${bytes.length} bytes, need at least ${length}`);
 }
 
 /** crypto_box_PUBLICKEYBYTES: a sealed box starts with the sender's ephemeral public key. */
@@ -151,13 +192,30 @@ export function envelopeId(decoded: DecodedEnvelope): Uint8Array {
   return decoded.header.nonce ?? decoded.body.subarray(0, SEALED_BOX_PUBLIC_KEY_LENGTH);
 }
 
-function readKeyName(raw: Uint8Array): string {
+/** The last key name decoded, kept so that a stream of envelopes under one key builds no string per message. */
+const lastName = { bytes: new Uint8Array(KEY_NAME_MAX_LENGTH), length: 0, name: '' };
+
+function readKeyName(bytes: Uint8Array, offset: number, length: number): string {
+  if (length === lastName.length) {
+    let same = true;
+    for (let i = 0; i < length; i++) {
+      if (bytes[offset + i] !== lastName.bytes[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return lastName.name;
+  }
   // Checked byte by byte before building a string, so arbitrary bytes never reach a message or a log.
   let name = '';
-  for (const byte of raw) {
+  for (let i = 0; i < length; i++) {
+    const byte = bytes[offset + i];
     if (!isKeyNameByte(byte)) throw malformed('key name contains a character outside [A-Za-z0-9._-]');
     name += String.fromCharCode(byte);
   }
+  lastName.bytes.set(bytes.subarray(offset, offset + length));
+  lastName.length = length;
+  lastName.name = name;
   return name;
 }
 
