@@ -1,7 +1,8 @@
 /** One jest run covers unit specs (beside the code) and end-to-end specs (test/e2e) on real brokers. */
 const moduleNameMapper = {
-  '^@app/(topic|config|core|mqtt|kafka|pipeline|crypto|amqp|nats|keystore|admin|transform)$': '<rootDir>/libs/$1/src',
-  '^@app/(topic|config|core|mqtt|kafka|pipeline|crypto|amqp|nats|keystore|admin|transform)/(.*)$': '<rootDir>/libs/$1/src/$2',
+  // Every lib is libs/<name>/src, as in tsconfig.json's paths.
+  '^@app/([a-z-]+)$': '<rootDir>/libs/$1/src',
+  '^@app/([a-z-]+)/(.*)$': '<rootDir>/libs/$1/src/$2',
 };
 const common = {
   preset: 'ts-jest',

@@ -5,8 +5,9 @@
  *   npm run bench:transform
  *   = node -r ts-node/register/transpile-only -r tsconfig-paths/register bench/transform.bench.ts
  * Every case runs once per round, the rounds interleave the cases (a noisy machine slows them
- * alike), and "steps add" pairs the cases with and without the process section round by round.
- * BENCH_ROUNDS (5) and BENCH_MESSAGES (100000 per case and round) size the run, BENCH_CASES
+ * alike), and "steps add" pairs the cases with and without the process section round by round:
+ * many short rounds pair more tightly than a few long ones when other jobs come and go.
+ * BENCH_ROUNDS (20) and BENCH_MESSAGES (25000 per case and round) size the run, BENCH_CASES
  * (comma-separated) picks cases, e.g. for a profile of one with node --cpu-prof; writes
  * bench/results/transform.json.
  */
@@ -14,15 +15,16 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { EnvelopeSealer, generateKeyEntry, Keyring, SodiumProvider } from '@app/crypto';
-import { PayloadTransformer, TransformingRule, transformSchema } from '@app/pipeline';
+import { transformSchema } from '@app/bridge-config';
+import { PayloadTransformer, TransformingRule } from '@app/pipeline';
 import { markdownTable } from './lib/markdown-table';
 import { percentile, sortedCopy } from './lib/percentiles';
 import { compileTypicalProcess, contextOf, DOCUMENT_BYTES, messageOf, TOPIC, TYPICAL_PROCESS } from './lib/transform-rule';
 
-const ROUNDS = positiveInteger('BENCH_ROUNDS', 5);
-const MESSAGES = positiveInteger('BENCH_MESSAGES', 100_000);
+const ROUNDS = positiveInteger('BENCH_ROUNDS', 20);
+const MESSAGES = positiveInteger('BENCH_MESSAGES', 25_000);
 /** Not measured: lets the JIT settle on every case before the first round counts. */
-const WARM_UP_MESSAGES = Math.ceil(MESSAGES / 5);
+const WARM_UP_MESSAGES = 50_000;
 const DESTINATION = 'bench.transform.out';
 /** The target of issue 16 item 7: what the steps may add to the worker's CPU per message. */
 const TARGET_STEPS_US = 8;

@@ -14,7 +14,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { ZodTypeAny } from 'zod';
 import { zodToJsonSchema } from 'zod-to-json-schema';
-import { bridgeConfigSchema } from '@app/pipeline';
+import { bridgeConfigSchema } from '@app/bridge-config';
 
 export const CONFIG_SCHEMA_PATH = join(__dirname, '..', 'docs', 'bridge-config.schema.json');
 

@@ -17,7 +17,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
 import { readEnvironment } from '@app/config';
 import { MqttClientFactory } from '@app/mqtt';
-import { BridgeWorker, loadBridgeConfig } from '@app/pipeline';
+import { loadBridgeConfig } from '@app/bridge-config';
+import { BridgeWorker } from '@app/worker';
 import { CountingKafkaClientFactory } from './kafka-probe';
 
 type Message = { type: string; drainMs?: number; file?: string; gc?: boolean };

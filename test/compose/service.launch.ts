@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import type { ConfigRole } from '@app/pipeline';
+import type { ConfigRole } from '@app/bridge-config';
 import { ComposeFile, ComposeService, ImageSpec } from './compose.file';
 
 /** How a compose service runs the project's image: which program, on which file, with what. */

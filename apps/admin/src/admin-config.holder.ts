@@ -1,6 +1,6 @@
 import { ConfigError, Environment } from '@app/config';
 import { InvalidRequestError, TokenAuthenticator } from '@app/admin';
-import { keyUsage, loadBridgeConfig } from '@app/pipeline';
+import { keyUsage, loadBridgeConfig } from '@app/bridge-config';
 
 /**
  * The admin service's view of the bridge configuration: which rules use which key (delete and

@@ -12,7 +12,7 @@ import { JsonLogger } from '@app/core';
 import { SodiumProvider } from '@app/crypto';
 import { KafkaClientFactory } from '@app/kafka';
 import { GenerationWatermark, keystoreLocation, managedKeystore, MasterKey } from '@app/keystore';
-import { keyUsage, loadBridgeConfigOrReport } from '@app/pipeline';
+import { keyUsage, loadBridgeConfigOrReport } from '@app/bridge-config';
 import { adminCli, CLI_USAGE, CliUsageError } from './admin.cli';
 import { AdminConfigHolder } from './admin-config.holder';
 import { AdminModule } from './admin.module';

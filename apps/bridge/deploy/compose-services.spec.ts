@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix, resolve } from 'node:path';
 import { ConfigError } from '@app/config';
-import { loadBridgeConfig } from '@app/pipeline';
+import { loadBridgeConfig } from '@app/bridge-config';
 import { loadComposeFile, loadImageSpec, requiredVariables } from '../../../test/compose/compose.file';
 import { ContainerView } from '../../../test/compose/container.view';
 import { launchOf, projectServices, ServiceLaunch } from '../../../test/compose/service.launch';

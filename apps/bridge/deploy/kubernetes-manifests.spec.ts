@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, posix, resolve } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { ConfigError } from '@app/config';
-import { ConfigRole, loadBridgeConfig } from '@app/pipeline';
+import { ConfigRole, loadBridgeConfig } from '@app/bridge-config';
 import { CLOSE_MARGIN_MS, drainBoundMs } from '../src/drain.bound';
 import { ContainerView } from '../../../test/compose/container.view';
 

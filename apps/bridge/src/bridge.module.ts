@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { KafkaClientFactory } from '@app/kafka';
 import { MqttClientFactory } from '@app/mqtt';
-import { LoadedConfig } from '@app/pipeline';
+import { LoadedConfig } from '@app/bridge-config';
 import { BridgeService, DRAIN_MS, LOADED_CONFIG } from './bridge.service';
 import { controlController } from './control.controller';
 import { DEFAULT_DRAIN_SECONDS } from './drain.bound';

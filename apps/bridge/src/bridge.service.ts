@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { ConfigError, Environment, readEnvironment } from '@app/config';
 import { KafkaClientFactory } from '@app/kafka';
 import { MqttClientFactory } from '@app/mqtt';
-import { BridgeWorker, LoadedConfig, loadBridgeConfig, ReloadRefusedError } from '@app/pipeline';
+import { LoadedConfig, loadBridgeConfig } from '@app/bridge-config';
+import { BridgeWorker, ReloadRefusedError } from '@app/worker';
 import { ConfigFileWatcher } from './config-file.watcher';
 
 export const LOADED_CONFIG = Symbol('LOADED_CONFIG');

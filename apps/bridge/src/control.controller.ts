@@ -3,7 +3,7 @@ import { EventPattern, Payload } from '@nestjs/microservices';
 import { ControlEventVerifier, controlEvents, KeysChangedEvent } from '@app/admin';
 import { SodiumProvider } from '@app/crypto';
 import { MasterKey } from '@app/keystore';
-import { LoadedConfig } from '@app/pipeline';
+import { LoadedConfig } from '@app/bridge-config';
 import { BridgeService, LOADED_CONFIG } from './bridge.service';
 
 /** At most one log line this often about refused events, so a flood cannot flood the log. */

@@ -6,7 +6,7 @@ import { NestFactory } from '@nestjs/core';
 import { controlTransport } from '@app/admin';
 import { readEnvironment } from '@app/config';
 import { JsonLogger, LogLevel as BridgeLogLevel } from '@app/core';
-import { loadBridgeConfigOrReport } from '@app/pipeline';
+import { loadBridgeConfigOrReport } from '@app/bridge-config';
 import { BridgeService } from './bridge.service';
 import { BridgeModule } from './bridge.module';
 import { CLOSE_MARGIN_MS, drainBoundMs } from './drain.bound';

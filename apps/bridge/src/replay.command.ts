@@ -1,7 +1,8 @@
 import { Environment } from '@app/config';
 import { KafkaClientFactory } from '@app/kafka';
 import { MqttClientFactory } from '@app/mqtt';
-import { BridgeWorker, loadBridgeConfig } from '@app/pipeline';
+import { loadBridgeConfig } from '@app/bridge-config';
+import { BridgeWorker } from '@app/worker';
 import { UsageError } from './keys.command';
 
 export const REPLAY_USAGE = `  replay <file> <rule> [--dry-run] [--limit N]

@@ -1,5 +1,5 @@
 import { Environment } from '@app/config';
-import { runRuleTestFiles } from '@app/pipeline';
+import { runRuleTestFiles } from '@app/worker';
 import { UsageError } from './keys.command';
 
 export const TEST_USAGE = `  test <file> <cases.yaml>

@@ -1,6 +1,7 @@
 import { DeliveryFailedError, ShutdownError } from '@app/core';
 import { contractRecord, describeDestinationContract } from '@app/core/testing/destination.contract';
-import { AmqpDestination, amqpDestinationSchema } from './amqp.destination';
+import { AmqpDestination } from './amqp.destination';
+import { amqpDestinationSchema } from './amqp.schema';
 import { FakeAmqpBroker } from './testing/fake-amqp.broker';
 
 const RETRY = { initialMs: 20, maxMs: 100 };

@@ -1,29 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { ChannelModel, ConfirmChannel, Options } from 'amqplib';
-import { z } from 'zod';
-import { BackgroundLink, Destination, DestinationPreview, DestinationRejectedError, DestinationUnavailableError, OutboundRecord, PreviewHeaderValue, retryPolicySchema, withRetries } from '@app/core';
+import { BackgroundLink, Destination, DestinationPreview, DestinationRejectedError, DestinationUnavailableError, OutboundRecord, PreviewHeaderValue, withRetries } from '@app/core';
 import { CompiledTemplate, compileTemplate } from '@app/topic';
 import { AmqpClientFactory } from './amqp.client-factory';
+import { AmqpDestinationConfig } from './amqp.schema';
 
-/** A rule destination of type `amqp`: RabbitMQ (AMQP 0-9-1) with publisher confirms. */
-export const amqpDestinationSchema = z
-  .object({
-    type: z.literal('amqp'),
-    url: z.string().regex(/^amqps?:\/\/\S+$/, 'expected an AMQP URL such as amqp://user:pass@host:5672/vhost'),
-    /** Template; '' is the default exchange (the routing key is then a queue name). */
-    exchange: z.string().default(''),
-    /** Template. */
-    routingKey: z.string().min(1),
-    /** Persistent messages (delivery mode 2) survive a broker restart in durable queues. */
-    persistent: z.boolean().default(true),
-    /** Extra headers; values are templates. */
-    headers: z.record(z.string()).default({}),
-    retry: retryPolicySchema,
-  })
-  .strict();
-
-export type AmqpDestinationConfig = z.output<typeof amqpDestinationSchema>;
 
 /** AMQP reply code of a channel the broker closed because something it names does not exist. */
 const NOT_FOUND = 404;

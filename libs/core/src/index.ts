@@ -9,3 +9,4 @@ export * from './atomic-file';
 export * from './background-link';
 export * from './message-properties';
 export * from './template-context';
+export * from './destination.registration';

@@ -9,3 +9,4 @@ export * from './kafka-source.schema';
 export * from './kafka-topic-name';
 export * from './kafka.record-source';
 export * from './offset-tracker';
+export * from './kafka.registration';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { refineWith } from '@app/config';
-import { retryPolicySchema } from '@app/core';
+import { DestinationSpec, headerTemplates, retryPolicySchema } from '@app/core';
 import { kafkaTopicTemplateProblem } from './kafka-topic-name';
 import { MQTT_HEADER_MODES } from './kafka-headers';
 
@@ -83,3 +83,13 @@ export const kafkaDestinationSchema = z
 export type KafkaConnectionConfig = z.output<typeof kafkaConnectionSchema>;
 export type KafkaDestinationConfig = z.output<typeof kafkaDestinationSchema>;
 export type DeliveryConfig = z.output<typeof deliverySchema>;
+
+export const kafkaDestinationSpec: DestinationSpec<typeof kafkaDestinationSchema> = {
+  type: 'kafka',
+  schema: kafkaDestinationSchema,
+  templates: (c) => [[['topic'], c.topic], [['key'], c.key], ...headerTemplates(c.headers)],
+  check: (c) =>
+    (['qos0', 'qos1', 'qos2'] as const)
+      .filter((q) => c.delivery[q].idempotent && c.delivery[q].acks !== 'all')
+      .map((q): [string[], string] => [['delivery', q], 'an idempotent producer needs acks: all']),
+};

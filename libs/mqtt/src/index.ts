@@ -4,3 +4,4 @@ export * from './mqtt.schema';
 export * from './mqtt.source';
 export * from './mqtt.destination';
 export * from './broker-endpoint';
+export * from './mqtt.registration';

@@ -2,7 +2,8 @@ import { Duplex } from 'node:stream';
 import { IClientOptions, MqttClient } from 'mqtt';
 import { contractRecord, describeDestinationContract } from '@app/core/testing/destination.contract';
 import { MqttClientFactory } from './mqtt.client-factory';
-import { MqttDestination, mqttDestinationSchema } from './mqtt.destination';
+import { MqttDestination } from './mqtt.destination';
+import { mqttDestinationSchema } from './mqtt.schema';
 import { ScriptedBroker } from './testing/scripted-broker';
 
 /** A socket to a port nothing listens on, as MQTT.js sees it. */

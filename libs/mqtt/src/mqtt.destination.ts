@@ -1,33 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { IClientPublishOptions, MqttClient } from 'mqtt';
-import { z } from 'zod';
-import { BackgroundLink, Destination, DestinationPreview, DestinationRejectedError, DestinationUnavailableError, OutboundRecord, QoS, retryPolicySchema, withRetries } from '@app/core';
+import { BackgroundLink, Destination, DestinationPreview, DestinationRejectedError, DestinationUnavailableError, OutboundRecord, QoS, withRetries } from '@app/core';
 import { CompiledTemplate, compileTemplate, TemplateInput, validateTopicName } from '@app/topic';
 import { connectionOptions, MqttClientFactory } from './mqtt.client-factory';
-import { mqttConnectionSchema, mqttTopicTemplateSchema } from './mqtt.schema';
+import { MqttDestinationConfig } from './mqtt.schema';
 
-const qos = z.union([z.literal(0), z.literal(1), z.literal(2)]);
-
-/** A rule destination of type `mqtt`: another broker (a cloud broker, a site broker). */
-export const mqttDestinationSchema = z
-  .object({
-    type: z.literal('mqtt'),
-    broker: mqttConnectionSchema,
-    /** Template. */
-    topic: mqttTopicTemplateSchema,
-    /** QoS to publish with, per incoming QoS (downgrade or upgrade); default: the same. */
-    qos: z.object({ qos0: qos.default(0), qos1: qos.default(1), qos2: qos.default(2) }).strict().default({}),
-    /** Keep the incoming retain flag (default) or never retain. */
-    retain: z.enum(['keep', 'never']).default('keep'),
-    /** Seconds; overrides the incoming MQTT 5 message expiry. */
-    messageExpirySeconds: z.number().int().min(1).optional(),
-    /** Publishes that fail (broker down, connection lost before the acknowledgement) are retried. */
-    retry: retryPolicySchema,
-  })
-  .strict();
-
-export type MqttDestinationConfig = z.output<typeof mqttDestinationSchema>;
 
 /** How long close() waits for the broker to see the DISCONNECT before dropping the socket. */
 const END_MS = 2_000;

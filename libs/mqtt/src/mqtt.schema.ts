@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { refineWith } from '@app/config';
+import { DestinationSpec, retryPolicySchema } from '@app/core';
 import { mqttStringProblem, validateTopicTemplate } from '@app/topic';
 
 const qos = z.union([z.literal(0), z.literal(1), z.literal(2)]);
@@ -76,3 +77,29 @@ export const mqttSourceSchema = mqttConnectionSchema
 
 export type MqttConnectionConfig = z.output<typeof mqttConnectionSchema>;
 export type MqttSourceConfig = z.output<typeof mqttSourceSchema>;
+
+/** A rule destination of type `mqtt`: another broker (a cloud broker, a site broker). */
+export const mqttDestinationSchema = z
+  .object({
+    type: z.literal('mqtt'),
+    broker: mqttConnectionSchema,
+    /** Template. */
+    topic: mqttTopicTemplateSchema,
+    /** QoS to publish with, per incoming QoS (downgrade or upgrade); default: the same. */
+    qos: z.object({ qos0: qos.default(0), qos1: qos.default(1), qos2: qos.default(2) }).strict().default({}),
+    /** Keep the incoming retain flag (default) or never retain. */
+    retain: z.enum(['keep', 'never']).default('keep'),
+    /** Seconds; overrides the incoming MQTT 5 message expiry. */
+    messageExpirySeconds: z.number().int().min(1).optional(),
+    /** Publishes that fail (broker down, connection lost before the acknowledgement) are retried. */
+    retry: retryPolicySchema,
+  })
+  .strict();
+
+export type MqttDestinationConfig = z.output<typeof mqttDestinationSchema>;
+
+export const mqttDestinationSpec: DestinationSpec<typeof mqttDestinationSchema> = {
+  type: 'mqtt',
+  schema: mqttDestinationSchema,
+  templates: (c) => [[['topic'], c.topic]],
+};

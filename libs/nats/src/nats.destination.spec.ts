@@ -1,6 +1,7 @@
 import { DeliveryFailedError } from '@app/core';
 import { contractRecord, describeDestinationContract } from '@app/core/testing/destination.contract';
-import { NatsDestination, natsDestinationSchema } from './nats.destination';
+import { NatsDestination } from './nats.destination';
+import { natsDestinationSchema } from './nats.schema';
 import { FakeNatsServer } from './testing/fake-nats.server';
 
 function destination(server: FakeNatsServer, subject = 'contract.out'): NatsDestination {

@@ -7,7 +7,7 @@ import { BridgePipeline, RuntimeRule } from './bridge.pipeline';
 import { BridgeStats } from './bridge-stats';
 import { DeadLetterWriter } from './dead-letter.writer';
 import { PayloadTransformer } from './payload.transformer';
-import { SubscriptionPlan } from './subscription-plan';
+import { SubscriptionPlan } from '@app/bridge-config';
 
 /** A destination that records writes and fails the topics it is told to. */
 class FakeDestination implements Destination {

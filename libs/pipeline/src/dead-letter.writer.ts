@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import { IHeaders } from 'kafkajs';
 import { BridgeMessage, classify, ClassifiedFailure, DeliveryFailedError, nextDelay, RetryPolicy, ShutdownError } from '@app/core';
 import { HEADER, KafkaWriter, mqttHeaders } from '@app/kafka';
-import { DeadLetterTarget } from './bridge-config.schema';
+import { DeadLetterTarget } from '@app/bridge-config';
 
 /** Headers of a dead-letter record, on top of the `mqtt.*` ones; documented in docs/dead-letters.md. */
 export const DLQ_HEADER = {

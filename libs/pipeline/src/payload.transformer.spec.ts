@@ -4,7 +4,7 @@ import { TemplateContext } from '@app/topic';
 import { compileProcess, processSchema, TransformFailedError, TransformProgram } from '@app/transform';
 import { PayloadTransformer } from './payload.transformer';
 import { ReplayDetectedError, ReplayGuard } from './replay.guard';
-import { TransformConfig } from './transform.schema';
+import { TransformConfig } from '@app/bridge-config';
 
 describe('PayloadTransformer', () => {
   let sodium: Sodium;

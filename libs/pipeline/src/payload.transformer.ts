@@ -3,7 +3,7 @@ import { EnvelopeSealer, Keyring } from '@app/crypto';
 import { TemplateContext } from '@app/topic';
 import { Document, MessageFacts, TransformProgram } from '@app/transform';
 import { ReplayGuard } from './replay.guard';
-import { TransformConfig } from './transform.schema';
+import { TransformConfig } from '@app/bridge-config';
 
 /** The payload of one message for one rule, ready to be written to any number of destinations. */
 export interface PreparedPayload {

@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { connectAsync, IClientOptions, MqttClient } from 'mqtt';
 import { KafkaClientFactory } from '@app/kafka';
 import { MqttClientFactory } from '@app/mqtt';
-import { BridgeWorker, loadBridgeConfig } from '@app/pipeline';
+import { loadBridgeConfig } from '@app/bridge-config';
+import { BridgeWorker } from '@app/worker';
 import { quietKafka } from '../../harness/kafka.broker';
 import { MosquittoBroker, mqttUrlFromEnv } from '../../harness/mosquitto.broker';
 

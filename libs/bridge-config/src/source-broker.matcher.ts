@@ -1,4 +1,4 @@
-import { BrokerEndpoint, resolveEndpoint, sameEndpoint } from '@app/mqtt';
+import { BrokerEndpoint, resolveEndpoint, sameEndpoint } from '@app/mqtt/broker-endpoint';
 
 /** Tells whether a broker URL of the configuration reaches the source broker. */
 export type SourceBrokerMatcher = (url: string) => boolean;

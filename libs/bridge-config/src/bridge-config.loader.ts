@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { checkControlTransport } from '@app/admin';
 import { ConfigError, Environment, Report, validateDocument, YamlDocument } from '@app/config';
 import { KeyEntry } from '@app/crypto';
-import { kafkaTopicProblem } from '@app/kafka';
+import { kafkaTopicProblem } from '@app/kafka/kafka-topic-name';
 import { compileTemplate, filtersIntersect, matchTopic, parseTopicFilter, TemplateError, TopicFilter } from '@app/topic';
 import { BridgeConfig, bridgeConfigSchema, DeadLetterTarget } from './bridge-config.schema';
 import { parseRule, ParsedRule } from './compiled-rule';

@@ -2,9 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { Kafka } from 'kafkajs';
 import { coordinatorNotReady, KafkaWriter, messageFromHeaders } from '@app/kafka';
-import { BridgePipeline } from './bridge.pipeline';
-import { BridgeStats } from './bridge-stats';
-import { DLQ_HEADER } from './dead-letter.writer';
+import { BridgePipeline } from '@app/pipeline';
+import { BridgeStats } from '@app/pipeline';
+import { DLQ_HEADER } from '@app/pipeline';
 
 /** How long a replay waits for its consumer group's coordinator (a new cluster's first group waits for the offsets topic). */
 const COORDINATOR_WAIT_MS = 60_000;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { retryPolicySchema } from '@app/core';
-import { kafkaSourceSchema } from '@app/kafka';
-import { mqttConnectionSchema, mqttTopicTemplateSchema } from '@app/mqtt';
+import { kafkaSourceSchema } from '@app/kafka/kafka-source.schema';
+import { mqttConnectionSchema, mqttTopicTemplateSchema } from '@app/mqtt/mqtt.schema';
 import { compileTemplate, TemplateError } from '@app/topic';
 import { processSchema } from '@app/transform';
 import { deadLetterSchema } from './dead-letter.schema';

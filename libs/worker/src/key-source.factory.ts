@@ -1,8 +1,8 @@
 import { PlainKeyFile, KeySource, SodiumProvider } from '@app/crypto';
 import type { KafkaClientFactory, KafkaConnectionConfig } from '@app/kafka';
 import { KeystoreKeySource, managedKeystore } from '@app/keystore';
-import type { KeysConfig } from './bridge-config.schema';
-import type { ConfigSecrets } from './key-config.checks';
+import type { KeysConfig } from '@app/bridge-config';
+import type { ConfigSecrets } from '@app/bridge-config';
 
 /** How a worker opens its key source: the plain key file, or the wrapped keystore with the master key. */
 export function keySourceOpener(

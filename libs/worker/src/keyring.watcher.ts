@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { KeyEntry, Keyring, KeySource } from '@app/crypto';
-import { KeyringSource } from './payload.transformer';
+import { KeyringSource } from '@app/pipeline';
 
 /** How long a replaced keyring stays readable for messages that picked it up before the swap. */
 const RETIRE_AFTER_MS = 30_000;

@@ -4,10 +4,10 @@ import { ConsumedRecord, headerText, KafkaClientFactory, KafkaConnectionConfig, 
 import { MqttClientFactory, MqttConnectionConfig, MqttDestination, MqttSourceConfig } from '@app/mqtt';
 import { RecordFields, TemplateContext } from '@app/topic';
 import { TransformProgram } from '@app/transform';
-import { ReplayGuard } from './replay.guard';
-import { DeadLetterTarget } from './dead-letter.schema';
-import { RuleOutcome, RuntimeRule } from './bridge.pipeline';
-import { KafkaRuleConfig } from './kafka-rule.schema';
+import { ReplayGuard } from '@app/pipeline';
+import { DeadLetterTarget } from '@app/bridge-config';
+import { RuleOutcome, RuntimeRule } from '@app/pipeline';
+import { KafkaRuleConfig } from '@app/bridge-config';
 
 /** BridgePipeline.deliver: transform, destinations and dead letters of one message under one rule. */
 export type RuleDeliver = (rule: RuntimeRule, message: BridgeMessage, context: TemplateContext, origin: Readonly<Record<string, string>>) => Promise<RuleOutcome>;

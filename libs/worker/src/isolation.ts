@@ -1,4 +1,4 @@
-import { ParsedRule } from './compiled-rule';
+import { ParsedRule } from '@app/bridge-config';
 
 /** The worker's own MQTT connection, which every rule not isolated shares. */
 export const MAIN_CONNECTION = '';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { refineWith } from '@app/config';
-import { kafkaTopicProblem } from '@app/kafka';
+import { kafkaTopicProblem } from '@app/kafka/kafka-topic-name';
 import { quote, validateTopicName } from '@app/topic';
 
 /** Where a rule's dead letters go: a Kafka topic (default) or an MQTT topic on the source broker. */

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { adminSchema, controlSchema } from '@app/admin';
 import { refineWith } from '@app/config';
-import { kafkaConnectionSchema } from '@app/kafka';
+import { kafkaConnectionSchema } from '@app/kafka/kafka.schema';
 import { keystoreSchema, masterKeySchema } from '@app/keystore';
-import { mqttSourceSchema } from '@app/mqtt';
+import { mqttSourceSchema } from '@app/mqtt/mqtt.schema';
 import { processSchema } from '@app/transform';
 import { byteLengthProblem, compileTemplate, mqttStringProblem, parseTopicFilter, TemplateError, TopicFilterError } from '@app/topic';
-import { destinationSchema, destinationType } from './destination.registry';
 import { deadLetterSchema, DeadLetterTarget } from './dead-letter.schema';
+import { destinationSchema, destinationSpec } from './destination.specs';
 import { kafkaRuleSchema } from './kafka-rule.schema';
 import { ruleNameSchema } from './rule-name.schema';
 import { transformProblems, transformSchema } from './transform.schema';
@@ -67,8 +67,8 @@ function checkRule(rule: z.output<typeof ruleObjectSchema>, ctx: z.RefinementCtx
   if (captureSets.length < rule.filters.length) return;
   const captures = captureSets[0].filter((name) => captureSets.every((set) => set.includes(name)));
   rule.destinations.forEach((destination, d) => {
-    const type = destinationType(destination);
-    for (const [path, template] of type.templates(destination)) {
+    const spec = destinationSpec(destination);
+    for (const [path, template] of spec.templates(destination)) {
       try {
         const compiled = compileTemplate(template, captures);
         const reads = compiled.placeholders.find((p) => p.startsWith('payload.'));
@@ -83,7 +83,7 @@ function checkRule(rule: z.output<typeof ruleObjectSchema>, ctx: z.RefinementCtx
         problem(['destinations', d, ...path], error, TemplateError);
       }
     }
-    for (const [path, message] of type.check?.(destination) ?? []) {
+    for (const [path, message] of spec.check?.(destination) ?? []) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['destinations', d, ...path], message });
     }
   });
