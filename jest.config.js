@@ -17,7 +17,7 @@ const common = {
 };
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', roots: ['<rootDir>/libs', '<rootDir>/apps'], testMatch: ['**/*.spec.ts'] },
+    { ...common, displayName: 'unit', roots: ['<rootDir>/libs', '<rootDir>/apps', '<rootDir>/test/lint'], testMatch: ['**/*.spec.ts'] },
     {
       ...common,
       displayName: 'e2e',

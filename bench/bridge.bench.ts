@@ -28,7 +28,7 @@ import { BenchReport, LatencyResult, RateResult, TARGETS } from './lib/results';
 import { RunEnv, mqttPrefix } from './lib/run-env';
 import { workerMaxInFlight } from './lib/bridge-config';
 import { rssBaselines } from './lib/rss-baseline';
-import { workerExecArgv } from './lib/worker-handle';
+import { workerExecArgv } from '../test/harness/worker/worker-handle';
 
 const RESULTS_DIR = path.join(__dirname, 'results');
 const started = performance.now();

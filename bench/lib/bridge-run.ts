@@ -7,7 +7,7 @@ import { CpuMeter, readRss, RssSampler, RssSummary } from './proc-sampler';
 import { topicsUnder } from './publisher';
 import { RateResult, TARGETS, WorkerRunInfo } from './results';
 import { createTopic, kafkaTopic, mqttPrefix, RunEnv } from './run-env';
-import { WorkerHandle, WorkerMemory, WorkerStats } from './worker-handle';
+import { WorkerHandle, WorkerMemory, WorkerStats } from '../../test/harness/worker/worker-handle';
 
 const MB = 1024 * 1024;
 

@@ -15,7 +15,7 @@ import { CpuMeter } from './proc-sampler';
 import { topicsUnder } from './publisher';
 import { RateResult } from './results';
 import { createTopic, kafkaTopic, mqttPrefix, RunEnv } from './run-env';
-import { TsChild } from './ts-child';
+import { TsChild } from '../../test/harness/worker/ts-child';
 
 const MB = 1e6;
 

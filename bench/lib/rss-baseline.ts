@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { REPO_ROOT } from './ts-child';
+import { REPO_ROOT } from '../../test/harness/worker/ts-child';
 
 /**
  * Resident memory of an idle Node process, bare and with the benchmark's ts-node flags: what the

@@ -78,7 +78,6 @@ rules:
 
       // The Kafka-only rule delivered (nearly) everything published during the outage, as it came.
       expect(outage.delivered / outage.published).toBeGreaterThanOrEqual(0.9);
-      // eslint-disable-next-line no-console
       console.log(`isolation: Kafka-only rule during a ${outage.seconds.toFixed(1)} s outage of the other broker: ${outage.delivered} of ${outage.published} published delivered (${((outage.delivered / outage.published) * 100).toFixed(1)} %)`);
 
       const records = await kafka.consume(`${id}.fast`, { count: fast, timeoutMs: 60_000, settleMs: 500 });

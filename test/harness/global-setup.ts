@@ -28,7 +28,6 @@ export default async function globalSetup(): Promise<void> {
   process.env.BRIDGE_E2E_KAFKA_STATE = stateFile;
   realProcess().once('exit', () => killLeftover(stateFile));
   if (process.env.HARNESS_VERBOSE) {
-    // eslint-disable-next-line no-console
     console.log(`\n[harness] Kafka ${broker.version} on ${brokers} ready in ${Date.now() - started} ms (pid ${broker.pid}, ${broker.dir})`);
   }
 }

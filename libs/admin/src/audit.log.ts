@@ -36,7 +36,7 @@ export class AuditLog {
   constructor(private readonly sinks: readonly AuditSink[]) {}
 
   async open(): Promise<void> {
-    await Promise.all(this.sinks.map((s) => s.open?.()));
+    await Promise.all(this.sinks.map(async (s) => s.open?.()));
   }
 
   /** Appends to every sink; a failing sink is logged. Resolves false if any failed. */

@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { CONFIG_SCHEMA_PATH, renderConfigSchema } from '../../../scripts/config-schema';
+import { join } from 'node:path';
+import { renderConfigSchema } from './bridge-config.json-schema';
+
+const CONFIG_SCHEMA_PATH = join(__dirname, '../../../docs/bridge-config.schema.json');
 
 /** docs/bridge-config.schema.json is generated from bridgeConfigSchema; editors read it (docs/configuration.md). */
 describe('docs/bridge-config.schema.json', () => {

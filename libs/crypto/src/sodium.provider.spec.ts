@@ -4,7 +4,8 @@ import { SODIUM_LOADER, SodiumProvider, type Sodium } from './sodium.provider';
 
 describe('SodiumProvider', () => {
   it('hands every provider the same initialised libsodium', async () => {
-    const [a, b] = await Promise.all([new SodiumProvider().ready(), (await SodiumProvider.create()).sodium]);
+    const [a, created] = await Promise.all([new SodiumProvider().ready(), SodiumProvider.create()]);
+    const b = created.sodium;
     expect(a).toBe(b);
     expect(a.crypto_aead_xchacha20poly1305_ietf_KEYBYTES).toBe(32);
     expect(a.crypto_box_seal).toEqual(expect.any(Function));

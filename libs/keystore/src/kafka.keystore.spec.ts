@@ -91,12 +91,13 @@ class FakeCluster {
           subscribe: async (s: { topic: string }) => void (topic = s.topic),
           run: async ({ eachMessage }: { eachMessage: (p: unknown) => Promise<void> }) => {
             let position = 0;
-            timer = setInterval(async () => {
+            const deliver = async () => {
               for (const r of this.topics.get(topic)!.records.filter((x) => x.offset >= position)) {
                 position = r.offset + 1;
                 await eachMessage({ topic, partition: 0, message: { ...r, offset: String(r.offset), timestamp: '0', attributes: 0 } });
               }
-            }, 2);
+            };
+            timer = setInterval(() => void deliver(), 2);
           },
           disconnect: () => (clearInterval(timer), disconnect()),
         };

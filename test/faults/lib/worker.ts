@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { WorkerHandle, WorkerStats } from '../../../bench/lib/worker-handle';
+import { WorkerHandle, WorkerStats } from '../../harness/worker/worker-handle';
 import { withTimeout } from './scope';
 
 /** pids of every worker child alive, killed by the exit hook whatever way the runner ends. */
@@ -109,7 +109,7 @@ class WorkerLogTee {
 export const workerLogs = new WorkerLogTee();
 
 /**
- * The bridge worker of one scenario, run as a child process by bench/lib/worker-handle.ts on
+ * The bridge worker of one scenario, run as a child process by test/harness/worker/worker-handle.ts on
  * the scenario's YAML file. It can be killed with SIGKILL (kill -9) and started again on the
  * same configuration, hence the same MQTT client id and persistent session.
  */

@@ -2,7 +2,7 @@ import { ChildProcess, fork } from 'node:child_process';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 
 /** The flags the benchmark itself runs with, so a child resolves `@app/*` the same way. */
 const TS_FLAGS = ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'];

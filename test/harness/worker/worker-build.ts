@@ -38,12 +38,12 @@ function build(): WorkerLaunch {
   const config = {
     extends: path.relative(BUILD_DIR, path.join(REPO_ROOT, 'tsconfig.json')),
     compilerOptions: { outDir: '.', rootDir: path.relative(BUILD_DIR, REPO_ROOT), sourceMap: false, declaration: false, incremental: false },
-    files: [path.relative(BUILD_DIR, path.join(REPO_ROOT, 'bench', 'lib', 'worker-process.ts'))],
+    files: [path.relative(BUILD_DIR, path.join(REPO_ROOT, 'test', 'harness', 'worker', 'worker-process.ts'))],
     include: [],
   };
   fs.writeFileSync(project, JSON.stringify(config, null, 2));
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', project], { cwd: REPO_ROOT, stdio: 'inherit', timeout: 180_000 });
-  const script = path.join(BUILD_DIR, 'bench', 'lib', 'worker-process.js');
+  const script = path.join(BUILD_DIR, 'test', 'harness', 'worker', 'worker-process.js');
   if (!fs.existsSync(script)) throw new Error(`tsc did not produce ${script}`);
   return { mode: 'compiled', script, flags: ['-r', 'tsconfig-paths/register'], env: { TS_NODE_BASEURL: BUILD_DIR, TS_NODE_PROJECT: path.join(REPO_ROOT, 'tsconfig.json') } };
 }
