@@ -80,9 +80,9 @@ export function kafkaVersion(): string {
   return process.env.KAFKA_VERSION?.trim() || DEFAULT_KAFKA_VERSION;
 }
 
-export function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
+export function run(cmd: string, args: string[], timeoutMs: number, cwd?: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const append = (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-200_000);

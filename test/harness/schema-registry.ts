@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -41,7 +42,8 @@ const owned = killedAtExit<SchemaRegistryServer>('SchemaRegistryServer', (server
  */
 export async function resolveSchemaRegistryApp(): Promise<string> {
   const root = process.env.SCHEMA_REGISTRY_CACHE || path.join(REPO_ROOT, '.cache', 'schema-registry');
-  const dir = path.join(root, SCHEMA_REGISTRY_VERSION);
+  // Keyed by the build's own files too: a changed pom.xml must not reuse an old build.
+  const dir = path.join(root, `${SCHEMA_REGISTRY_VERSION}-${projectHash()}`);
   const runJar = path.join(dir, 'quarkus-app', 'quarkus-run.jar');
   const marker = path.join(dir, '.complete');
   await fillCacheOnce(dir, 'the schema registry', () => fs.existsSync(marker) && fs.existsSync(runJar), async () => {
@@ -62,6 +64,13 @@ export async function resolveSchemaRegistryApp(): Promise<string> {
     fs.writeFileSync(marker, `Apicurio Registry ${SCHEMA_REGISTRY_VERSION} built in ${Date.now() - started} ms at ${new Date().toISOString()}\n`);
   });
   return dir;
+}
+
+function projectHash(): string {
+  const hash = createHash('sha256');
+  const files = (fs.readdirSync(PROJECT, { recursive: true }) as string[]).filter((file) => fs.statSync(path.join(PROJECT, file)).isFile()).sort();
+  for (const file of files) hash.update(file).update('\0').update(fs.readFileSync(path.join(PROJECT, file)));
+  return hash.digest('hex').slice(0, 12);
 }
 
 /**
