@@ -205,4 +205,29 @@ admin:
       expect.arrayContaining([expect.stringContaining('give exactly one of file (plain key file) or store (wrapped keystore)')]),
     );
   });
+
+  it('resolves every TLS file against the configuration file, as every other path, and says so when one is missing', async () => {
+    mkdirSync(join(dir, 'certs'), { recursive: true });
+    writeFileSync(join(dir, 'certs/ca.pem'), 'pem');
+    const tls = `
+mqtt:
+  url: mqtts://127.0.0.1:8883
+  tls: { ca: certs/ca.pem }
+kafka:
+  brokers: [127.0.0.1:9092]
+  tls: { ca: certs/ca.pem }
+rules:
+  - name: r
+    filters: ["s/#"]
+    destinations:
+      - { type: mqtt, broker: { url: "mqtts://other:8883", tls: { ca: certs/ca.pem } }, topic: "out/x" }
+`;
+    const loaded = await loadBridgeConfig(write(tls), {});
+    const ca = join(dir, 'certs/ca.pem');
+    const destination = loaded.config.rules[0].destinations[0];
+    expect([loaded.config.mqtt.tls?.ca, loaded.config.kafka.tls?.ca, destination.type === 'mqtt' && destination.broker.tls?.ca]).toEqual([ca, ca, ca]);
+    expect(await problems(tls.replace('kafka:\n  brokers: [127.0.0.1:9092]\n  tls: { ca: certs/ca.pem }', 'kafka:\n  brokers: [127.0.0.1:9092]\n  tls: { ca: certs/missing.pem }'))).toEqual([
+      `7:14 kafka.tls.ca: cannot read file ${JSON.stringify(join(dir, 'certs/missing.pem'))} ("certs/missing.pem" is relative to the configuration file)`,
+    ]);
+  });
 });

@@ -57,7 +57,7 @@ export async function loadBridgeConfig(file: string, env: Environment, role: Con
     (c, report) => checkControlTransport(c.control, report, file),
     (c, report) => checkRules(c, report, rules),
     checkMqtt,
-    checkFiles,
+    (c, report) => checkFiles(c, report, file),
     (c, report) => checkKeys(c, report, keys),
     (c, report) => checkSecrets(c, report, env, file, secrets, role),
     checkKafkaTopicNames,
@@ -200,21 +200,32 @@ function checkMqtt(config: BridgeConfig, report: Report): void {
   }
 }
 
-function checkFiles(config: BridgeConfig, report: Report): void {
-  const files: Array<[Array<string | number>, string | undefined]> = [
-    [['mqtt', 'tls', 'ca'], config.mqtt.tls?.ca],
-    [['mqtt', 'tls', 'cert'], config.mqtt.tls?.cert],
-    [['mqtt', 'tls', 'key'], config.mqtt.tls?.key],
-    [['kafka', 'tls', 'ca'], config.kafka.tls?.ca],
-    [['kafka', 'tls', 'cert'], config.kafka.tls?.cert],
-    [['kafka', 'tls', 'key'], config.kafka.tls?.key],
+type TlsFiles = { ca?: string; cert?: string; key?: string };
+
+/**
+ * TLS files of every connection (the source broker, Kafka, MQTT destinations, fromKafka
+ * brokers), resolved against the configuration file's directory like every other path in it,
+ * then checked readable.
+ */
+function checkFiles(config: BridgeConfig, report: Report, file: string): void {
+  const connections: Array<[Array<string | number>, TlsFiles | undefined]> = [
+    [['mqtt', 'tls'], config.mqtt.tls],
+    [['kafka', 'tls'], config.kafka.tls],
+    ...config.rules.flatMap((rule, r) =>
+      rule.destinations.map((d, i): [Array<string | number>, TlsFiles | undefined] => [['rules', r, 'destinations', i, 'broker', 'tls'], d.type === 'mqtt' ? d.broker.tls : undefined]),
+    ),
+    ...config.fromKafka.map((rule, r): [Array<string | number>, TlsFiles | undefined] => [['fromKafka', r, 'mqtt', 'broker', 'tls'], rule.mqtt.broker?.tls]),
   ];
-  for (const [path, file] of files) {
-    if (!file) continue;
-    try {
-      accessSync(file, constants.R_OK);
-    } catch {
-      report(path, `cannot read file ${JSON.stringify(file)}`);
+  for (const [at, tls] of connections) {
+    for (const field of ['ca', 'cert', 'key'] as const) {
+      const given = tls?.[field];
+      if (!given) continue;
+      tls[field] = resolve(dirname(file), given);
+      try {
+        accessSync(tls[field]!, constants.R_OK);
+      } catch {
+        report([...at, field], `cannot read file ${JSON.stringify(tls[field])}${given === tls[field] ? '' : ` (${JSON.stringify(given)} is relative to the configuration file)`}`);
+      }
     }
   }
 }
