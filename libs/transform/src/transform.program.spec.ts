@@ -48,6 +48,15 @@ describe('TransformProgram', () => {
     expect(out).toEqual({ deviceId: 'th-1', temperature: 20, tempF: 68, where: { site: 'berlin' }, receivedAt: '2026-11-27T10:00:00.000Z' });
   });
 
+  it('renames and drops top-level fields in place of order, replacing an existing target, and chains like moves', () => {
+    const flat = program({ steps: [{ rename: { a: 'x', b: 'c' } }, { drop: ['d'] }] });
+    const out = flat.run(Buffer.from('{"a":1,"c":0,"b":2,"d":3,"__proto__":{"polluted":true}}'), facts);
+    expect(out.kind === 'emit' && out.bytes.toString()).toBe('{"x":1,"c":2,"__proto__":{"polluted":true}}');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    const chained = program({ steps: [{ rename: { a: 'b', b: 'c' } }] });
+    expect(emitted(chained.run(json({ a: 1, b: 2 }), facts))).toEqual({ c: 1 });
+  });
+
   it('filters: a false condition gives filtered and names the step', () => {
     expect(typical.run(json({ dev: 'th-1', t: 20, status: 'fault' }), facts)).toEqual({ kind: 'filtered', by: 'steps[0].filter' });
   });

@@ -38,6 +38,13 @@ export type CompiledStep =
   | { readonly kind: 'rename'; readonly label: string; readonly moves: ReadonlyArray<readonly [FieldPath, FieldPath]> }
   | { readonly kind: 'drop'; readonly label: string; readonly paths: readonly FieldPath[] };
 
+/** Top-level renames that can be done in one copy: no target is also a source (no chains). */
+function topLevelRenames(moves: ReadonlyArray<readonly [FieldPath, FieldPath]>): ReadonlyMap<string, string> | undefined {
+  if (!moves.every(([from, to]) => from.length === 1 && to.length === 1)) return undefined;
+  const renames = new Map(moves.map(([from, to]) => [from[0], to[0]]));
+  return [...renames.values()].some((to) => renames.has(to)) ? undefined : renames;
+}
+
 /** What a rule's processing made of one payload. */
 export type TransformResult =
   | { readonly kind: 'filtered'; /** Label of the filter step that dropped it. */ readonly by: string }
@@ -58,6 +65,9 @@ export type TransformResult =
  */
 export class TransformProgram {
   private readonly mutates: boolean;
+  /** Per step index: its top-level renames or drops done by copying (see copyWithout). */
+  private readonly renames: ReadonlyArray<ReadonlyMap<string, string> | undefined>;
+  private readonly drops: ReadonlyArray<ReadonlySet<string> | undefined>;
 
   constructor(
     readonly input: PayloadFormat,
@@ -65,13 +75,30 @@ export class TransformProgram {
     readonly steps: readonly CompiledStep[],
   ) {
     this.mutates = input !== output || steps.some((s) => s.kind !== 'validate' && s.kind !== 'filter');
+    this.renames = steps.map((s) => (s.kind === 'rename' ? topLevelRenames(s.moves) : undefined));
+    this.drops = steps.map((s) => (s.kind === 'drop' && s.paths.every((p) => p.length === 1) ? new Set(s.paths.map((p) => p[0])) : undefined));
   }
 
   run(bytes: Buffer, facts: MessageFacts): TransformResult {
     let document = decodePayload(this.input, bytes);
-    // CEL's int is a BigInt and its timestamp a Date: the variables must have those types.
-    const vars: Record<string, unknown> = { ...facts, qos: CEL_QOS[facts.qos] ?? BigInt(facts.qos), receivedAt: new Date(facts.receivedAt), payload: document };
-    for (const step of this.steps) {
+    // One literal, not a spread of facts: this object is built per message. CEL's int is a
+    // BigInt and its timestamp a Date: the variables must have those types.
+    const vars: Record<string, unknown> = {
+      payload: document,
+      topic: facts.topic,
+      levels: facts.levels,
+      captures: facts.captures,
+      qos: CEL_QOS[facts.qos] ?? BigInt(facts.qos),
+      retain: facts.retain,
+      rule: facts.rule,
+      clientId: facts.clientId,
+      receivedAt: new Date(facts.receivedAt),
+      properties: facts.properties,
+      key: facts.key,
+      headers: facts.headers,
+    };
+    for (let index = 0; index < this.steps.length; index++) {
+      const step = this.steps[index];
       switch (step.kind) {
         case 'validate':
           step.validator.check(document);
@@ -104,6 +131,11 @@ export class TransformProgram {
         }
         case 'rename': {
           if (!isDocumentObject(document)) throw new TransformFailedError(`${step.label}: rename needs an object document, it is ${kindOf(document)}`);
+          const renames = this.renames[index];
+          if (renames) {
+            document = renamed(document, renames);
+            break;
+          }
           for (const [from, to] of step.moves) {
             const value = removeField(document, from);
             if (value !== undefined && !setField(document, to, value)) {
@@ -112,9 +144,12 @@ export class TransformProgram {
           }
           break;
         }
-        case 'drop':
-          for (const path of step.paths) removeField(document, path);
+        case 'drop': {
+          const drops = this.drops[index];
+          if (drops && isDocumentObject(document)) document = copyWithout(document, drops);
+          else for (const path of step.paths) removeField(document, path);
           break;
+        }
       }
       vars.payload = document;
     }
@@ -126,6 +161,36 @@ export class TransformProgram {
   get hasFields(): boolean {
     return this.output === 'json' || this.output === 'cbor' || this.steps.some((s) => s.kind === 'map' || s.kind === 'map-whole');
   }
+}
+
+/**
+ * Top-level renames by copying, each field keeping its place: `delete` would turn the document
+ * into a slow dictionary-mode object for every later step and for the encoder. A target that
+ * existed is replaced by the moved value, as a move does.
+ */
+function renamed(document: { [field: string]: Document }, renames: ReadonlyMap<string, string>): { [field: string]: Document } {
+  const replaced = new Set<string>();
+  for (const [from, to] of renames) if (Object.prototype.hasOwnProperty.call(document, from)) replaced.add(to);
+  const out: { [field: string]: Document } = {};
+  for (const field of Object.keys(document)) {
+    const to = renames.get(field);
+    if (to !== undefined) put(out, to, document[field]);
+    else if (!replaced.has(field)) put(out, field, document[field]);
+  }
+  return out;
+}
+
+/** Top-level drops by copying, for the same reason as renamed(). */
+function copyWithout(document: { [field: string]: Document }, drops: ReadonlySet<string>): { [field: string]: Document } {
+  const out: { [field: string]: Document } = {};
+  for (const field of Object.keys(document)) if (!drops.has(field)) put(out, field, document[field]);
+  return out;
+}
+
+/** Sets an own field, `__proto__` included (JSON.parse makes it an own field; `=` would set the prototype). */
+function put(target: { [field: string]: Document }, field: string, value: Document): void {
+  if (field === '__proto__') Object.defineProperty(target, field, { value, enumerable: true, writable: true, configurable: true });
+  else target[field] = value;
 }
 
 function evaluate(label: string, expression: CompiledExpression, vars: Record<string, unknown>): unknown {
@@ -163,7 +228,7 @@ function toDocument(label: string, value: unknown): Document {
     const out: { [field: string]: Document } = {};
     for (const [k, v] of value) {
       if (typeof k !== 'string') throw new TransformFailedError(`${label}: a map key of the result is not a string`);
-      out[k] = toDocument(label, v);
+      put(out, k, toDocument(label, v));
     }
     return out;
   }
@@ -171,6 +236,6 @@ function toDocument(label: string, value: unknown): Document {
     throw new TransformFailedError(`${label}: the result is a CEL ${proto.constructor?.name ?? 'object'} value; convert it with string(), int() or double()`);
   }
   const out: { [field: string]: Document } = {};
-  for (const k of Object.keys(value)) out[k] = toDocument(label, (value as Record<string, unknown>)[k]);
+  for (const k of Object.keys(value)) put(out, k, toDocument(label, (value as Record<string, unknown>)[k]));
   return out;
 }
