@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix, resolve } from 'node:path';
 import { ConfigError } from '@app/config';
+import { formatKeyFile, generateKeyEntry, SodiumProvider } from '@app/crypto';
 import { loadBridgeConfig } from '@app/bridge-config';
 import { loadComposeFile, loadImageSpec, requiredVariables } from '../../../test/compose/compose.file';
 import { ContainerView } from '../../../test/compose/container.view';
@@ -73,6 +74,14 @@ async function problemsOf(launch: ServiceLaunch): Promise<string[]> {
 }
 
 describe('configurations as the compose services load them', () => {
+  beforeAll(async () => {
+    // npm run demo writes a fresh key file with these two keys and names it in DEMO_KEYS_FILE.
+    const sodium = await new SodiumProvider().ready();
+    const keys = join(fs.mkdtempSync(join(tmpdir(), 'compose-demo-keys-')), 'keys.json');
+    fs.writeFileSync(keys, formatKeyFile([generateKeyEntry(sodium, 'devices', 'symmetric'), generateKeyEntry(sodium, 'consumers', 'symmetric')]));
+    OTHER_USES['bridge.demo.yaml'].env.DEMO_KEYS_FILE = keys;
+  });
+
   it('finds the services that run the project image: two workers and the admin service', () => {
     expect(launches.filter((l) => l.role === 'worker').length).toBeGreaterThanOrEqual(3);
     expect(launches.filter((l) => l.role === 'admin').map((l) => l.service)).toEqual(['admin']);
