@@ -33,8 +33,16 @@ function boundaries(lib) {
           patterns: [
             ...(forbidden.length === 0
               ? []
-              : [{ group: forbidden.flatMap((other) => [`@app/${other}`, `@app/${other}/*`]), message: `@app/${lib} may import only ${LAYERS[lib].join(', ') || 'no other lib'} (docs/architecture.md).` }]),
-            { group: ['**/apps/**', '../../*', '**/test/**', '**/bench/**'], message: 'A lib imports other libs as @app/<lib>, never apps, tests, benchmarks or relative paths out of itself.' },
+              : [
+                  {
+                    group: forbidden.flatMap((other) => [`@app/${other}`, `@app/${other}/*`]),
+                    message: `@app/${lib} may import only ${LAYERS[lib].join(', ') || 'no other lib'} (docs/architecture.md).`,
+                  },
+                ]),
+            {
+              group: ['**/apps/**', '../../*', '**/test/**', '**/bench/**'],
+              message: 'A lib imports other libs as @app/<lib>, never apps, tests, benchmarks or relative paths out of itself.',
+            },
           ],
         },
       ],
@@ -62,7 +70,10 @@ export default tseslint.config(
   {
     files: ['test/**/*.ts', 'apps/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/bench/**'], message: 'Tests and code do not import benchmarks; shared helpers live in libs or test/harness.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/bench/**'], message: 'Tests and code do not import benchmarks; shared helpers live in libs or test/harness.' }] },
+      ],
     },
   },
 );

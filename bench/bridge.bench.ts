@@ -156,7 +156,9 @@ async function main(): Promise<number> {
     // BENCH_LATENCY_RATE fixes the offered rate (to compare runs); default: half the measured maximum.
     const offeredRate = envNumber('BENCH_LATENCY_RATE', Math.round(base.rate / 2));
     log(`latency: ${LATENCY_BASE_CASE} at ${offeredRate} msg/s for ${latencySeconds} s`);
-    latency = await attempt('latency', () => runLatency(env, baseCase, { offeredRate, seconds: latencySeconds, warmupMs: 500, warmupMessages: scaled(20_000), profileDir }));
+    latency = await attempt('latency', () =>
+      runLatency(env, baseCase, { offeredRate, seconds: latencySeconds, warmupMs: 500, warmupMessages: scaled(20_000), profileDir }),
+    );
     if (latency?.profile) profiles.push(latency.profile);
     if (latency) log(`latency: p50 ${latency.p50Ms.toFixed(2)} ms, p99 ${latency.p99Ms.toFixed(2)} ms, p99.9 ${latency.p999Ms.toFixed(2)} ms`);
   } else {
@@ -212,10 +214,13 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 // A hung run must not hold the machine: stop everything after BENCH_TIMEOUT_SECONDS (default 360).
-const watchdog = setTimeout(() => {
-  log('timed out: stopping brokers and workers');
-  void cleanup().finally(() => process.exit(2));
-}, envNumber('BENCH_TIMEOUT_SECONDS', 360) * 1000);
+const watchdog = setTimeout(
+  () => {
+    log('timed out: stopping brokers and workers');
+    void cleanup().finally(() => process.exit(2));
+  },
+  envNumber('BENCH_TIMEOUT_SECONDS', 360) * 1000,
+);
 watchdog.unref();
 
 main().then(
@@ -224,7 +229,7 @@ main().then(
     clearTimeout(watchdog);
   },
   (error: unknown) => {
-    log(`benchmark failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+    log(`benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     void cleanup().finally(() => process.exit(1));
   },
 );

@@ -134,9 +134,18 @@ function fixed(us: number): string {
 function table(results: readonly Result[]): string {
   const header = ['algorithm', 'payload', 'op', 'code', 'iterations', 'µs/op', 'range µs', 'CPU µs/op', 'ops/s', 'MB/s'];
   const rows = results.map((r) =>
-    [r.algorithm, `${r.bytes} B`, r.operation, r.code, `${r.iterations}×${r.rounds}`, fixed(r.usPerOp), `${fixed(r.usMin)}–${fixed(r.usMax)}`, fixed(r.cpuUsPerOp), r.opsPerSec, r.mbPerSec].map(
-      String,
-    ),
+    [
+      r.algorithm,
+      `${r.bytes} B`,
+      r.operation,
+      r.code,
+      `${r.iterations}×${r.rounds}`,
+      fixed(r.usPerOp),
+      `${fixed(r.usMin)}–${fixed(r.usMax)}`,
+      fixed(r.cpuUsPerOp),
+      r.opsPerSec,
+      r.mbPerSec,
+    ].map(String),
   );
   return markdownTable(header, rows, 4);
 }
@@ -229,11 +238,16 @@ async function main(): Promise<void> {
       reencrypt: Math.min(sealIterations, openIterations),
     };
     const envelope = envelopeCases(sealer, keyring, algorithm, plaintext);
-    const headerLength = decodeEnvelope(sealer.seal(plaintext, { keyring, keyName: algorithm === 'xchacha20poly1305' ? 'bench-sym' : 'bench-box', topic: TOPIC })).headerBytes.length;
+    const headerLength = decodeEnvelope(
+      sealer.seal(plaintext, { keyring, keyName: algorithm === 'xchacha20poly1305' ? 'bench-sym' : 'bench-box', topic: TOPIC }),
+    ).headerBytes.length;
     const floor = floorCases(sodium, algorithm, bytes, headerLength);
     frees.push(floor.free);
     for (const operation of ['seal', 'open', 'reencrypt'] as const) {
-      for (const [code, run] of [['envelope', envelope[operation]], ['libsodium', floor.cases[operation]]] as const) {
+      for (const [code, run] of [
+        ['envelope', envelope[operation]],
+        ['libsodium', floor.cases[operation]],
+      ] as const) {
         measurements.push({ algorithm, bytes, operation, code, iterations: iterations[operation], run, wallUs: [], cpuUs: [] });
       }
     }

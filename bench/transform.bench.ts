@@ -96,12 +96,14 @@ async function main(): Promise<void> {
   const loadAfter = loadavg();
 
   const cases = CASE_NAMES.map((name) => ({ name, cpuUs: spread(samples[name].map((s) => s.cpuUs)), wallUs: spread(samples[name].map((s) => s.wallUs)) }));
-  const stepsAdd = PAIRS.filter(([, withSteps, without]) => CASE_NAMES.includes(withSteps) && CASE_NAMES.includes(without)).map(([label, withSteps, without]) => ({
-    label,
-    withSteps,
-    without,
-    cpuUs: spread(samples[withSteps].map((s, round) => s.cpuUs - samples[without][round].cpuUs)),
-  }));
+  const stepsAdd = PAIRS.filter(([, withSteps, without]) => CASE_NAMES.includes(withSteps) && CASE_NAMES.includes(without)).map(
+    ([label, withSteps, without]) => ({
+      label,
+      withSteps,
+      without,
+      cpuUs: spread(samples[withSteps].map((s, round) => s.cpuUs - samples[without][round].cpuUs)),
+    }),
+  );
 
   console.log(
     `typical rule on ${DOCUMENT_BYTES.length} B JSON (filter on 1 field, rename 2, compute 2, JSON out); ` +
@@ -117,10 +119,14 @@ async function main(): Promise<void> {
   console.log('\nwhat the steps add to the worker CPU per message (paired per round):');
   for (const s of stepsAdd) {
     const verdict = s.cpuUs.median <= TARGET_STEPS_US ? 'met' : 'MISSED';
-    console.log(`  ${s.label.padEnd(9)}  ${s.withSteps} - ${s.without}: ${fixed(s.cpuUs.median)} µs (${range(s.cpuUs)}); target <= ${TARGET_STEPS_US} µs: ${verdict}`);
+    console.log(
+      `  ${s.label.padEnd(9)}  ${s.withSteps} - ${s.without}: ${fixed(s.cpuUs.median)} µs (${range(s.cpuUs)}); target <= ${TARGET_STEPS_US} µs: ${verdict}`,
+    );
   }
   const cores = cpus();
-  console.log(`\n${cores.length} cores, ${cores[0]?.model.trim() ?? 'unknown'}, Node ${process.version}; load average (1/5/15 min) ${loads(loadBefore)} before, ${loads(loadAfter)} after`);
+  console.log(
+    `\n${cores.length} cores, ${cores[0]?.model.trim() ?? 'unknown'}, Node ${process.version}; load average (1/5/15 min) ${loads(loadBefore)} before, ${loads(loadAfter)} after`,
+  );
 
   const dir = join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });

@@ -116,7 +116,9 @@ async function main(): Promise<number> {
     console.error(`\ndemo FAILED:\n${checks.failures.map((f) => `  - ${f}`).join('\n')}`);
     return 1;
   }
-  console.log(`\ndemo ok: ${READINGS.length} sealed readings in, ${KEPT.length} plain and ${KEPT.length} sealed records out, ${READINGS.length - KEPT.length} filtered.`);
+  console.log(
+    `\ndemo ok: ${READINGS.length} sealed readings in, ${KEPT.length} plain and ${KEPT.length} sealed records out, ${READINGS.length - KEPT.length} filtered.`,
+  );
   return 0;
 }
 
@@ -126,7 +128,11 @@ function describeRules(loaded: LoadedConfig): string[] {
   return loaded.config.rules.map((rule) => {
     const { mode, sourceKey, destinationKey } = rule.transform;
     const opens = sourceKey ? `open (${sourceKey})` : mode;
-    const steps = loaded.processes.get(rule.name)?.steps.map((s) => s.kind).join(', ') ?? 'no steps';
+    const steps =
+      loaded.processes
+        .get(rule.name)
+        ?.steps.map((s) => s.kind)
+        .join(', ') ?? 'no steps';
     const seals = destinationKey ? ` -> seal (${destinationKey})` : '';
     const to = rule.destinations.map((d) => ('topic' in d ? `${d.type} ${String(d.topic)}` : d.type)).join(', ');
     return `${rule.name.padEnd(width)}  ${opens} -> ${steps}${seals} -> ${to}`;
@@ -205,7 +211,11 @@ async function reportFilters(worker: BridgeWorker, loaded: LoadedConfig, checks:
   for (const line of metric.split('\n').filter((l) => l !== '' && !l.startsWith('#'))) console.log(`  ${line}`);
   for (const rule of rules) {
     const counters = pick(worker.stats.snapshot()[rule]);
-    console.log(`  ${rule}: ${Object.entries(counters).map(([name, n]) => `${name} ${n}`).join(', ')}`);
+    console.log(
+      `  ${rule}: ${Object.entries(counters)
+        .map(([name, n]) => `${name} ${n}`)
+        .join(', ')}`,
+    );
     checks.expect(isDeepStrictEqual(counters, expected), `rule ${rule}: expected ${JSON.stringify(expected)}`);
   }
 }

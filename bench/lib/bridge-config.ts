@@ -24,7 +24,8 @@ export interface WorkerConfigInput {
  */
 export function workerMaxInFlight(): number {
   const value = Number(process.env.BENCH_MAX_IN_FLIGHT ?? 1000);
-  if (!Number.isInteger(value) || value < 1 || value > 65535) throw new Error(`BENCH_MAX_IN_FLIGHT must be an integer 1..65535, got ${process.env.BENCH_MAX_IN_FLIGHT}`);
+  if (!Number.isInteger(value) || value < 1 || value > 65535)
+    throw new Error(`BENCH_MAX_IN_FLIGHT must be an integer 1..65535, got ${process.env.BENCH_MAX_IN_FLIGHT}`);
   return value;
 }
 

@@ -121,7 +121,9 @@ export function scaled(messages: number): number {
 
 /** `BENCH_CASES=qos1-256b,qos0-1k` runs only those cases (limits still run for their sizes). */
 export function selectedCases(): BenchCase[] {
-  const only = process.env.BENCH_CASES?.split(',').map((s) => s.trim()).filter(Boolean);
+  const only = process.env.BENCH_CASES?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const cases = only?.length ? CASES.filter((c) => only.includes(c.name)) : [...CASES];
   if (only?.length && cases.length !== only.length) {
     const unknown = only.filter((n) => !CASES.some((c) => c.name === n));

@@ -88,9 +88,7 @@ export function summarizeProfile(file: string, top = 25): ProfileSummary {
       .sort((a, b) => b.us - a.us)
       .slice(0, top)
       .map((f) => ({ name: f.name, where: f.where, area: f.area, ms: f.us / 1000, percent: (100 * f.us) / total })),
-    areas: [...areas.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .map(([area, us]) => ({ area, ms: us / 1000, percent: (100 * us) / total })),
+    areas: [...areas.entries()].sort((a, b) => b[1] - a[1]).map(([area, us]) => ({ area, ms: us / 1000, percent: (100 * us) / total })),
   };
 }
 

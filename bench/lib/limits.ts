@@ -49,7 +49,12 @@ export async function measurePublisherAlone(env: RunEnv, qos: 0 | 1, payloadByte
 export async function measureLimitA(env: RunEnv, qos: 0 | 1, payloadBytes: number, messages: number): Promise<RateResult> {
   const name = `limA-q${qos}-${sizeLabel(payloadBytes)}`;
   const prefix = mqttPrefix(env, name);
-  const sub = TsChild.spawn(`subscriber ${name}`, path.join(__dirname, 'bare-subscriber-process.ts'), [env.mqttUrl, `${prefix}/+`, String(qos), String(messages)]);
+  const sub = TsChild.spawn(`subscriber ${name}`, path.join(__dirname, 'bare-subscriber-process.ts'), [
+    env.mqttUrl,
+    `${prefix}/+`,
+    String(qos),
+    String(messages),
+  ]);
   try {
     await sub.waitFor('ready', 30_000);
     const payload = fixedPayload(payloadBytes);

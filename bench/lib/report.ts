@@ -33,7 +33,10 @@ function cpuText(cpu: Record<string, number> | undefined): string {
   if (!cpu) return '-';
   const order = ['bench', 'worker', 'subscriber', 'mosquitto', 'kafka'];
   const short: Record<string, string> = { bench: 'b', worker: 'w', subscriber: 's', mosquitto: 'm', kafka: 'k' };
-  return order.filter((k) => cpu[k] !== undefined).map((k) => `${short[k]}${cpu[k]}`).join(' ');
+  return order
+    .filter((k) => cpu[k] !== undefined)
+    .map((k) => `${short[k]}${cpu[k]}`)
+    .join(' ');
 }
 
 function pad(cells: string[], widths: number[], right: boolean[]): string {
@@ -49,9 +52,29 @@ export function formatReport(report: BenchReport): string {
     `machine: ${m.nproc} cpu (${m.cpuModel}), ${m.memoryGb} GB, ${m.os}; node ${m.node}; Kafka ${m.kafkaVersion} (${m.kafkaBrokers}); ` +
       `Mosquitto ${m.mosquittoVersion} (${m.mqttUrl}); idle RSS: node ${fixed(m.idleNodeRssMb, 0)} MB, node+ts-node ${fixed(m.idleTsNodeRssMb, 0)} MB`,
   );
-  out.push(`settings: ${Object.entries(report.settings).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}`);
+  out.push(
+    `settings: ${Object.entries(report.settings)
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join(' ')}`,
+  );
   out.push('');
-  const head = ['case', 'msgs', 'seconds', 'msg/s', 'MB/s', 'ratio', 'pub msg/s', 'cpu% (b,w/s,m,k)', 'µs cpu/msg', 'RSS MB idle/max', 'rec/req', 'ms/req', 'infl max', 'target', 'note'];
+  const head = [
+    'case',
+    'msgs',
+    'seconds',
+    'msg/s',
+    'MB/s',
+    'ratio',
+    'pub msg/s',
+    'cpu% (b,w/s,m,k)',
+    'µs cpu/msg',
+    'RSS MB idle/max',
+    'rec/req',
+    'ms/req',
+    'infl max',
+    'target',
+    'note',
+  ];
   const right = [false, true, true, true, true, true, true, false, true, true, true, true, true, false, false];
   const rows: string[][] = [];
   const sizes = [...new Set(report.runs.map((r) => r.payloadBytes))];

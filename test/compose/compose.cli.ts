@@ -36,7 +36,9 @@ export class ComposeCli {
       maxBuffer: 64 * 1024 * 1024,
     });
     if (result.status !== 0) {
-      throw new Error(`${this.command.join(' ')} ${args.join(' ')} failed (${result.status ?? result.signal}):\n${(result.stdout + result.stderr).split('\n').slice(-30).join('\n')}`);
+      throw new Error(
+        `${this.command.join(' ')} ${args.join(' ')} failed (${result.status ?? result.signal}):\n${(result.stdout + result.stderr).split('\n').slice(-30).join('\n')}`,
+      );
     }
     return result.stdout;
   }
@@ -50,7 +52,9 @@ export class ComposeCli {
   health(service: string): string {
     const id = this.container(service);
     if (!id) return 'absent';
-    const inspect = spawnSync('docker', ['inspect', '--format', '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}', id], { encoding: 'utf8' });
+    const inspect = spawnSync('docker', ['inspect', '--format', '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}', id], {
+      encoding: 'utf8',
+    });
     return inspect.stdout.trim();
   }
 
@@ -66,7 +70,9 @@ export class ComposeCli {
       const states = services.map((s) => [s, this.health(s)] as const);
       if (states.every(([, state]) => state === 'healthy')) return;
       if (Date.now() > deadline) {
-        throw new Error(`not healthy after ${timeoutMs / 1000} s: ${states.map(([s, state]) => `${s}=${state}`).join(', ')}\n${this.run('logs', '--tail', '20')}`);
+        throw new Error(
+          `not healthy after ${timeoutMs / 1000} s: ${states.map(([s, state]) => `${s}=${state}`).join(', ')}\n${this.run('logs', '--tail', '20')}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 2_000));
     }

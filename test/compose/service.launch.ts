@@ -20,7 +20,12 @@ const PROGRAMS: Record<string, ConfigRole> = {
 
 /** The services that run the project's image: built from this directory, or its image by name. */
 export function projectServices(compose: ComposeFile): ComposeService[] {
-  const built = new Set(compose.services.filter((s) => s.build !== undefined).map((s) => s.image).filter(Boolean));
+  const built = new Set(
+    compose.services
+      .filter((s) => s.build !== undefined)
+      .map((s) => s.image)
+      .filter(Boolean),
+  );
   return compose.services.filter((s) => s.build !== undefined || (s.image !== undefined && built.has(s.image)));
 }
 

@@ -75,7 +75,11 @@ const ports: Record<keyof typeof HOST_PORTS, number> = { ...HOST_PORTS };
 let kafka: Kafka;
 
 /** Every record of a topic from the beginning, read until `enough` says so. */
-async function readTopic(topic: string, enough: (values: Array<{ key: string; value: string; headers: Record<string, string> }>) => boolean, timeoutMs = 60_000) {
+async function readTopic(
+  topic: string,
+  enough: (values: Array<{ key: string; value: string; headers: Record<string, string> }>) => boolean,
+  timeoutMs = 60_000,
+) {
   // The workers create their topics on first write: subscribing before would fail.
   const admin = kafka.admin();
   await admin.connect();
@@ -127,7 +131,11 @@ async function main(): Promise<number> {
     return 0;
   }
   mkdirSync(secretsDir, { mode: 0o700 });
-  console.log(`compose smoke test with ${compose.describe}; host ports ${Object.entries(ports).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  console.log(
+    `compose smoke test with ${compose.describe}; host ports ${Object.entries(ports)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
+  );
   kafka = new Kafka({ clientId: 'compose-smoke', brokers: [`localhost:${ports.BRIDGE_KAFKA_PORT}`], logLevel: logLevel.NOTHING });
   // As docs/deployment.md says: a 700 directory, files readable by the containers' uid 1000.
   chmodSync(secretsDir, 0o700);
@@ -148,30 +156,41 @@ async function main(): Promise<number> {
 
     await step('plain telemetry reaches Kafka (telemetry.lyon, key and header)', async () => {
       const marks = Array.from({ length: 20 }, (_, i) => `plain-${i}`);
-      await publish(device!, marks.map((m, i) => [`sensors/lyon/dev-${i % 4}/temp`, m]));
+      await publish(
+        device!,
+        marks.map((m, i) => [`sensors/lyon/dev-${i % 4}/temp`, m]),
+      );
       const records = await readTopic('telemetry.lyon', (seen) => marks.every((m) => seen.some((r) => r.value === m)));
       const first = records.find((r) => r.value === 'plain-1')!;
-      if (first.key !== 'dev-1' || first.headers.metric !== 'temp') throw new Error(`record plain-1 has key ${first.key}, header metric ${first.headers.metric}`);
+      if (first.key !== 'dev-1' || first.headers.metric !== 'temp')
+        throw new Error(`record plain-1 has key ${first.key}, header metric ${first.headers.metric}`);
       return `${marks.length} of ${marks.length} messages, key dev-1, header metric=temp`;
     });
 
     const keyVersion = await step('create key "devices" through the admin API', async () => {
-      const created = (await admin('POST', '/v1/keys/import', { name: 'devices', type: 'symmetric', secret: keySecret.toString('base64') })) as { primaryVersion: number };
+      const created = (await admin('POST', '/v1/keys/import', { name: 'devices', type: 'symmetric', secret: keySecret.toString('base64') })) as {
+        primaryVersion: number;
+      };
       return created.primaryVersion;
     });
 
     const sendSealed = async (marks: string[], timeoutMs = 60_000) => {
-      await publish(device!, marks.map((m, i) => {
-        const topic = `secure/lyon/dev-${i % 3}`;
-        return [topic, Buffer.from(crypto.sealSymmetric(Buffer.from(m), keySecret, 'devices', keyVersion, topic))];
-      }));
+      await publish(
+        device!,
+        marks.map((m, i) => {
+          const topic = `secure/lyon/dev-${i % 3}`;
+          return [topic, Buffer.from(crypto.sealSymmetric(Buffer.from(m), keySecret, 'devices', keyVersion, topic))];
+        }),
+      );
       await readTopic('telemetry.secure', (seen) => marks.every((m) => seen.some((r) => r.value === m)), timeoutMs);
       return `${marks.length} of ${marks.length} envelopes opened`;
     };
     await step('encrypted telemetry is opened by the workers (telemetry.secure)', () =>
       // Workers learn of the new key by a control event or their keystore poll: retry until they have.
       // An envelope sent before a worker has the key is dead-lettered (key-unknown): send a new one each try.
-      waitFor('the workers to open envelopes sealed with the new key', 90_000, async () => sendSealed([`sealed-${Date.now()}`], 5_000)).then(() => sendSealed(Array.from({ length: 10 }, (_, i) => `sealed-a-${i}`))),
+      waitFor('the workers to open envelopes sealed with the new key', 90_000, async () => sendSealed([`sealed-${Date.now()}`], 5_000)).then(() =>
+        sendSealed(Array.from({ length: 10 }, (_, i) => `sealed-a-${i}`)),
+      ),
     );
 
     await step('down, then up: the stack comes back healthy', async () => {
@@ -197,7 +216,12 @@ async function main(): Promise<number> {
     });
 
     await step('encrypted telemetry still opens after down/up (key reloaded from bridge.keys)', () =>
-      waitFor('envelopes to open after the restart', 90_000, async () => sendSealed(Array.from({ length: 10 }, (_, i) => `sealed-b-${i}-${Date.now()}`), 10_000)),
+      waitFor('envelopes to open after the restart', 90_000, async () =>
+        sendSealed(
+          Array.from({ length: 10 }, (_, i) => `sealed-b-${i}-${Date.now()}`),
+          10_000,
+        ),
+      ),
     );
 
     await step('stop bridge-1: it drains and exits 0, bridge-2 carries the stream', async () => {
@@ -207,7 +231,10 @@ async function main(): Promise<number> {
       const code = compose.exitCode('bridge-1');
       if (code !== 0) throw new Error(`bridge-1 exited ${code}`);
       const marks = Array.from({ length: 100 }, (_, i) => `after-stop-${i}`);
-      await publish(device!, marks.map((m, i) => [`sensors/oslo/dev-${i % 5}/hum`, m]));
+      await publish(
+        device!,
+        marks.map((m, i) => [`sensors/oslo/dev-${i % 5}/hum`, m]),
+      );
       const records = await readTopic('telemetry.oslo', (seen) => marks.every((m) => seen.some((r) => r.value === m)));
       const health = compose.health('bridge-2');
       if (health !== 'healthy') throw new Error(`bridge-2 is ${health}`);

@@ -92,7 +92,11 @@ describe('admin REST service: auth, validation, lifecycle, OpenAPI, crash safety
     const big = await ws.call(admin, 'POST', '/v1/keys', 'admin', { name: 'big', type: 'symmetric', pad: 'x'.repeat(10_000) });
     expect(big.status).toBe(413);
     // A body that is not JSON is refused, not read as empty (which would turn an import into a generation).
-    const text = await fetch(`${admin.url()}/v1/keys/k1/rotate`, { method: 'POST', headers: { authorization: `Bearer ${ws.adminToken}`, 'content-type': 'text/plain' }, body: '{"material":{}}' });
+    const text = await fetch(`${admin.url()}/v1/keys/k1/rotate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ws.adminToken}`, 'content-type': 'text/plain' },
+      body: '{"material":{}}',
+    });
     expect(text.status).toBe(415);
     // Nothing half-written: the refused requests left k1 alone and created nothing else.
     const list = await ws.call(admin, 'GET', '/v1/keys?deleted=true', 'reader');
@@ -125,19 +129,25 @@ describe('admin REST service: auth, validation, lifecycle, OpenAPI, crash safety
   });
 
   it('writes one audit line per operation, without secrets', async () => {
-    const lines = readFileSync(ws.auditFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(ws.auditFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const rotate = lines.find((l) => l.action === 'rotate' && l.key === 'life');
     expect(rotate).toEqual({ time: expect.any(String), tokenId: 'ops', remote: expect.any(String), action: 'rotate', key: 'life', result: 'ok', status: 200 });
     expect(lines.find((l) => l.action === 'revoke' && l.key === 'life')).toMatchObject({ version: 1, result: 'ok' });
     expect(lines.find((l) => l.status === 403)).toMatchObject({ tokenId: 'viewer', result: 'denied', code: 'forbidden' });
     expect(lines.find((l) => l.status === 401)).toMatchObject({ tokenId: '-', result: 'denied' });
     expect(lines.find((l) => l.action === 'export' && l.key === 'k1')).toMatchObject({ result: 'failed', status: 409, code: 'not-exportable' });
-    for (const l of lines) expect(Object.keys(l).every((k) => ['time', 'tokenId', 'remote', 'action', 'key', 'version', 'result', 'status', 'code'].includes(k))).toBe(true);
+    for (const l of lines)
+      expect(Object.keys(l).every((k) => ['time', 'tokenId', 'remote', 'action', 'key', 'version', 'result', 'status', 'code'].includes(k))).toBe(true);
   });
 
   it('publishes an OpenAPI document at /docs listing every route with its schemas', async () => {
     const doc = (await ws.call(admin, 'GET', '/docs-json')).json;
-    const listed = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    const listed = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
+    );
     const expected = ROUTES.map((r) => `${r.method} ${r.path.split('?')[0].replace('some-key', '{name}').replace('/1/', '/{version}/')}`);
     expect(listed.sort()).toEqual([...new Set(expected)].sort());
     const create = doc.paths['/v1/keys'].post;
@@ -196,7 +206,10 @@ describe('admin REST service: auth, validation, lifecycle, OpenAPI, crash safety
       stop = true;
       await Promise.all(writers);
       await crashing.exited;
-      const { entries, problems } = openStoredKeys(await new WrappedFileKeystore(`${ws.data}/crash-keystore.json`, master.id).list(), new MasterKeyRing(master));
+      const { entries, problems } = openStoredKeys(
+        await new WrappedFileKeystore(`${ws.data}/crash-keystore.json`, master.id).list(),
+        new MasterKeyRing(master),
+      );
       expect(problems).toEqual([]);
       const stored = new Map(entries.map((e) => [e.name, Buffer.from(e.versions[0].secret).toString('base64')]));
       for (const [name, secret] of acknowledged) expect([name, stored.get(name)]).toEqual([name, secret]);
@@ -213,7 +226,9 @@ describe('admin REST service: auth, validation, lifecycle, OpenAPI, crash safety
   }, 180_000);
 
   it('rate-limits repeated authentication failures from one address with 429, but never a good token', async () => {
-    const limited = await ws.startAdmin(ws.writeConfig('limited.yaml', config(ws, id, { maxAuthFailures: 3 }).replace('data/keystore.json', 'data/limited.json')));
+    const limited = await ws.startAdmin(
+      ws.writeConfig('limited.yaml', config(ws, id, { maxAuthFailures: 3 }).replace('data/keystore.json', 'data/limited.json')),
+    );
     try {
       for (let i = 0; i < 3; i++) expect((await ws.call(limited, 'GET', '/v1/keys', 'guess-guess-guess-guess-guess-guess')).status).toBe(401);
       const blocked = await ws.call(limited, 'GET', '/v1/keys', 'guess-guess-guess-guess-guess-guess');

@@ -50,7 +50,11 @@ rules:
     const sodium = await new SodiumProvider().ready();
     const pc = await createPublisherCrypto();
     const secret = sodium.randombytes_buf(32);
-    const imported = await ws.call(admins[0], 'POST', '/v1/keys/import', 'admin', { name: 'devices', type: 'symmetric', secret: Buffer.from(secret).toString('base64') });
+    const imported = await ws.call(admins[0], 'POST', '/v1/keys/import', 'admin', {
+      name: 'devices',
+      type: 'symmetric',
+      secret: Buffer.from(secret).toString('base64'),
+    });
     expect(imported.status).toBe(201);
     const seenByOther = await ws.call(admins[1], 'GET', '/v1/keys/devices', 'reader');
     expect([seenByOther.status, seenByOther.json.revision]).toEqual([200, 1]);
@@ -74,7 +78,10 @@ rules:
     ]);
     const statuses = [a.status, b.status].sort();
     // Both may succeed one after the other (no overlap), or one loses the race.
-    expect([[200, 200], [200, 409]]).toContainEqual(statuses);
+    expect([
+      [200, 200],
+      [200, 409],
+    ]).toContainEqual(statuses);
     const views = await Promise.all(admins.map((admin) => ws.call(admin, 'GET', '/v1/keys/devices', 'reader')));
     expect(views[0].json).toEqual(views[1].json);
     expect(views[0].json.primaryVersion).toBe(statuses[1] === 409 ? 2 : 3);

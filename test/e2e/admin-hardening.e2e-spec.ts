@@ -41,7 +41,10 @@ describe('admin service: no rollback, API hardening (issue 15)', () => {
     // The old entry, still carrying its valid MAC, put back into the current file.
     const old = JSON.parse(readFileSync(copy, 'utf8'));
     const now = JSON.parse(readFileSync(ws.keystoreFile, 'utf8'));
-    writeFileSync(ws.keystoreFile, JSON.stringify({ ...now, keys: now.keys.map((k: { name: string }) => (k.name === 'rb' ? old.keys.find((o: { name: string }) => o.name === 'rb') : k)) }));
+    writeFileSync(
+      ws.keystoreFile,
+      JSON.stringify({ ...now, keys: now.keys.map((k: { name: string }) => (k.name === 'rb' ? old.keys.find((o: { name: string }) => o.name === 'rb') : k)) }),
+    );
     const rolledBack = await ws.call(admin, 'GET', '/v1/keys/rb', 'admin');
     expect([rolledBack.status, rolledBack.json.error]).toEqual([409, 'integrity-failed']);
     expect(rolledBack.json.message).toMatch(/revision 2 is not the one the manifest lists \(revision 4/);
@@ -53,7 +56,10 @@ describe('admin service: no rollback, API hardening (issue 15)', () => {
     writeFileSync(ws.keystoreFile, JSON.stringify({ ...now, keys: now.keys.filter((k: { name: string }) => k.name !== 'keep') }));
     const deleted = await ws.call(admin, 'GET', '/v1/keys/keep', 'admin');
     expect([deleted.status, deleted.json.message]).toEqual([409, expect.stringMatching(/but missing: deleted outside the admin service/)]);
-    const audit = readFileSync(ws.auditFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const audit = readFileSync(ws.auditFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     expect(audit.filter((e) => e.action === 'integrity-check').map((e) => [e.key, e.code])).toEqual([
       ['rb', 'integrity-failed'],
       ['keep', 'integrity-failed'],
@@ -62,7 +68,11 @@ describe('admin service: no rollback, API hardening (issue 15)', () => {
     // The whole older file: this process saw generation 5, and so does a restarted one.
     copyFileSync(copy, ws.keystoreFile);
     const whole = await ws.call(admin, 'GET', '/v1/keys', 'admin');
-    expect([whole.status, whole.json.error, whole.json.message]).toEqual([409, 'keystore-rollback', expect.stringMatching(/generation 3, older than generation 5/)]);
+    expect([whole.status, whole.json.error, whole.json.message]).toEqual([
+      409,
+      'keystore-rollback',
+      expect.stringMatching(/generation 3, older than generation 5/),
+    ]);
     await stopProcess(admin);
     admin = await ws.startAdmin(ws.writeConfig('bridge.yaml', CONFIG(ws, '  trustedProxies: ["127.0.0.1"]\n')));
     expect((await ws.call(admin, 'GET', '/v1/keys', 'admin')).json.error).toBe('keystore-rollback');
@@ -104,7 +114,11 @@ describe('admin service: no rollback, API hardening (issue 15)', () => {
     expect(audit).toMatch(/"action":"export","key":"ex","version":1,"result":"failed","status":409,"code":"version-retired"/);
     expect(audit).toMatch(/"action":"export-retired","key":"ex","version":1,"result":"ok"/);
 
-    const raw = await fetch(`${admin.url()}/v1/keys/ex/export`, { method: 'POST', headers: { authorization: `Bearer ${ws.adminToken}`, 'content-type': 'application/json' }, body: '{}' });
+    const raw = await fetch(`${admin.url()}/v1/keys/ex/export`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ws.adminToken}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect([raw.status, raw.headers.get('cache-control'), raw.headers.get('x-powered-by')]).toEqual([200, 'no-store', null]);
     const refused = await fetch(`${admin.url()}/v1/keys`);
     expect([refused.status, refused.headers.get('cache-control'), refused.headers.get('x-powered-by')]).toEqual([401, 'no-store', null]);
@@ -118,7 +132,10 @@ describe('admin service: no rollback, API hardening (issue 15)', () => {
     expect(await call('203.0.113.7', guess)).toBe(429);
     expect(await call('198.51.100.9', guess)).toBe(401); // another client behind the same proxy
     expect(await call('203.0.113.7', ws.adminToken)).toBe(200); // an admin at the blocked address
-    const lines = readFileSync(ws.auditFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const lines = readFileSync(ws.auditFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     expect(lines.filter((e) => e.status === 429).map((e) => e.remote)).toEqual(['203.0.113.7']);
   }, 60_000);
 });

@@ -40,7 +40,8 @@ describe('admin changes reach a running worker while messages flow', () => {
   let oldKey: { version: number; secret: Uint8Array } | undefined;
 
   const label = (s: Seen) => (s.topic === topics.dlq ? labels.get(s.value.toString('base64')) : s.value.toString());
-  const first = (topic: string, match: (label: string) => boolean, after: number) => seen.find((s) => s.topic === topic && s.at >= after && match(label(s) ?? ''));
+  const first = (topic: string, match: (label: string) => boolean, after: number) =>
+    seen.find((s) => s.topic === topic && s.at >= after && match(label(s) ?? ''));
 
   async function effectWithin(what: string, since: number, find: () => Seen | undefined): Promise<number> {
     await waitFor(() => find() !== undefined, 30_000, what);
@@ -56,7 +57,9 @@ describe('admin changes reach a running worker while messages flow', () => {
       for (let seq = 0; publishing; seq++) {
         const a = `${id}/dev/a`;
         const key = deviceKey ?? unknown;
-        const sends: Array<[string, Buffer, string]> = [[a, Buffer.from(pc.sealSymmetric(Buffer.from(`a-${seq}-v${key.version}`), key.secret, 'devices', key.version, a)), `a-${seq}-v${key.version}`]];
+        const sends: Array<[string, Buffer, string]> = [
+          [a, Buffer.from(pc.sealSymmetric(Buffer.from(`a-${seq}-v${key.version}`), key.secret, 'devices', key.version, a)), `a-${seq}-v${key.version}`],
+        ];
         if (oldKey) {
           const o = `${id}/dev/old`;
           sends.push([o, Buffer.from(pc.sealSymmetric(Buffer.from(`old-${seq}`), oldKey.secret, 'devices', oldKey.version, o)), `old-${seq}`]);
@@ -124,7 +127,11 @@ rules:
   const secrets: { s1: Uint8Array; s2: Uint8Array; consumers: string } = { s1: new Uint8Array(), s2: new Uint8Array(), consumers: '' };
 
   it('import: messages sealed with an imported key decrypt within 2 s (workers poll only every 60 s: the control event did it)', async () => {
-    await waitFor(() => seen.some((s) => s.topic === topics.dlq && s.reason === 'key-unknown' && label(s)?.startsWith('a-')), 30_000, 'a key-unknown dead letter before the import');
+    await waitFor(
+      () => seen.some((s) => s.topic === topics.dlq && s.reason === 'key-unknown' && label(s)?.startsWith('a-')),
+      30_000,
+      'a key-unknown dead letter before the import',
+    );
     secrets.s1 = sodium.randombytes_buf(32);
     const r = await ws.call(admin, 'POST', '/v1/keys/import', 'admin', { name: 'devices', type: 'symmetric', secret: s1() });
     expect(r.status).toBe(201);
@@ -159,7 +166,11 @@ rules:
     const [v1] = exported.json.versions;
     secrets.consumers = v1.secret;
     const record = first(topics.enc, () => true, r.at)!;
-    const opened = pc.open(record.value, [{ name: 'consumers', version: 1, secret: Buffer.from(v1.secret, 'base64'), publicKey: Buffer.from(v1.publicKey, 'base64') }], topics.enc);
+    const opened = pc.open(
+      record.value,
+      [{ name: 'consumers', version: 1, secret: Buffer.from(v1.secret, 'base64'), publicKey: Buffer.from(v1.publicKey, 'base64') }],
+      topics.enc,
+    );
     expect(Buffer.from(opened.plaintext).toString()).toMatch(/^p-\d+$/);
   });
 
@@ -186,7 +197,15 @@ rules:
     writeFileSync(configFile, extended);
     const ok = await ws.call(admin, 'POST', '/v1/reload', 'admin');
     expect([ok.status, ok.json]).toEqual([202, { rules: 3 }]);
-    await waitFor(() => worker.output().split('\n').some((l) => l.includes('configuration reloaded') && l.includes('admin API')), 10_000, 'the worker to reload on the admin event');
+    await waitFor(
+      () =>
+        worker
+          .output()
+          .split('\n')
+          .some((l) => l.includes('configuration reloaded') && l.includes('admin API')),
+      10_000,
+      'the worker to reload on the admin event',
+    );
     await mqtt.publisher().publishAsync(`${id}/extra/x`, Buffer.from('extra'), { qos: 1 });
     expect((await kafka.consume(`${id}.extra`, { count: 1 }))[0].value!.toString()).toBe('extra');
 
@@ -208,7 +227,11 @@ rules:
         })();
       });
       await nats.flush();
-      const reloads = () => worker.output().split('\n').filter((l) => l.includes('configuration reloaded') && l.includes('admin API')).length;
+      const reloads = () =>
+        worker
+          .output()
+          .split('\n')
+          .filter((l) => l.includes('configuration reloaded') && l.includes('admin API')).length;
       const before = reloads();
       expect((await ws.call(admin, 'POST', '/v1/reload', 'admin')).status).toBe(202);
       const sealed = await captured;
@@ -220,7 +243,10 @@ rules:
       await waitFor(() => worker.output().includes('control event refused'), 10_000, 'the refusal in the worker log');
       await new Promise((r) => setTimeout(r, 1_500));
       expect(reloads()).toBe(before + 1);
-      const refusal = worker.output().split('\n').find((l) => l.includes('control event refused'))!;
+      const refusal = worker
+        .output()
+        .split('\n')
+        .find((l) => l.includes('control event refused'))!;
       expect(JSON.parse(refusal)).toMatchObject({ event: subject, reason: 'not a sealed control event (unsigned?)' });
     } finally {
       await nats.close();

@@ -117,11 +117,14 @@ ${rules}`;
     const id = uniqueId();
     await kafka.createTopic(`${id}.bulk`, 6);
     const bridge = await startWorker(
-      config(id, `
+      config(
+        id,
+        `
   - name: bulk
     filters: ["${id}/dev/+"]
     destinations: [{ type: kafka, topic: ${id}.bulk }]
-`),
+`,
+      ),
     );
     try {
       const sends: Promise<unknown>[] = [];
@@ -187,11 +190,16 @@ ${rules}`;
   it('keeps retrying while Kafka is down and acknowledges once it is back', async () => {
     const id = uniqueId();
     await kafka.createTopic(`${id}.retry`, 1);
-    const bridge = await startWorker(config(id, `
+    const bridge = await startWorker(
+      config(
+        id,
+        `
   - name: retry
     filters: ["${id}/r"]
     destinations: [{ type: kafka, topic: ${id}.retry }]
-`));
+`,
+      ),
+    );
     try {
       await kafka.stop();
       await mqtt.publisher().publishAsync(`${id}/r`, 'a', { qos: 1 });
@@ -213,12 +221,18 @@ ${rules}`;
   it('takes a QoS 2 backlog beyond maxInFlight after Kafka is back without reconnecting or duplicates', async () => {
     const id = uniqueId();
     await kafka.createTopic(`${id}.backlog`, 1);
-    const bridge = await startWorker(config(id, `
+    const bridge = await startWorker(
+      config(
+        id,
+        `
   - name: backlog
     filters: ["${id}/b"]
     qos: 2
     destinations: [{ type: kafka, topic: ${id}.backlog }]
-`, '  maxInFlight: 20'));
+`,
+        '  maxInFlight: 20',
+      ),
+    );
     const count = 300;
     try {
       await kafka.stop();
@@ -237,11 +251,14 @@ ${rules}`;
   it('receives what was published while the worker was away (persistent session)', async () => {
     const id = uniqueId();
     await topics(`${id}.away`);
-    const yaml = config(id, `
+    const yaml = config(
+      id,
+      `
   - name: away
     filters: ["${id}/away"]
     destinations: [{ type: kafka, topic: ${id}.away }]
-`);
+`,
+    );
     const first = await startWorker(yaml);
     await first.dispose();
     await mqtt.publisher().publishAsync(`${id}/away`, 'queued', { qos: 1 });
@@ -264,7 +281,9 @@ ${rules}`;
     watcher.on('message', (_t, payload) => statuses.push(JSON.parse(payload.toString()).status));
     await watcher.subscribeAsync(`${id}/status/#`, { qos: 1 });
     const bridge = await startWorker(
-      config(id, `
+      config(
+        id,
+        `
   - name: skip
     filters: ["${id}/ret/#"]
     retained: skip
@@ -272,7 +291,9 @@ ${rules}`;
   - name: keep
     filters: ["${id}/keep/#"]
     destinations: [{ type: kafka, topic: ${id}.keep }]
-`, `  status: { topic: "${id}/status/{clientId}" }`),
+`,
+        `  status: { topic: "${id}/status/{clientId}" }`,
+      ),
     );
     try {
       await waitFor(() => statuses.includes('online'), 5_000, 'online status');

@@ -5,7 +5,6 @@ import { sharedKafka } from '../harness/shared-kafka';
 import { mqttClient, testMqttBroker, uniqueId, waitFor } from './support/bridge.fixture';
 import { ROOT, runBridge, spawnBridge } from './support/bridge.process';
 
-
 describe('bridge command line', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bridge-cli-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -56,7 +55,9 @@ rules:
     const list = bridge('list');
     expect(list.stdout).toMatch(/^devices\tsymmetric\tmin-decrypt v1\tv1:revoked v2\*:active$/m);
     expect(list.stdout).toMatch(/^units\tsealed/m);
-    const secrets = (JSON.parse(readFileSync(keys, 'utf8')) as { keys: Array<{ versions: Array<{ key: string }> }> }).keys.flatMap((k) => k.versions.map((v) => v.key));
+    const secrets = (JSON.parse(readFileSync(keys, 'utf8')) as { keys: Array<{ versions: Array<{ key: string }> }> }).keys.flatMap((k) =>
+      k.versions.map((v) => v.key),
+    );
     for (const secret of secrets) expect(list.stdout).not.toContain(secret);
     expect(bridge('public', 'units').stdout).toMatch(/^units v1 [A-Za-z0-9+/]{43}=$/m);
     expect(bridge('rotate', 'nobody')).toMatchObject({ status: 1, stderr: expect.stringMatching(/no key named "nobody"/) });

@@ -73,7 +73,10 @@ authorization { users: [ { user: control, password: "${PASSWORD}" } ] }`,
 
   /** Starts a worker's listener and the admin's client on `config`, and sends one event through. */
   async function roundTrip(config: ControlConfig): Promise<void> {
-    const micro: INestMicroservice = await NestFactory.createMicroservice(ListenerModule, { ...controlTransport(config, uniqueId('worker-'), configFile), logger: false });
+    const micro: INestMicroservice = await NestFactory.createMicroservice(ListenerModule, {
+      ...controlTransport(config, uniqueId('worker-'), configFile),
+      logger: false,
+    });
     const client = ClientProxyFactory.create(controlTransport(config, uniqueId('admin-'), configFile));
     try {
       await micro.listen();
@@ -129,7 +132,9 @@ authorization { users: [ { user: control, password: "${PASSWORD}" } ] }`,
 
   it('NATS: refuses without tls, with another CA, without servername, without a client certificate, with a wrong password', async () => {
     expect(await refused(natsControl(credentials))).toMatch(/UNABLE_TO_VERIFY_LEAF_SIGNATURE/); // TLS the server demands, but the system CAs
-    expect(await refused(natsControl(`${natsTls.replace('secrets/ca.crt', 'secrets/foreign-ca.crt')}, ${credentials}`))).toMatch(/UNABLE_TO_VERIFY_LEAF_SIGNATURE/);
+    expect(await refused(natsControl(`${natsTls.replace('secrets/ca.crt', 'secrets/foreign-ca.crt')}, ${credentials}`))).toMatch(
+      /UNABLE_TO_VERIFY_LEAF_SIGNATURE/,
+    );
     expect(await refused(natsControl(`${natsTls.replace(', servername: control.test', '')}, ${credentials}`))).toMatch(/ERR_TLS_CERT_ALTNAME_INVALID/);
     expect(await refused(natsControl(`tls: { ca: secrets/ca.crt, servername: control.test }, ${credentials}`))).toMatch(/^refused/); // the server drops the handshake
     expect(await refused(natsControl(`${natsTls}, username: control, password: wrong`))).toMatch(/AUTHORIZATION_VIOLATION/);

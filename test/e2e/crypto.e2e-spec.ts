@@ -238,7 +238,8 @@ ${rules}`;
       expect(delivered).toBe(3);
 
       rotating = revokeKeyVersion(rotating, 1);
-      const reloads = async () => (await bridge.worker.stats.registry.getSingleMetric('bridge_key_reloads_total')!.get()).values.find((v) => v.labels.result === 'ok')?.value ?? 0;
+      const reloads = async () =>
+        (await bridge.worker.stats.registry.getSingleMetric('bridge_key_reloads_total')!.get()).values.find((v) => v.labels.result === 'ok')?.value ?? 0;
       const before = await reloads();
       writeKeys([devices, sealedDevices, consumers, rotating]);
       await waitFor(async () => (await reloads()) > before, 10_000, 'the worker to load the revocation');

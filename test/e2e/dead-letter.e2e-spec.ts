@@ -258,7 +258,9 @@ rules:
     try {
       // The device already has version 2; the bridge's key file does not yet.
       const key = v2.versions.find((v) => v.version === 2)!;
-      await publisher.publishAsync(`${id}/d1`, Buffer.from(pc.sealSymmetric(new TextEncoder().encode('late'), key.secret, 'devices', 2, `${id}/d1`)), { qos: 1 });
+      await publisher.publishAsync(`${id}/d1`, Buffer.from(pc.sealSymmetric(new TextEncoder().encode('late'), key.secret, 'devices', 2, `${id}/d1`)), {
+        qos: 1,
+      });
       const [letter] = await kafka.consume(`${id}.dlq`, { count: 1 });
       expect(String(letter.headers['bridge.dlq.reason'])).toBe('key-unknown');
     } finally {

@@ -196,10 +196,16 @@ rules:
         'secondary/nats[1]': false,
         'secondary/mqtt[2]': false,
       });
-      expect(await bridge.worker.stats.registry.getSingleMetricAsString('bridge_destination_up')).toContain('bridge_destination_up{rule="secondary",destination="secondary/nats[1]"} 0');
+      expect(await bridge.worker.stats.registry.getSingleMetricAsString('bridge_destination_up')).toContain(
+        'bridge_destination_up{rule="secondary",destination="secondary/nats[1]"} 0',
+      );
 
       await late.restart();
-      await waitFor(() => received.some((m) => m.topic === `late/${id}/m/1` && m.payload === 'late'), 20_000, 'the MQTT rule\'s message once its broker returned');
+      await waitFor(
+        () => received.some((m) => m.topic === `late/${id}/m/1` && m.payload === 'late'),
+        20_000,
+        "the MQTT rule's message once its broker returned",
+      );
       await waitFor(async () => (await bridge.worker.readiness()).destinations['late-mqtt/mqtt[0]'], 5_000, 'the returned broker to show as up');
       // Only the message for the brokers still down is held.
       await waitFor(() => bridge.worker.inFlight === 1, 10_000, 'one message held');

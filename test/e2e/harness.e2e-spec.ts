@@ -14,7 +14,6 @@ import { externalBrokersFromEnv, type KafkaBroker } from '../harness/kafka.broke
 
 const uid = () => randomBytes(4).toString('hex');
 
-
 describe('harness: mosquitto', () => {
   let broker: MosquittoBroker;
   const clients: MqttClient[] = [];
@@ -114,7 +113,7 @@ describe('harness: shared kafka', () => {
     }
   }
 
-  it('is the broker global setup exported to the test workers (or the user\'s KAFKA_BROKERS)', () => {
+  it("is the broker global setup exported to the test workers (or the user's KAFKA_BROKERS)", () => {
     expect(process.env.KAFKA_BROKERS).toBeTruthy();
     expect(kafka.brokers).toEqual(process.env.KAFKA_BROKERS!.split(','));
     if (kafka.controllable) expect(kafka.running).toBe(true);

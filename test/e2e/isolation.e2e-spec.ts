@@ -32,7 +32,7 @@ describe('isolation of a destination that is down', () => {
     await cloud?.destroy();
   });
 
-  it('keeps a Kafka-only rule at its rate while another rule\'s broker is down for 30 s, and loses nothing of either', async () => {
+  it("keeps a Kafka-only rule at its rate while another rule's broker is down for 30 s, and loses nothing of either", async () => {
     const id = uniqueId('iso');
     await kafka.createTopic(`${id}.fast`, 1);
     const bridge = await startWorker(`
@@ -78,7 +78,9 @@ rules:
 
       // The Kafka-only rule delivered (nearly) everything published during the outage, as it came.
       expect(outage.delivered / outage.published).toBeGreaterThanOrEqual(0.9);
-      console.log(`isolation: Kafka-only rule during a ${outage.seconds.toFixed(1)} s outage of the other broker: ${outage.delivered} of ${outage.published} published delivered (${((outage.delivered / outage.published) * 100).toFixed(1)} %)`);
+      console.log(
+        `isolation: Kafka-only rule during a ${outage.seconds.toFixed(1)} s outage of the other broker: ${outage.delivered} of ${outage.published} published delivered (${((outage.delivered / outage.published) * 100).toFixed(1)} %)`,
+      );
 
       const records = await kafka.consume(`${id}.fast`, { count: fast, timeoutMs: 60_000, settleMs: 500 });
       const seen = new Set(records.map((r) => Number(r.value!.toString())));

@@ -55,7 +55,12 @@ describe('KafkaKeystore on a real Kafka: no rollback, no silent deletion (issue 
 
   /** A process: its own mirror and, unless given one it shares, its own memory of generations. */
   async function process(topic: string, watermark = new GenerationWatermark()): Promise<KafkaKeystore> {
-    const store = new KafkaKeystore(new KafkaClientFactory(), connection, { topic, masterKeyId: ring.current.id, manifests: new ManifestAuthority(ring, watermark), clientId: uniqueId('ks') });
+    const store = new KafkaKeystore(new KafkaClientFactory(), connection, {
+      topic,
+      masterKeyId: ring.current.id,
+      manifests: new ManifestAuthority(ring, watermark),
+      clientId: uniqueId('ks'),
+    });
     open.push(store);
     await store.open();
     return store;
@@ -144,7 +149,10 @@ describe('KafkaKeystore on a real Kafka: no rollback, no silent deletion (issue 
 
     // The admin restarted: its generation file remembers 3.
     const restarted = await process(topic, new GenerationWatermark(markFile));
-    await expect(restarted.snapshot()).rejects.toMatchObject({ code: 'keystore-rollback', message: expect.stringMatching(/generation 2, older than generation 3/) });
+    await expect(restarted.snapshot()).rejects.toMatchObject({
+      code: 'keystore-rollback',
+      message: expect.stringMatching(/generation 2, older than generation 3/),
+    });
     await expect(restarted.put(sign(storedKey('a', 2)), 1)).rejects.toMatchObject({ code: 'keystore-rollback' });
     // A worker process that saw generation 3 (its key source's reloads share one watermark).
     const reloaded = await process(topic, sharedMark);
@@ -165,14 +173,21 @@ describe('KafkaKeystore on a real Kafka: no rollback, no silent deletion (issue 
     await client.connect();
     try {
       await client.deleteTopics({ topics: [topic], timeout: 30_000 });
-      await waitFor(async () => {
-        // Creating it again fails while the deletion is still in progress.
-        try {
-          return await client.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] });
-        } catch {
-          return false;
-        }
-      }, 30_000, `topic ${topic} to be created again`);
+      await waitFor(
+        async () => {
+          // Creating it again fails while the deletion is still in progress.
+          try {
+            return await client.createTopics({
+              waitForLeaders: true,
+              topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
+            });
+          } catch {
+            return false;
+          }
+        },
+        30_000,
+        `topic ${topic} to be created again`,
+      );
     } finally {
       await client.disconnect();
     }

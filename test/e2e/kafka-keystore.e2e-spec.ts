@@ -115,7 +115,11 @@ describe('KafkaKeystore on a real Kafka', () => {
   it('ignores a record wrapped with another master key', async () => {
     const producer = kafka.kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
     await producer.connect();
-    await producer.send({ topic, acks: -1, messages: [{ key: 'foreign', value: JSON.stringify({ masterKeyId: 'other-master', key: storedKey('foreign', 1) }) }] });
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: [{ key: 'foreign', value: JSON.stringify({ masterKeyId: 'other-master', key: storedKey('foreign', 1) }) }],
+    });
     await producer.disconnect();
     expect((await worker.list()).map((k) => k.name)).toEqual(['sensor-key']);
     expect((await admin.list()).map((k) => k.name)).toEqual(['sensor-key']);

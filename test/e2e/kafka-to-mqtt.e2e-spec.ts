@@ -65,7 +65,13 @@ describe('Kafka -> MQTT through real Kafka and Mosquitto', () => {
     const client = await mqttClient(mosquitto.url, { clientId: uniqueId('sub'), clean: false, properties: { sessionExpiryInterval: 600 } });
     clients.push(client);
     client.on('message', (t, payload, packet) =>
-      received.push({ topic: t, payload, qos: packet.qos, retain: packet.retain, props: { ...(packet.properties?.userProperties ?? {}), contentType: packet.properties?.contentType } }),
+      received.push({
+        topic: t,
+        payload,
+        qos: packet.qos,
+        retain: packet.retain,
+        props: { ...(packet.properties?.userProperties ?? {}), contentType: packet.properties?.contentType },
+      }),
     );
     await client.subscribeAsync(filter, { qos: 1 });
     return received;
@@ -218,7 +224,9 @@ ${rule}`;
         const first = values.filter((v, i) => values.indexOf(v) === i);
         expect(first).toEqual([...first].sort((a, b) => a - b));
       }
-      process.stdout.write(`kafka-to-mqtt outage: 100 produced, ${received.length} received (${received.length - 100} duplicates), 0 lost, stop took ${stopMs} ms\n`);
+      process.stdout.write(
+        `kafka-to-mqtt outage: 100 produced, ${received.length} received (${received.length - 100} duplicates), 0 lost, stop took ${stopMs} ms\n`,
+      );
     } finally {
       if (!mosquitto.running) await mosquitto.restart();
       await bridge.dispose();
@@ -261,7 +269,13 @@ ${rule}`;
 
       // An envelope sealed for (and bound to) the Kafka topic is opened; a value that is no envelope is dead-lettered.
       const envelope = Buffer.from(pc.sealSymmetric(new TextEncoder().encode('21.5'), v.secret, devices.name, v.version, sealedSource));
-      await producer.send({ topic: sealedSource, messages: [{ key: 'a', value: envelope }, { key: 'b', value: 'not an envelope' }] });
+      await producer.send({
+        topic: sealedSource,
+        messages: [
+          { key: 'a', value: envelope },
+          { key: 'b', value: 'not an envelope' },
+        ],
+      });
       await waitFor(() => received.length === 2, 20_000, 'the decrypted record');
       expect([received[1].topic, received[1].payload.toString()]).toEqual([`${id}/plain/a`, '21.5']);
       const [letter] = await kafka.consume(`${id}.dlq`, { count: 1 });
@@ -331,7 +345,11 @@ ${rule}`;
     mqtt: { topic: "${id}/{key}", qos: 1 }
 `;
     let seq = 0;
-    const produce = async (count: number) => send(source, Array.from({ length: count }, () => ({ key: `d${seq % 8}`, value: String(seq++) })));
+    const produce = async (count: number) =>
+      send(
+        source,
+        Array.from({ length: count }, () => ({ key: `d${seq % 8}`, value: String(seq++) })),
+      );
     const a = await startWorker(config(`${id}a`, rule));
     let b: Awaited<ReturnType<typeof startWorker>> | undefined;
     let aStopped = false;
@@ -350,7 +368,9 @@ ${rule}`;
       await waitFor(async () => (await committed(groupId, source)) === 400, 20_000, 'offsets at 400');
       const both = { a: a.worker.stats.snapshot().shared?.delivered ?? 0, b: b.worker.stats.snapshot().shared?.delivered ?? 0 };
       expect(both.b).toBeGreaterThan(0);
-      process.stdout.write(`kafka-to-mqtt rebalance: 400 produced, ${received.length} received (${received.length - 400} duplicates), 0 lost, delivered by a ${both.a}, by b ${both.b}\n`);
+      process.stdout.write(
+        `kafka-to-mqtt rebalance: 400 produced, ${received.length} received (${received.length - 400} duplicates), 0 lost, delivered by a ${both.a}, by b ${both.b}\n`,
+      );
     } finally {
       if (!aStopped) await a.dispose();
       await b?.dispose();
@@ -374,13 +394,19 @@ ${rule}`;
       ),
     );
     try {
-      await send(source, Array.from({ length: 20 }, (_, i) => ({ key: `k${i % 4}`, value: String(i) })));
+      await send(
+        source,
+        Array.from({ length: 20 }, (_, i) => ({ key: `k${i % 4}`, value: String(i) })),
+      );
       await waitFor(() => seen().size === 20, 20_000, 'the first 20 records');
       await kafka.stop();
       await waitFor(async () => !(await bridge.worker.readiness()).fromKafka, 20_000, 'the rule to report not ready');
       await kafka.restart();
       // The producer reconnects by itself; the consumer is restarted by kafkajs and rejoins its group.
-      await send(source, Array.from({ length: 20 }, (_, i) => ({ key: `k${i % 4}`, value: String(20 + i) })));
+      await send(
+        source,
+        Array.from({ length: 20 }, (_, i) => ({ key: `k${i % 4}`, value: String(20 + i) })),
+      );
       await waitFor(() => seen().size === 40, 90_000, 'the 20 records produced after the restart');
       await waitFor(async () => (await committed(groupId, source)) === 40, 20_000, 'offsets at 40');
       await waitFor(async () => (await bridge.worker.readiness()).fromKafka, 20_000, 'the rule to report ready again');

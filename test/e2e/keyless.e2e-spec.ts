@@ -24,8 +24,15 @@ ${rules}`;
   }
 
   /** Publishes `count` numbered QoS 1 messages over `topics` topics, `perTick` every 20 ms, with a few publishers at once. */
-  async function publishStream(client: MqttClient, prefix: string, count: number, perTick: number, topics: number, extra?: (n: number) => Promise<void>): Promise<void> {
-    for (let n = 0; n < count; ) {
+  async function publishStream(
+    client: MqttClient,
+    prefix: string,
+    count: number,
+    perTick: number,
+    topics: number,
+    extra?: (n: number) => Promise<void>,
+  ): Promise<void> {
+    for (let n = 0; n < count;) {
       const tick = Date.now();
       const sends: Promise<unknown>[] = [];
       for (let i = 0; i < perTick && n < count; i++, n++) {

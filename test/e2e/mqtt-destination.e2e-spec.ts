@@ -18,7 +18,13 @@ describe('MQTT destination and fan-out', () => {
     // A persistent session on the other broker (which persists to disk) survives its restart below.
     consumer = await mqttClient(cloud.url, { clientId: uniqueId('cloud'), clean: false, properties: { sessionExpiryInterval: 300 } });
     consumer.on('message', (topic, payload, packet) =>
-      received.push({ topic, payload: payload.toString(), qos: packet.qos, retain: packet.retain, props: { ...(packet.properties?.userProperties ?? {}), contentType: packet.properties?.contentType } }),
+      received.push({
+        topic,
+        payload: payload.toString(),
+        qos: packet.qos,
+        retain: packet.retain,
+        props: { ...(packet.properties?.userProperties ?? {}), contentType: packet.properties?.contentType },
+      }),
     );
   });
 
@@ -49,7 +55,13 @@ rules:
     try {
       await device.publishAsync(`${id}/lyon/temp`, '21.5', { qos: 1, properties: { userProperties: { unit: 'C' }, contentType: 'text/plain' } });
       await waitFor(() => received.length === 1, 10_000, 'the message on the other broker');
-      expect(received[0]).toMatchObject({ topic: `cloud/${id}/lyon/temp`, payload: '21.5', qos: 2, retain: false, props: { unit: 'C', contentType: 'text/plain' } });
+      expect(received[0]).toMatchObject({
+        topic: `cloud/${id}/lyon/temp`,
+        payload: '21.5',
+        qos: 2,
+        retain: false,
+        props: { unit: 'C', contentType: 'text/plain' },
+      });
       await kafka.consume(`${id}.k`, { count: 1 });
       await waitFor(() => bridge.worker.inFlight === 0, 5_000, 'the acknowledgement');
 

@@ -82,7 +82,10 @@ fromKafka:
           .map(([name]) => `${String(l.headers['bridge.rule'])}: ${name}`),
       );
       expect(leakingHeaders).toEqual([]);
-      const leakingLines = worker.output().split('\n').filter((line) => line.includes(MARKER));
+      const leakingLines = worker
+        .output()
+        .split('\n')
+        .filter((line) => line.includes(MARKER));
       expect(leakingLines).toEqual([]);
     } finally {
       worker.child.kill('SIGTERM');

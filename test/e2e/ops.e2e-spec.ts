@@ -65,7 +65,11 @@ rules:
       // "bad kind" renders an invalid Kafka topic name: dead-lettered with reason invalid-topic.
       await publisher.publishAsync(`${id}/bad kind`, 'SECRET-PAYLOAD-0451', { qos: 1 });
       await kafka.consume(`${id}.out`, { count: 3 });
-      await waitFor(async () => metric((await get('/metrics')).text, 'bridge_messages_dead_lettered_total{rule="r",reason="invalid-topic",destination="r/kafka[0]"}') === 1, 15_000, 'the dead-letter counter');
+      await waitFor(
+        async () => metric((await get('/metrics')).text, 'bridge_messages_dead_lettered_total{rule="r",reason="invalid-topic",destination="r/kafka[0]"}') === 1,
+        15_000,
+        'the dead-letter counter',
+      );
       const text = (await get('/metrics')).text;
       expect(metric(text, 'bridge_messages_received_total{rule="r"}')).toBe(4);
       expect(metric(text, 'bridge_messages_delivered_total{rule="r",destination="r/kafka[0]"}')).toBe(3);
@@ -78,7 +82,11 @@ rules:
       expect(metric(text, 'bridge_broker_connected{broker="kafka"}')).toBe(1);
 
       // Structured JSON logs: the dead letter is logged with rule, topic and reason, never the payload.
-      const logs = worker.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const logs = worker
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(logs.find((l) => l.msg === 'dead-lettering')).toMatchObject({ rule: 'r', topic: `${id}/bad kind`, reason: 'invalid-topic', level: 40 });
       expect(worker.output()).not.toContain('SECRET-PAYLOAD-0451');
 

@@ -45,7 +45,11 @@ rules:
       await during;
       await stream(500);
       const total = seq;
-      await waitFor(async () => (await recordCount(kafka.brokers, `${id}.before`)) + (await recordCount(kafka.brokers, `${id}.after`)) >= total, 30_000, 'every message');
+      await waitFor(
+        async () => (await recordCount(kafka.brokers, `${id}.before`)) + (await recordCount(kafka.brokers, `${id}.after`)) >= total,
+        30_000,
+        'every message',
+      );
       await new Promise((r) => setTimeout(r, 500));
       const before = await kafka.consume(`${id}.before`, { count: await recordCount(kafka.brokers, `${id}.before`) });
       const after = await kafka.consume(`${id}.after`, { count: await recordCount(kafka.brokers, `${id}.after`) });
@@ -66,7 +70,10 @@ rules:
       writeFileSync(file, config('before'));
       child.kill('SIGHUP');
       const reloadedBy = (why: string) =>
-        bridge.output().split('\n').some((l) => l.includes('"configuration reloaded"') && l.includes(`"why":"${why}"`));
+        bridge
+          .output()
+          .split('\n')
+          .some((l) => l.includes('"configuration reloaded"') && l.includes(`"why":"${why}"`));
       await waitFor(() => reloadedBy('SIGHUP'), 20_000, 'the SIGHUP reload');
     } finally {
       child.kill('SIGTERM');

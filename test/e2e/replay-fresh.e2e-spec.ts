@@ -25,7 +25,13 @@ describe('replay on a fresh Kafka', () => {
     await producer.connect();
     await producer.send({
       topic: `${id}.dlq`,
-      messages: [{ key: `${id}/d1`, value: 'late', headers: { 'mqtt.topic': `${id}/d1`, 'mqtt.qos': '1', 'bridge.rule': 'r', 'bridge.dlq.reason': 'destination-unavailable' } }],
+      messages: [
+        {
+          key: `${id}/d1`,
+          value: 'late',
+          headers: { 'mqtt.topic': `${id}/d1`, 'mqtt.qos': '1', 'bridge.rule': 'r', 'bridge.dlq.reason': 'destination-unavailable' },
+        },
+      ],
     });
     await producer.disconnect();
 

@@ -37,7 +37,20 @@ const AVRO_TELEMETRY = JSON.stringify({
     { name: 'temperature', type: 'double' },
     { name: 'battery', type: ['null', 'int'], default: null },
     { name: 'status', type: { type: 'enum', name: 'Status', symbols: ['OK', 'FAULT'] } },
-    { name: 'readings', type: { type: 'array', items: { type: 'record', name: 'Reading', fields: [{ name: 'k', type: 'string' }, { name: 'v', type: 'float' }] } } },
+    {
+      name: 'readings',
+      type: {
+        type: 'array',
+        items: {
+          type: 'record',
+          name: 'Reading',
+          fields: [
+            { name: 'k', type: 'string' },
+            { name: 'v', type: 'float' },
+          ],
+        },
+      },
+    },
     { name: 'tags', type: { type: 'map', values: 'string' } },
   ],
 });
@@ -66,7 +79,8 @@ message Telemetry {
 }
 `;
 
-const TELEMETRY_JSON = '{"device_id":"th-1","ts":1764250000123,"temperature":21.5,"battery":87,"status":"OK","readings":[{"k":"rh","v":40.5}],"tags":{"site":"plant-1"}}';
+const TELEMETRY_JSON =
+  '{"device_id":"th-1","ts":1764250000123,"temperature":21.5,"battery":87,"status":"OK","readings":[{"k":"rh","v":40.5}],"tags":{"site":"plant-1"}}';
 const telemetry = JSON.parse(TELEMETRY_JSON) as { [field: string]: Document };
 
 // The same document as a device would send it, JSON text and CBOR, decoded as the transform stage does.
@@ -130,7 +144,12 @@ describe('schema registry (Apicurio, Confluent API) with the reference decoders'
     const id = await registry.register('ping-value', { schemaType: 'PROTOBUF', schema, references: [] });
     const framed = encodeFramed(compileProtobufSchema(schema), id, { device_id: 'th-1', seq: -5 });
     expect(framed[5]).toBe(0);
-    await expect(readProtobufWithJava(schema, framed)).resolves.toEqual({ schemaId: id, messageIndexes: [0], type: 'iot.v1.Ping', record: { device_id: 'th-1', seq: '-5' } });
+    await expect(readProtobufWithJava(schema, framed)).resolves.toEqual({
+      schemaId: id,
+      messageIndexes: [0],
+      type: 'iot.v1.Ping',
+      record: { device_id: 'th-1', seq: '-5' },
+    });
   });
 
   it('refuses a document that does not fit before anything is written', () => {
@@ -154,8 +173,14 @@ describe('schema registry (Apicurio, Confluent API) with the reference decoders'
       body: JSON.stringify({ compatibility: 'BACKWARD' }),
     });
     expect(config.status).toBe(200);
-    await expect(registry.register(subject, { schemaType: 'AVRO', schema: incompatible, references: [] })).rejects.toMatchObject({ code: 'schema-unavailable', status: 409 });
-    await expect(registry.register('garbage-value', { schemaType: 'AVRO', schema: 'not a schema', references: [] })).rejects.toMatchObject({ code: 'schema-unavailable', status: 422 });
+    await expect(registry.register(subject, { schemaType: 'AVRO', schema: incompatible, references: [] })).rejects.toMatchObject({
+      code: 'schema-unavailable',
+      status: 409,
+    });
+    await expect(registry.register('garbage-value', { schemaType: 'AVRO', schema: 'not a schema', references: [] })).rejects.toMatchObject({
+      code: 'schema-unavailable',
+      status: 422,
+    });
   });
 
   it('gives a retriable error while the registry is stopped or frozen, and recovers when it is back', async () => {
@@ -163,7 +188,9 @@ describe('schema registry (Apicurio, Confluent API) with the reference decoders'
     const fresh = () => createSchemaRegistryClient({ url: server.url, timeoutMs: 1000 });
 
     await server.stop();
-    const down = await fresh().schemaById(id).catch((err: unknown) => err);
+    const down = await fresh()
+      .schemaById(id)
+      .catch((err: unknown) => err);
     expect(down).toBeInstanceOf(RegistryUnavailableError);
     expect(down).toMatchObject({ code: 'registry-unavailable', retriable: true, message: expect.stringContaining('ECONNREFUSED') });
 

@@ -129,7 +129,10 @@ rules:
       expect(valueOf(power)).toEqual({ kind: 'power', temperature: 35.5, tempF: 95.9, scaled: 71, factor: 2, site: 'berlin', device: 'pm-2', route: 'power' });
 
       const [cbor] = await kafka.consume(`${id}.cbor`, { count: 1 });
-      const cborValue = mode === 'decrypt' ? JSON.parse(cbor.value!.toString()) : JSON.parse(Buffer.from(pc.open(cbor.value!, [holder(consumers)], cbor.topic).plaintext).toString());
+      const cborValue =
+        mode === 'decrypt'
+          ? JSON.parse(cbor.value!.toString())
+          : JSON.parse(Buffer.from(pc.open(cbor.value!, [holder(consumers)], cbor.topic).plaintext).toString());
       expect(cborValue).toEqual({ id: 'th-7', reading: { t: 18.25, unit: 'C' } });
 
       const letters = await kafka.consume(`${id}.dlq`, { count: 3, settleMs: 500 });
@@ -141,7 +144,11 @@ rules:
       ];
       for (const [deviceId, name, reason, message] of expected) {
         const l = letter(deviceId);
-        expect({ deviceId, reason: String(l?.headers['bridge.dlq.reason']), message: String(l?.headers['bridge.dlq.message']) }).toEqual({ deviceId, reason, message });
+        expect({ deviceId, reason: String(l?.headers['bridge.dlq.reason']), message: String(l?.headers['bridge.dlq.message']) }).toEqual({
+          deviceId,
+          reason,
+          message,
+        });
         expect(l!.value!.equals(sent[name])).toBe(true);
         expect(String(l!.headers['bridge.dlq.destination'])).toBe('transform');
       }

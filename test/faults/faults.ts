@@ -96,7 +96,9 @@ async function main(): Promise<number> {
       const report = await runScenario(scenario, { kafka, profile, resultsDir: RESULTS_DIR, log });
       reports.push(report);
       for (const r of report.rows) {
-        log(`  => q${r.qos}: sent ${r.sent}, received ${r.received}, lost ${r.lost}, duplicated ${r.duplicated}, order violations ${r.orderViolations}, ${r.seconds} s`);
+        log(
+          `  => q${r.qos}: sent ${r.sent}, received ${r.received}, lost ${r.lost}, duplicated ${r.duplicated}, order violations ${r.orderViolations}, ${r.seconds} s`,
+        );
       }
       if (report.error) log(`  => ERROR ${report.error.split('\n')[0]}`);
     }

@@ -10,7 +10,6 @@ export const DEFAULT_KAFKA_VERSION = '3.9.1';
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const POM = path.join(__dirname, 'kafka', 'pom.xml');
 
-
 export function javaBinary(): string {
   const fromHome = process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin', 'java') : undefined;
   const java = (fromHome && which(fromHome)) || which('java');
@@ -104,4 +103,3 @@ export function run(cmd: string, args: string[], timeoutMs: number, cwd?: string
 export function lastLines(text: string, n: number): string {
   return text.trimEnd().split('\n').slice(-n).join('\n');
 }
-

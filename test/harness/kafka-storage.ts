@@ -6,7 +6,6 @@ import { lastLines, run } from './kafka-jars';
 
 /* The files a single-node KRaft broker starts from: properties, logging, formatted storage. */
 
-
 export interface PrepareArgs {
   dir: string;
   java: string;
@@ -77,9 +76,17 @@ export function prepare({ dir, java, jars, port, controllerPort, version, opts }
   const log4j2 = path.join(dir, 'log4j2.properties');
   fs.writeFileSync(
     log4j2,
-    ['status = error', 'appender.err.type = Console', 'appender.err.name = ERR', 'appender.err.target = SYSTEM_ERR',
-      'appender.err.layout.type = PatternLayout', 'appender.err.layout.pattern = %d{HH:mm:ss.SSS} %p %c - %m%n',
-      'rootLogger.level = warn', 'rootLogger.appenderRef.err.ref = ERR', ''].join('\n'),
+    [
+      'status = error',
+      'appender.err.type = Console',
+      'appender.err.name = ERR',
+      'appender.err.target = SYSTEM_ERR',
+      'appender.err.layout.type = PatternLayout',
+      'appender.err.layout.pattern = %d{HH:mm:ss.SSS} %p %c - %m%n',
+      'rootLogger.level = warn',
+      'rootLogger.appenderRef.err.ref = ERR',
+      '',
+    ].join('\n'),
   );
   return [
     java,
@@ -121,20 +128,24 @@ export async function format(java: string, jars: string, dir: string): Promise<v
   const id = clusterId();
   let output = '';
   for (const main of STORAGE_TOOL_CLASSES) {
-    const r = await run(java, [
-      '-Xmx256m',
-      '-XX:TieredStopAtLevel=1',
-      '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
-      `-Dlog4j2.configurationFile=${path.join(dir, 'log4j2.properties')}`,
-      '-cp',
-      `${jars}${path.sep}*`,
-      main,
-      'format',
-      '-t',
-      id,
-      '-c',
-      serverProps,
-    ], 120_000);
+    const r = await run(
+      java,
+      [
+        '-Xmx256m',
+        '-XX:TieredStopAtLevel=1',
+        '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
+        `-Dlog4j2.configurationFile=${path.join(dir, 'log4j2.properties')}`,
+        '-cp',
+        `${jars}${path.sep}*`,
+        main,
+        'format',
+        '-t',
+        id,
+        '-c',
+        serverProps,
+      ],
+      120_000,
+    );
     output = r.output;
     fs.appendFileSync(logFile, `===== harness: ${main} format -t ${id} (exit ${r.code}) =====\n${r.output}\n`);
     if (r.code === 0) return;

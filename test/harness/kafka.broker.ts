@@ -11,7 +11,20 @@ import { javaBinary, kafkaVersion, resolveKafkaJars } from './kafka-jars';
 
 export { DEFAULT_KAFKA_VERSION, kafkaVersion, resolveKafkaJars } from './kafka-jars';
 import { format, prepare } from './kafka-storage';
-import { cmdline, dieWithParent, isAlive, killHard, killedAtExit, signal, sleep, sweepStaleDirsOnce, tail, terminate, waitForStopState, writeOwner } from './proc';
+import {
+  cmdline,
+  dieWithParent,
+  isAlive,
+  killHard,
+  killedAtExit,
+  signal,
+  sleep,
+  sweepStaleDirsOnce,
+  tail,
+  terminate,
+  waitForStopState,
+  writeOwner,
+} from './proc';
 
 const STOP_GRACE_MS = 20_000;
 
@@ -53,9 +66,6 @@ export interface KafkaBrokerState {
   ownerPid: number;
   startedAt: string;
 }
-
-
-
 
 // Safety net for a test that forgot to stop a broker: never leave one (or its dir) behind the
 // test process.
@@ -388,13 +398,10 @@ export class KafkaBroker {
       await sleep(250);
     }
     await killHard(st.pid);
-    throw new Error(
-      `Kafka ${st.version} on 127.0.0.1:${st.port} not ready within ${this.startTimeoutMs} ms (${lastError}); killed it.\n${this.diagnostics()}`,
-    );
+    throw new Error(`Kafka ${st.version} on 127.0.0.1:${st.port} not ready within ${this.startTimeoutMs} ms (${lastError}); killed it.\n${this.diagnostics()}`);
   }
 
   private diagnostics(): string {
     return `--- ${this.st?.logFile} (tail) ---\n${this.logTail(40)}`;
   }
 }
-

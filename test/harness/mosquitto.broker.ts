@@ -3,7 +3,20 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { canConnect, freePort } from './free-port';
-import { dieWithParent, isAlive, killHard, killedAtExit, signal, sleep, sweepStaleDirsOnce, tail, terminate, waitForStopState, which, writeOwner } from './proc';
+import {
+  dieWithParent,
+  isAlive,
+  killHard,
+  killedAtExit,
+  signal,
+  sleep,
+  sweepStaleDirsOnce,
+  tail,
+  terminate,
+  waitForStopState,
+  which,
+  writeOwner,
+} from './proc';
 
 export interface MosquittoOptions {
   /** Listen port on 127.0.0.1; default: a free port. */
@@ -219,7 +232,13 @@ export class MosquittoBroker {
     const tls = this.opts.tls;
     if (tls && this.tlsPortValue !== undefined) {
       // Listener options apply to the listener above them.
-      lines.push(`listener ${this.tlsPortValue} 127.0.0.1`, `cafile ${tls.cafile}`, `certfile ${tls.certfile}`, `keyfile ${tls.keyfile}`, `require_certificate ${tls.requireCertificate ?? false}`);
+      lines.push(
+        `listener ${this.tlsPortValue} 127.0.0.1`,
+        `cafile ${tls.cafile}`,
+        `certfile ${tls.certfile}`,
+        `keyfile ${tls.keyfile}`,
+        `require_certificate ${tls.requireCertificate ?? false}`,
+      );
     }
     lines.push(...(this.opts.extraConfig ?? []));
     fs.writeFileSync(this.configFile, lines.join('\n') + '\n');
@@ -251,8 +270,7 @@ export class MosquittoBroker {
       if (spawnError) throw new Error(`mosquitto could not be spawned (${bin}): ${spawnError.message}`);
       if (child.exitCode !== null || child.signalCode !== null) {
         throw new Error(
-          `mosquitto exited during startup (code ${child.exitCode}, signal ${child.signalCode}) on port ${this.portValue}.\n` +
-            this.diagnostics(),
+          `mosquitto exited during startup (code ${child.exitCode}, signal ${child.signalCode}) on port ${this.portValue}.\n` + this.diagnostics(),
         );
       }
       if ((await canConnect(this.portValue)) && (this.tlsPortValue === undefined || (await canConnect(this.tlsPortValue)))) return;
@@ -265,10 +283,7 @@ export class MosquittoBroker {
   }
 
   private diagnostics(): string {
-    return (
-      `--- ${this.logFile} (tail) ---\n${tail(this.logFile, 30)}\n` +
-      `--- stdout/stderr ---\n${tail(path.join(this.dir, 'mosquitto.stdout'), 10)}`
-    );
+    return `--- ${this.logFile} (tail) ---\n${tail(this.logFile, 30)}\n` + `--- stdout/stderr ---\n${tail(path.join(this.dir, 'mosquitto.stdout'), 10)}`;
   }
 
   private async halt(): Promise<void> {

@@ -41,29 +41,34 @@ export function referenceDecoders(): Promise<Tools> {
 async function resolve(): Promise<Tools> {
   const dir = path.join(REPO_ROOT, '.cache', 'reference-decoders');
   const marker = path.join(dir, '.complete');
-  await fillCacheOnce(dir, 'the reference decoders', () => fs.existsSync(marker), async () => {
-    const mvn = which('mvn');
-    const javac = javaTool('javac');
-    if (!mvn) throw new Error('mvn is needed for the reference decoders: apt-get install -y maven');
-    fs.rmSync(dir, { recursive: true, force: true });
-    const jars = path.join(dir, 'jars');
-    const args = ['-q', '-B', '-Dstyle.color=never', '-f', path.join(PROJECT, 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${jars}`];
-    const fetched = await run(mvn, args, 15 * 60_000);
-    if (fetched.code !== 0) throw new Error(`resolving the reference decoders failed: mvn exited ${fetched.code}.\n${lastLines(fetched.output, 40)}`);
-    const classes = path.join(dir, 'classes');
-    const compiled = await run(javac, ['-d', classes, '-cp', path.join(jars, '*'), path.join(PROJECT, 'ReferenceDecode.java')], 5 * 60_000);
-    if (compiled.code !== 0) throw new Error(`compiling ReferenceDecode failed.\n${lastLines(compiled.output, 40)}`);
-    const protoc = fs.readdirSync(jars).find((name) => name.startsWith('protoc-') && name.endsWith('.exe'));
-    if (!protoc) throw new Error(`protoc is missing from ${jars}`);
-    fs.chmodSync(path.join(jars, protoc), 0o755);
-    // protoc from Maven Central comes without the well-known .proto files; protobuf-java has them.
-    const protobufJava = fs.readdirSync(jars).find((name) => /^protobuf-java-\d.*\.jar$/.test(name));
-    const include = path.join(dir, 'include');
-    fs.mkdirSync(include);
-    const extracted = await run(javaTool('jar'), ['xf', path.join(jars, protobufJava ?? 'protobuf-java.jar'), 'google/protobuf'], 60_000, include);
-    if (extracted.code !== 0) throw new Error(`extracting the well-known .proto files failed.\n${lastLines(extracted.output, 20)}`);
-    fs.writeFileSync(marker, `${protoc}\n`);
-  });
+  await fillCacheOnce(
+    dir,
+    'the reference decoders',
+    () => fs.existsSync(marker),
+    async () => {
+      const mvn = which('mvn');
+      const javac = javaTool('javac');
+      if (!mvn) throw new Error('mvn is needed for the reference decoders: apt-get install -y maven');
+      fs.rmSync(dir, { recursive: true, force: true });
+      const jars = path.join(dir, 'jars');
+      const args = ['-q', '-B', '-Dstyle.color=never', '-f', path.join(PROJECT, 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${jars}`];
+      const fetched = await run(mvn, args, 15 * 60_000);
+      if (fetched.code !== 0) throw new Error(`resolving the reference decoders failed: mvn exited ${fetched.code}.\n${lastLines(fetched.output, 40)}`);
+      const classes = path.join(dir, 'classes');
+      const compiled = await run(javac, ['-d', classes, '-cp', path.join(jars, '*'), path.join(PROJECT, 'ReferenceDecode.java')], 5 * 60_000);
+      if (compiled.code !== 0) throw new Error(`compiling ReferenceDecode failed.\n${lastLines(compiled.output, 40)}`);
+      const protoc = fs.readdirSync(jars).find((name) => name.startsWith('protoc-') && name.endsWith('.exe'));
+      if (!protoc) throw new Error(`protoc is missing from ${jars}`);
+      fs.chmodSync(path.join(jars, protoc), 0o755);
+      // protoc from Maven Central comes without the well-known .proto files; protobuf-java has them.
+      const protobufJava = fs.readdirSync(jars).find((name) => /^protobuf-java-\d.*\.jar$/.test(name));
+      const include = path.join(dir, 'include');
+      fs.mkdirSync(include);
+      const extracted = await run(javaTool('jar'), ['xf', path.join(jars, protobufJava ?? 'protobuf-java.jar'), 'google/protobuf'], 60_000, include);
+      if (extracted.code !== 0) throw new Error(`extracting the well-known .proto files failed.\n${lastLines(extracted.output, 20)}`);
+      fs.writeFileSync(marker, `${protoc}\n`);
+    },
+  );
   const protoc = path.join(dir, 'jars', fs.readFileSync(marker, 'utf8').trim());
   return { classpath: [path.join(dir, 'classes'), path.join(dir, 'jars', '*')].join(path.delimiter), protoc, include: path.join(dir, 'include') };
 }
@@ -89,7 +94,11 @@ export async function readProtobufWithJava(schema: string, framed: Uint8Array): 
   return withTempDir(async (dir) => {
     fs.writeFileSync(path.join(dir, 'schema.proto'), schema);
     const descriptor = path.join(dir, 'schema.desc');
-    const compiled = await run(protoc, [`--proto_path=${dir}`, `--proto_path=${include}`, `--descriptor_set_out=${descriptor}`, '--include_imports', path.join(dir, 'schema.proto')], 60_000);
+    const compiled = await run(
+      protoc,
+      [`--proto_path=${dir}`, `--proto_path=${include}`, `--descriptor_set_out=${descriptor}`, '--include_imports', path.join(dir, 'schema.proto')],
+      60_000,
+    );
     if (compiled.code !== 0) throw new Error(`protoc refused the schema:\n${lastLines(compiled.output, 20)}`);
     return decode('protobuf', descriptor, dir, framed);
   });

@@ -6,7 +6,21 @@ import * as path from 'node:path';
 import { fillCacheOnce } from './cache-lock';
 import { canConnect, freePort } from './free-port';
 import { javaBinary, lastLines, run } from './kafka-jars';
-import { cmdline, dieWithParent, isAlive, killedAtExit, killHard, signal, sleep, sweepStaleDirsOnce, tail, terminate, waitForStopState, which, writeOwner } from './proc';
+import {
+  cmdline,
+  dieWithParent,
+  isAlive,
+  killedAtExit,
+  killHard,
+  signal,
+  sleep,
+  sweepStaleDirsOnce,
+  tail,
+  terminate,
+  waitForStopState,
+  which,
+  writeOwner,
+} from './proc';
 
 /*
  * A Confluent-compatible schema registry for the e2e tests: Apicurio Registry, built once from
@@ -46,30 +60,42 @@ export async function resolveSchemaRegistryApp(): Promise<string> {
   const dir = path.join(root, `${SCHEMA_REGISTRY_VERSION}-${projectHash()}`);
   const runJar = path.join(dir, 'quarkus-app', 'quarkus-run.jar');
   const marker = path.join(dir, '.complete');
-  await fillCacheOnce(dir, 'the schema registry', () => fs.existsSync(marker) && fs.existsSync(runJar), async () => {
-    const mvn = which('mvn');
-    if (!mvn) throw new Error(`mvn not found: the schema registry is not built in ${dir} and Maven is needed to build it – install it: apt-get install -y maven`);
-    fs.rmSync(dir, { recursive: true, force: true });
-    const build = path.join(dir, 'build');
-    fs.cpSync(PROJECT, build, { recursive: true });
-    const args = ['-q', '-B', '-Dstyle.color=never', 'package', '-DskipTests', '-Dquarkus.package.type=fast-jar'];
-    const started = Date.now();
-    const result = await run(mvn, ['-f', path.join(build, 'pom.xml'), ...args], 20 * 60_000);
-    const built = path.join(build, 'target', 'quarkus-app');
-    if (result.code !== 0 || !fs.existsSync(path.join(built, 'quarkus-run.jar'))) {
-      throw new Error(`building Apicurio Registry ${SCHEMA_REGISTRY_VERSION} failed: mvn ${args.join(' ')} exited ${result.code}.\n${lastLines(result.output, 40)}`);
-    }
-    fs.renameSync(built, path.join(dir, 'quarkus-app'));
-    fs.rmSync(build, { recursive: true, force: true });
-    fs.writeFileSync(marker, `Apicurio Registry ${SCHEMA_REGISTRY_VERSION} built in ${Date.now() - started} ms at ${new Date().toISOString()}\n`);
-  });
+  await fillCacheOnce(
+    dir,
+    'the schema registry',
+    () => fs.existsSync(marker) && fs.existsSync(runJar),
+    async () => {
+      const mvn = which('mvn');
+      if (!mvn)
+        throw new Error(`mvn not found: the schema registry is not built in ${dir} and Maven is needed to build it – install it: apt-get install -y maven`);
+      fs.rmSync(dir, { recursive: true, force: true });
+      const build = path.join(dir, 'build');
+      fs.cpSync(PROJECT, build, { recursive: true });
+      const args = ['-q', '-B', '-Dstyle.color=never', 'package', '-DskipTests', '-Dquarkus.package.type=fast-jar'];
+      const started = Date.now();
+      const result = await run(mvn, ['-f', path.join(build, 'pom.xml'), ...args], 20 * 60_000);
+      const built = path.join(build, 'target', 'quarkus-app');
+      if (result.code !== 0 || !fs.existsSync(path.join(built, 'quarkus-run.jar'))) {
+        throw new Error(
+          `building Apicurio Registry ${SCHEMA_REGISTRY_VERSION} failed: mvn ${args.join(' ')} exited ${result.code}.\n${lastLines(result.output, 40)}`,
+        );
+      }
+      fs.renameSync(built, path.join(dir, 'quarkus-app'));
+      fs.rmSync(build, { recursive: true, force: true });
+      fs.writeFileSync(marker, `Apicurio Registry ${SCHEMA_REGISTRY_VERSION} built in ${Date.now() - started} ms at ${new Date().toISOString()}\n`);
+    },
+  );
   return dir;
 }
 
 function projectHash(): string {
   const hash = createHash('sha256');
   const files = (fs.readdirSync(PROJECT, { recursive: true }) as string[]).filter((file) => fs.statSync(path.join(PROJECT, file)).isFile()).sort();
-  for (const file of files) hash.update(file).update('\0').update(fs.readFileSync(path.join(PROJECT, file)));
+  for (const file of files)
+    hash
+      .update(file)
+      .update('\0')
+      .update(fs.readFileSync(path.join(PROJECT, file)));
   return hash.digest('hex').slice(0, 12);
 }
 

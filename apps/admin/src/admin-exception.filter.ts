@@ -33,13 +33,17 @@ export class AdminExceptionFilter implements ExceptionFilter {
     }
     if (e instanceof HttpException) {
       const r = e.getResponse();
-      return [e.getStatus(), typeof r === 'object' ? { statusCode: e.getStatus(), ...(r as object) } : { statusCode: e.getStatus(), error: 'http', message: String(r) }];
+      return [
+        e.getStatus(),
+        typeof r === 'object' ? { statusCode: e.getStatus(), ...(r as object) } : { statusCode: e.getStatus(), error: 'http', message: String(r) },
+      ];
     }
     // Body parser errors (413 too large, 400 bad JSON) carry their own status.
     const status = (e as { status?: number; type?: string }).status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
       const type = (e as { type?: string }).type;
-      const message = type === 'entity.too.large' ? 'request body too large' : type === 'entity.parse.failed' ? 'request body is not valid JSON' : 'bad request body';
+      const message =
+        type === 'entity.too.large' ? 'request body too large' : type === 'entity.parse.failed' ? 'request body is not valid JSON' : 'bad request body';
       return [status, { statusCode: status, error: type ?? 'bad-request', message }];
     }
     this.log.error(`unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);

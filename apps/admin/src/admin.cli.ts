@@ -84,7 +84,12 @@ function isSafeUrl(url: string): boolean {
   }
 }
 
-function route(command: string | undefined, name: string | undefined, third: string | undefined, o: { exportable: boolean; deleted: boolean; secret?: string }): Call {
+function route(
+  command: string | undefined,
+  name: string | undefined,
+  third: string | undefined,
+  o: { exportable: boolean; deleted: boolean; secret?: string },
+): Call {
   const need = (value: string | undefined, what: string): string => {
     if (!value) throw new CliUsageError(`${command} needs ${what}`);
     return value;
@@ -99,7 +104,11 @@ function route(command: string | undefined, name: string | undefined, third: str
     case 'create':
       return { method: 'POST', path: '/v1/keys', body: { name: need(name, 'a key name'), type: need(third, 'a type'), exportable: o.exportable } };
     case 'import':
-      return { method: 'POST', path: '/v1/keys/import', body: { name: need(name, 'a key name'), type: need(third, 'a type'), exportable: o.exportable, secret: need(o.secret, '--secret-file') } };
+      return {
+        method: 'POST',
+        path: '/v1/keys/import',
+        body: { name: need(name, 'a key name'), type: need(third, 'a type'), exportable: o.exportable, secret: need(o.secret, '--secret-file') },
+      };
     case 'rotate':
       return { method: 'POST', path: `${key()}/rotate`, body: o.secret ? { material: { secret: o.secret } } : {} };
     case 'revoke':

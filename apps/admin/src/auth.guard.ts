@@ -22,12 +22,16 @@ export class AuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthedRequest>();
     const principal = request.principal;
-    if (!principal) throw new HttpException({ statusCode: 401, error: 'unauthenticated', message: 'a valid bearer token is required' }, HttpStatus.UNAUTHORIZED);
+    if (!principal)
+      throw new HttpException({ statusCode: 401, error: 'unauthenticated', message: 'a valid bearer token is required' }, HttpStatus.UNAUTHORIZED);
     const needed = this.reflector.getAllAndOverride<Role | undefined>(ROLE_KEY, [context.getHandler(), context.getClass()]) ?? 'admin';
     if (RANK[principal.role] < RANK[needed]) {
       const action = `${request.method} ${request.route?.path ?? request.path}`;
       await this.audit.record({ tokenId: principal.tokenId, remote: clientAddress(request), action, result: 'denied', status: 403, code: 'forbidden' });
-      throw new HttpException({ statusCode: 403, error: 'forbidden', message: `token ${principal.tokenId} has role ${principal.role}; this route needs ${needed}` }, HttpStatus.FORBIDDEN);
+      throw new HttpException(
+        { statusCode: 403, error: 'forbidden', message: `token ${principal.tokenId} has role ${principal.role}; this route needs ${needed}` },
+        HttpStatus.FORBIDDEN,
+      );
     }
     return true;
   }

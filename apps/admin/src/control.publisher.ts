@@ -43,7 +43,9 @@ export class ControlPublisher {
     try {
       await lastValueFrom(this.client.emit(pattern, sealControlEvent(pattern, data, this.signer)).pipe(timeout(EMIT_TIMEOUT_MS)), { defaultValue: undefined });
     } catch (error) {
-      this.log.warn(`control event ${pattern} not sent (workers pick the change up on their next poll): ${error instanceof Error ? error.message : String(error)}`);
+      this.log.warn(
+        `control event ${pattern} not sent (workers pick the change up on their next poll): ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
 }

@@ -86,7 +86,12 @@ export class KeysController {
   @ApiParam({ name: 'version', description: 'key version' })
   @ApiZodResponse(200, 'revoked', keyViewSchema)
   @ApiErrors(400, 404, 409)
-  revoke(@Req() req: AuthedRequest, @Param('name', KeyNameParam) name: string, @Param('version', VersionParam) version: number, @Body(new ZodBody(emptyBody)) _body: unknown) {
+  revoke(
+    @Req() req: AuthedRequest,
+    @Param('name', KeyNameParam) name: string,
+    @Param('version', VersionParam) version: number,
+    @Body(new ZodBody(emptyBody)) _body: unknown,
+  ) {
     return this.keys.revoke(actor(req), name, version);
   }
 
@@ -141,7 +146,12 @@ export class KeysController {
   @ApiQuery({ name: 'confirm', required: true, description: 'must repeat the key name' })
   @ApiZodResponse(204, 'purged')
   @ApiErrors(400, 404, 409)
-  async purge(@Req() req: AuthedRequest, @Param('name', KeyNameParam) name: string, @Body(new ZodBody(emptyBody)) _body: unknown, @Query('confirm') confirm?: string): Promise<void> {
+  async purge(
+    @Req() req: AuthedRequest,
+    @Param('name', KeyNameParam) name: string,
+    @Body(new ZodBody(emptyBody)) _body: unknown,
+    @Query('confirm') confirm?: string,
+  ): Promise<void> {
     await this.keys.purge(actor(req), name, confirm);
   }
 }

@@ -63,7 +63,12 @@ async function main(argv: string[]): Promise<number> {
   if (config.admin.audit.topic) sinks.push(new KafkaAuditSink(kafkaFactory, config.kafka, config.admin.audit.topic));
   const audit = new AuditLog(sinks);
   await audit.open();
-  const control = new ControlPublisher(config.control, clientId, secrets.controlKey === undefined ? undefined : MasterKey.fromText(sodium.sodium, secrets.controlKey, 'control.secret'), file);
+  const control = new ControlPublisher(
+    config.control,
+    clientId,
+    secrets.controlKey === undefined ? undefined : MasterKey.fromText(sodium.sodium, secrets.controlKey, 'control.secret'),
+    file,
+  );
   const authenticator = new TokenAuthenticator(secrets.adminTokens);
   const holder = new AdminConfigHolder(file, env, keyUsage(config), authenticator);
   const keys = new KeyService({
@@ -87,7 +92,10 @@ async function main(argv: string[]): Promise<number> {
   serveOpenApi(app);
   await app.listen(config.admin.port, config.admin.host);
   const address = app.getHttpServer().address() as AddressInfo;
-  Logger.log(`admin API on ${tls ? 'https' : 'http'}://${address.address}:${address.port}/v1 (OpenAPI at /docs), keystore ${store.describe()}, master key ${masters.current.id}${masters.previous.length > 0 ? ` (previous, until re-wrapped: ${masters.ids.slice(1).join(', ')})` : ''}`, 'Admin');
+  Logger.log(
+    `admin API on ${tls ? 'https' : 'http'}://${address.address}:${address.port}/v1 (OpenAPI at /docs), keystore ${store.describe()}, master key ${masters.current.id}${masters.previous.length > 0 ? ` (previous, until re-wrapped: ${masters.ids.slice(1).join(', ')})` : ''}`,
+    'Admin',
+  );
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

@@ -23,7 +23,10 @@ const CONFIG_DIR = join(ROOT, 'config');
 /** The container file system the loader sees while `view` is set (undefined: the host's). */
 const mockFs: { view?: ContainerView } = {};
 jest.mock('node:fs', () =>
-  (jest.requireActual('../../../test/compose/container.fs') as typeof import('../../../test/compose/container.fs')).containerFs(jest.requireActual('node:fs'), () => mockFs.view),
+  (jest.requireActual('../../../test/compose/container.fs') as typeof import('../../../test/compose/container.fs')).containerFs(
+    jest.requireActual('node:fs'),
+    () => mockFs.view,
+  ),
 );
 
 /** What the documentation tells a user to put in each variable or secret file it names. */

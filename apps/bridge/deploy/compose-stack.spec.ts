@@ -86,7 +86,9 @@ describe('docker-compose.yml', () => {
 
 describe('ignore files', () => {
   it.each(['.gitignore', '.dockerignore'])('%s keeps .env and the secrets directory out', (file) => {
-    const lines = readFileSync(join(ROOT, file), 'utf8').split('\n').map((l) => l.trim());
+    const lines = readFileSync(join(ROOT, file), 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
     expect(lines).toContain('.env');
     expect(lines.some((l) => l === 'secrets' || l === 'secrets/')).toBe(true);
   });

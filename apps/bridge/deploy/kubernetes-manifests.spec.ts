@@ -19,7 +19,10 @@ const DIR = join(ROOT, 'deploy/kubernetes');
 
 const mockFs: { view?: ContainerView } = {};
 jest.mock('node:fs', () =>
-  (jest.requireActual('../../../test/compose/container.fs') as typeof import('../../../test/compose/container.fs')).containerFs(jest.requireActual('node:fs'), () => mockFs.view),
+  (jest.requireActual('../../../test/compose/container.fs') as typeof import('../../../test/compose/container.fs')).containerFs(
+    jest.requireActual('node:fs'),
+    () => mockFs.view,
+  ),
 );
 
 interface Container {
@@ -75,9 +78,7 @@ function launch(r: Resource): { role: ConfigRole; file: string } {
 
 /** The environment the kubelet gives the container, a pod name standing for metadata.name. */
 function envOf(r: Resource, podName: string): Record<string, string> {
-  return Object.fromEntries(
-    (container(r).env ?? []).map((e) => [e.name, e.value ?? (e.valueFrom?.fieldRef?.fieldPath === 'metadata.name' ? podName : '')]),
-  );
+  return Object.fromEntries((container(r).env ?? []).map((e) => [e.name, e.value ?? (e.valueFrom?.fieldRef?.fieldPath === 'metadata.name' ? podName : '')]));
 }
 
 /** The pod's file system: ConfigMaps from the kustomize files, Secrets as files a user created. */
@@ -151,7 +152,11 @@ describe('deploy/kubernetes', () => {
     expect(w.ports).toEqual([{ name: 'http', containerPort: config.http.port }]);
     expect(routes).toEqual(expect.arrayContaining([w.readinessProbe!.httpGet!.path, w.livenessProbe!.httpGet!.path]));
     expect([w.readinessProbe!.httpGet!.path, w.livenessProbe!.httpGet!.path]).toEqual(['/health/ready', '/health/live']);
-    expect(workers.spec.template!.metadata.annotations).toEqual({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(config.http.port), 'prometheus.io/path': '/metrics' });
+    expect(workers.spec.template!.metadata.annotations).toEqual({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': String(config.http.port),
+      'prometheus.io/path': '/metrics',
+    });
     const a = container(admin);
     expect(a.ports).toEqual([{ name: 'http', containerPort: config.admin.port }]);
     expect(fs.readFileSync(join(ROOT, 'apps/admin/src/openapi.ts'), 'utf8')).toContain("SwaggerModule.setup('docs'");

@@ -19,7 +19,14 @@ export class BridgeModule {
         ...(loaded.config.http.enabled ? [MetricsController, HealthController] : []),
         ...(loaded.config.control ? [controlController(loaded.config.control.prefix)] : []),
       ],
-      providers: [{ provide: LOADED_CONFIG, useValue: loaded }, { provide: DRAIN_MS, useValue: drainMs }, MqttClientFactory, KafkaClientFactory, BridgeService, BrokersHealthIndicator],
+      providers: [
+        { provide: LOADED_CONFIG, useValue: loaded },
+        { provide: DRAIN_MS, useValue: drainMs },
+        MqttClientFactory,
+        KafkaClientFactory,
+        BridgeService,
+        BrokersHealthIndicator,
+      ],
       exports: [BridgeService],
     };
   }

@@ -72,7 +72,14 @@ export class BridgeService implements OnApplicationBootstrap, OnApplicationShutd
         this.log.log({ msg: 'configuration reloaded', why, file: this.loaded.file });
       } catch (error) {
         if (error instanceof ConfigError) {
-          this.log.error({ msg: 'reload refused: invalid configuration, the running one stays', why, problems: error.message.split('\n').slice(1).map((l) => l.trim()) });
+          this.log.error({
+            msg: 'reload refused: invalid configuration, the running one stays',
+            why,
+            problems: error.message
+              .split('\n')
+              .slice(1)
+              .map((l) => l.trim()),
+          });
         } else if (error instanceof ReloadRefusedError) {
           this.log.error({ msg: `reload refused: ${error.message}`, why });
         } else {

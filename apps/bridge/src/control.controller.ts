@@ -31,7 +31,10 @@ export function controlController(prefix: string): Type<unknown> {
     ) {
       const key = loaded.secrets.controlKey;
       // Validation requires a control key with `control`; without one every event is refused.
-      this.verifier = key === undefined ? Promise.resolve(undefined) : SodiumProvider.create().then((s) => new ControlEventVerifier(MasterKey.fromText(s.sodium, key, 'the control key')));
+      this.verifier =
+        key === undefined
+          ? Promise.resolve(undefined)
+          : SodiumProvider.create().then((s) => new ControlEventVerifier(MasterKey.fromText(s.sodium, key, 'the control key')));
     }
 
     @EventPattern(events.keysChanged)

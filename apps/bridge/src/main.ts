@@ -50,7 +50,9 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   if (command === 'validate') {
-    process.stdout.write(`${file}: ok (${loaded.rules.length} rule(s), ${loaded.plan.subscriptions.length} subscription(s), ${loaded.config.fromKafka.length} Kafka -> MQTT rule(s))\n`);
+    process.stdout.write(
+      `${file}: ok (${loaded.rules.length} rule(s), ${loaded.plan.subscriptions.length} subscription(s), ${loaded.config.fromKafka.length} Kafka -> MQTT rule(s))\n`,
+    );
     return 0;
   }
   const http = loaded.config.http;
@@ -116,7 +118,10 @@ async function startControl(start: () => Promise<unknown>): Promise<void> {
   try {
     await start();
   } catch (error) {
-    Logger.warn(`control events unavailable (${error instanceof Error ? error.message : String(error)}); key and rule changes arrive by polling and file watching`, 'Bridge');
+    Logger.warn(
+      `control events unavailable (${error instanceof Error ? error.message : String(error)}); key and rule changes arrive by polling and file watching`,
+      'Bridge',
+    );
   }
 }
 

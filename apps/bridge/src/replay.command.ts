@@ -18,9 +18,7 @@ export async function replayCommand(args: readonly string[], env: Environment, o
   const dryRun = args.includes('--dry-run');
   const loaded = await loadBridgeConfig(file, env);
   const worker = new BridgeWorker(loaded, new MqttClientFactory(), new KafkaClientFactory());
-  const report = await worker.replay(rule, { dryRun, limit }, (l) =>
-    out(`${l.partition}:${l.offset}\t${l.topic}\t${l.result}\t${l.detail}`),
-  );
+  const report = await worker.replay(rule, { dryRun, limit }, (l) => out(`${l.partition}:${l.offset}\t${l.topic}\t${l.result}\t${l.detail}`));
   out(
     `${dryRun ? 'dry run: ' : ''}${report.replayed} dead letter(s) of rule ${rule} replayed ` +
       `(${report.delivered} ${dryRun ? 'would be delivered' : 'delivered'}, ${report.failed} ${dryRun ? 'would fail' : 'dead-lettered again'}), ${report.examined} examined`,

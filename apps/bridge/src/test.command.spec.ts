@@ -70,7 +70,12 @@ cases:
       ].join('\n'),
     );
     expect(run.stdout).toContain(
-      ['FAIL expects a filter', '     (- expected, + actual)', '     expected: filtered', '     actual:   output readings/kafka[0]: kafka topic plant.power key th-1 (sealed)'].join('\n'),
+      [
+        'FAIL expects a filter',
+        '     (- expected, + actual)',
+        '     expected: filtered',
+        '     actual:   output readings/kafka[0]: kafka topic plant.power key th-1 (sealed)',
+      ].join('\n'),
     );
     expect(run.stdout).toMatch(/\n1 passed, 2 failed\n$/);
   });

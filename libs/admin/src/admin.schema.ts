@@ -11,11 +11,17 @@ const tokenSchema = z
     /** reader: list and read metadata. admin: every key operation. */
     role: z.enum(ROLES),
     /** SHA-256 (hex) of the token: the configuration never needs to hold the token. */
-    sha256: z.string().regex(/^[0-9a-f]{64}$/i, 'must be 64 hex digits (sha256 of the token)').optional(),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/i, 'must be 64 hex digits (sha256 of the token)')
+      .optional(),
     /** A file holding the token. */
     file: z.string().min(1).optional(),
     /** An environment variable holding the token. */
-    env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
+    env: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
+      .optional(),
   })
   .strict()
   .superRefine((t, ctx) => {
@@ -29,7 +35,10 @@ export const adminSchema = z
   .object({
     host: z.string().min(1).default('127.0.0.1'),
     /** HTTPS: PEM files. Tokens and exported keys cross the network only encrypted. */
-    tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict().optional(),
+    tls: z
+      .object({ cert: z.string().min(1), key: z.string().min(1) })
+      .strict()
+      .optional(),
     /** Serve plain HTTP on a non-loopback address anyway (e.g. inside a private container network behind a TLS proxy). */
     insecureHttp: z.boolean().default(false),
     /** 0 picks a free port (logged at start-up). */

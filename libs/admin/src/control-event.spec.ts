@@ -24,9 +24,13 @@ describe('sealed control events', () => {
     const now = Date.now();
     const event = sealControlEvent('bridge.config.reload', { at: 'x' }, key, now);
     expect(verifier.open('bridge.config.reload', { at: 'x' })).toEqual({ refused: 'not a sealed control event (unsigned?)' });
-    expect(verifier.open('bridge.config.reload', { ...event, body: { at: 'y' } })).toEqual({ refused: 'its MAC does not verify (signed with another key, or altered)' });
+    expect(verifier.open('bridge.config.reload', { ...event, body: { at: 'y' } })).toEqual({
+      refused: 'its MAC does not verify (signed with another key, or altered)',
+    });
     expect(verifier.open('bridge.keys.changed', event)).toEqual({ refused: 'its MAC does not verify (signed with another key, or altered)' });
-    expect(verifier.open('bridge.config.reload', sealControlEvent('bridge.config.reload', {}, other, now))).toMatchObject({ refused: expect.stringContaining('MAC') });
+    expect(verifier.open('bridge.config.reload', sealControlEvent('bridge.config.reload', {}, other, now))).toMatchObject({
+      refused: expect.stringContaining('MAC'),
+    });
     const old = sealControlEvent('bridge.config.reload', {}, key, now - CONTROL_EVENT_WINDOW_MS - 1_000);
     expect(verifier.open('bridge.config.reload', old, now)).toMatchObject({ refused: expect.stringContaining('outside 60 s') });
   });

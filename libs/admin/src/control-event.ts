@@ -44,13 +44,22 @@ export class ControlEventVerifier {
   /** The event's body, or why it is refused. */
   open(name: string, event: unknown, now = Date.now()): { body: object } | { refused: string } {
     const sealed = event as Partial<SealedControlEvent> | null;
-    if (!sealed || typeof sealed !== 'object' || typeof sealed.at !== 'string' || typeof sealed.nonce !== 'string' || typeof sealed.mac !== 'string' || !sealed.body || typeof sealed.body !== 'object') {
+    if (
+      !sealed ||
+      typeof sealed !== 'object' ||
+      typeof sealed.at !== 'string' ||
+      typeof sealed.nonce !== 'string' ||
+      typeof sealed.mac !== 'string' ||
+      !sealed.body ||
+      typeof sealed.body !== 'object'
+    ) {
       return { refused: 'not a sealed control event (unsigned?)' };
     }
     const { body, at, nonce, mac } = sealed as SealedControlEvent;
     if (!this.signer.verify({ name, body, at, nonce }, mac, 'control')) return { refused: 'its MAC does not verify (signed with another key, or altered)' };
     const sent = Date.parse(at);
-    if (!(Math.abs(now - sent) <= CONTROL_EVENT_WINDOW_MS)) return { refused: `sent at ${at}, outside ${CONTROL_EVENT_WINDOW_MS / 1000} s of this worker's clock` };
+    if (!(Math.abs(now - sent) <= CONTROL_EVENT_WINDOW_MS))
+      return { refused: `sent at ${at}, outside ${CONTROL_EVENT_WINDOW_MS / 1000} s of this worker's clock` };
     this.forgetExpired(now);
     if (this.seen.has(nonce)) return { refused: 'already received (a replay)' };
     if (this.seen.size >= this.maxNonces) return { refused: `more than ${this.maxNonces} events within ${CONTROL_EVENT_WINDOW_MS / 1000} s` };

@@ -26,7 +26,10 @@ export const controlSchema = z
     /** nats://host:port or mqtt://host:port (mqtts:// for TLS). Use a broker inside the trusted zone. */
     url: z.string().regex(/^(nats|mqtts?):\/\/\S+$/, 'must be a nats://, mqtt:// or mqtts:// URL'),
     /** Prefix of every event name, so several deployments can share a broker. */
-    prefix: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('bridge'),
+    prefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
+      .default('bridge'),
     /**
      * Key that signs events (base64 of 32 bytes, from a file or a variable, as keys.masterKey);
      * default: derived from keys.masterKey. Workers refuse events it did not sign.

@@ -47,7 +47,12 @@ describe('control transport: TLS and credentials', () => {
     });
     expect(controlTransport(config, 'c', configFile)).toEqual({
       transport: Transport.NATS,
-      options: { servers: ['nats://broker.example:4222'], tls: { ca: PEM, cert: PEM, key: KEY, servername: 'control.example' }, user: 'control', pass: 'pa ss' },
+      options: {
+        servers: ['nats://broker.example:4222'],
+        tls: { ca: PEM, cert: PEM, key: KEY, servername: 'control.example' },
+        user: 'control',
+        pass: 'pa ss',
+      },
     });
   });
 
@@ -55,7 +60,15 @@ describe('control transport: TLS and credentials', () => {
     const config = controlSchema.parse({ url: 'mqtts://broker.example:8883', tls: { ca: 'secrets/ca.pem' }, username: 'control', password: 'from-the-config' });
     expect(controlTransport(config, 'c', configFile)).toEqual({
       transport: Transport.MQTT,
-      options: { url: 'mqtts://broker.example:8883', clientId: 'c', clean: true, ca: PEM, username: 'control', password: 'from-the-config', rejectUnauthorized: true },
+      options: {
+        url: 'mqtts://broker.example:8883',
+        clientId: 'c',
+        clean: true,
+        ca: PEM,
+        username: 'control',
+        password: 'from-the-config',
+        rejectUnauthorized: true,
+      },
     });
   });
 
@@ -80,19 +93,29 @@ describe('control transport: TLS and credentials', () => {
       `5 control.tls.cert: the client certificate ${join(dir, 'secrets', 'not-pem')} is not PEM (-----BEGIN ...-----)`,
       '8 control.passwordFile: the password file is empty',
     ]);
-    expect(() => controlTransport(controlSchema.parse({ url: 'nats://127.0.0.1:4222', tls: { ca: 'secrets/missing.pem' } }), 'c', configFile)).toThrow(ControlTransportError);
+    expect(() => controlTransport(controlSchema.parse({ url: 'nats://127.0.0.1:4222', tls: { ca: 'secrets/missing.pem' } }), 'c', configFile)).toThrow(
+      ControlTransportError,
+    );
   });
 
   it('refuses a relative path where the configuration file is not known, rather than reading another file', () => {
     const config = controlSchema.parse({ url: 'mqtts://127.0.0.1:8883', tls: { ca: 'secrets/ca.pem' } });
-    expect(() => controlTransport(config, 'c')).toThrow(expect.objectContaining({ code: 'control-transport-invalid', retriable: false, message: expect.stringMatching(/^control\.tls\.ca: relative path/) }));
+    expect(() => controlTransport(config, 'c')).toThrow(
+      expect.objectContaining({ code: 'control-transport-invalid', retriable: false, message: expect.stringMatching(/^control\.tls\.ca: relative path/) }),
+    );
     expect(controlTransport({ ...config, tls: { ca: join(dir, 'secrets', 'ca.pem') } }, 'c').options).toMatchObject({ ca: PEM });
   });
 
   it('checks the combinations in the schema, located', () => {
-    expect(problems('control:\n  url: mqtt://10.0.0.5:1883\n  tls: { ca: secrets/ca.pem }\n')).toEqual(['3 control.tls: mqtt:// is plain TCP: use mqtts:// for TLS']);
-    expect(problems('control:\n  url: nats://127.0.0.1:4222\n  tls: { cert: secrets/client.pem }\n')).toEqual(['3 control.tls.key: a client certificate needs its key']);
-    expect(problems('control:\n  url: nats://127.0.0.1:4222\n  tls: { key: secrets/client.key }\n')).toEqual(['3 control.tls.cert: a client key needs its certificate']);
+    expect(problems('control:\n  url: mqtt://10.0.0.5:1883\n  tls: { ca: secrets/ca.pem }\n')).toEqual([
+      '3 control.tls: mqtt:// is plain TCP: use mqtts:// for TLS',
+    ]);
+    expect(problems('control:\n  url: nats://127.0.0.1:4222\n  tls: { cert: secrets/client.pem }\n')).toEqual([
+      '3 control.tls.key: a client certificate needs its key',
+    ]);
+    expect(problems('control:\n  url: nats://127.0.0.1:4222\n  tls: { key: secrets/client.key }\n')).toEqual([
+      '3 control.tls.cert: a client key needs its certificate',
+    ]);
     expect(problems('control:\n  url: nats://127.0.0.1:4222\n  username: u\n  password: p\n  passwordFile: secrets/password\n')).toEqual([
       '5 control.passwordFile: give password or passwordFile, not both',
     ]);
@@ -103,7 +126,9 @@ describe('control transport: TLS and credentials', () => {
     expect(problems('control:\n  url: nats://broker.example:4222\n  username: u\n  passwordFile: secrets/password\n')).toEqual([
       '2 control.tls: the password would cross the network to broker.example in clear: configure control.tls',
     ]);
-    expect(problems('control:\n  url: mqtt://broker.example:1883\n  username: u\n  password: p\n')).toEqual(['2 control.tls: the password would cross the network to broker.example in clear: use mqtts://']);
+    expect(problems('control:\n  url: mqtt://broker.example:1883\n  username: u\n  password: p\n')).toEqual([
+      '2 control.tls: the password would cross the network to broker.example in clear: use mqtts://',
+    ]);
     expect(problems('control:\n  url: mqtts://broker.example:8883\n  username: u\n  passwordFile: secrets/password\n')).toEqual([]);
     expect(problems('control:\n  url: nats://broker.example:4222\n  tls: {}\n  username: u\n  passwordFile: secrets/password\n')).toEqual([]);
   });

@@ -67,7 +67,18 @@ export function controlTransport(config: ControlConfig, clientId: string, config
     };
   }
   // MQTT.js passes servername on to tls.connect; Nest's type does not list it.
-  const options: NonNullable<MqttOptions['options']> & { servername?: string } = { url: config.url, clientId, clean: true, ca, cert, key, servername, username: config.username, password, rejectUnauthorized: true };
+  const options: NonNullable<MqttOptions['options']> & { servername?: string } = {
+    url: config.url,
+    clientId,
+    clean: true,
+    ca,
+    cert,
+    key,
+    servername,
+    username: config.username,
+    password,
+    rejectUnauthorized: true,
+  };
   return { transport: Transport.MQTT, options };
 }
 
@@ -84,7 +95,10 @@ function readControlSecrets(config: ControlConfig, baseDir: string | undefined):
   for (const [field, path, file, what] of files) {
     if (file === undefined) continue;
     if (baseDir === undefined && !isAbsolute(file)) {
-      problems.push({ path, message: `relative path ${JSON.stringify(file)}, but the configuration file's directory is not known here: give an absolute path` });
+      problems.push({
+        path,
+        message: `relative path ${JSON.stringify(file)}, but the configuration file's directory is not known here: give an absolute path`,
+      });
       continue;
     }
     const full = resolve(baseDir ?? '/', file);

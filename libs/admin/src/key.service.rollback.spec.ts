@@ -77,7 +77,11 @@ describe('file keystore rollback and deletion (KeyService and a worker)', () => 
     const now = doc();
     write({ ...now, keys: now.keys.map((k) => (k.name === 'rb' ? copy.keys.find((c) => c.name === 'rb') : k)) });
 
-    await expect(service.get(ops, 'rb')).rejects.toMatchObject({ status: 409, code: 'integrity-failed', message: expect.stringMatching(/revision 2 is not the one the manifest lists \(revision 4/) });
+    await expect(service.get(ops, 'rb')).rejects.toMatchObject({
+      status: 409,
+      code: 'integrity-failed',
+      message: expect.stringMatching(/revision 2 is not the one the manifest lists \(revision 4/),
+    });
     await expect(service.export(ops, 'rb')).rejects.toMatchObject({ code: 'integrity-failed' });
     await expect(service.rotate(ops, 'rb')).rejects.toMatchObject({ code: 'integrity-failed' });
     expect((await service.list(ops, false)).map((k) => k.name)).toEqual(['other']);
@@ -85,13 +89,18 @@ describe('file keystore rollback and deletion (KeyService and a worker)', () => 
     expect(await workerLoad()).toEqual(['other min=1 v1:active']); // a fresh process too
     expect(errors.filter((e) => e.includes('rb')).length).toBeGreaterThan(0);
     // Audited once, however often it is read.
-    expect(sink.events.filter((e) => e.action === 'integrity-check')).toEqual([expect.objectContaining({ key: 'rb', result: 'failed', status: 409, code: 'integrity-failed' })]);
+    expect(sink.events.filter((e) => e.action === 'integrity-check')).toEqual([
+      expect.objectContaining({ key: 'rb', result: 'failed', status: 409, code: 'integrity-failed' }),
+    ]);
   });
 
   it('notices a deleted entry', async () => {
     const now = doc();
     write({ ...now, keys: now.keys.filter((k) => k.name !== 'other') });
-    await expect(service.get(ops, 'other')).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/listed in the keystore manifest at revision 1 .*but missing/) });
+    await expect(service.get(ops, 'other')).rejects.toMatchObject({
+      status: 409,
+      message: expect.stringMatching(/listed in the keystore manifest at revision 1 .*but missing/),
+    });
     await expect(service.create(ops, { name: 'other', type: 'symmetric', exportable: true })).rejects.toMatchObject({ code: 'integrity-failed' });
     expect(await workerLoad()).toEqual(['rb min=1 v1:active,v2:active']);
     expect(errors.some((e) => /key other in .*missing/.test(e))).toBe(true);
@@ -105,7 +114,10 @@ describe('file keystore rollback and deletion (KeyService and a worker)', () => 
     await adminMark.flushed();
     writeFileSync(path, copy);
 
-    await expect(service.get(ops, 'rb')).rejects.toMatchObject({ code: 'keystore-rollback', message: expect.stringMatching(/generation 3, older than generation 4 seen before/) });
+    await expect(service.get(ops, 'rb')).rejects.toMatchObject({
+      code: 'keystore-rollback',
+      message: expect.stringMatching(/generation 3, older than generation 4 seen before/),
+    });
     await expect(service.rotate(ops, 'other')).rejects.toMatchObject({ code: 'keystore-rollback' });
     const restarted = adminOn(new GenerationWatermark(join(dir, 'generation.json')));
     await expect(restarted.list(ops, false)).rejects.toMatchObject({ code: 'keystore-rollback' });

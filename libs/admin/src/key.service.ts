@@ -1,6 +1,17 @@
 import type { KeyType, Sodium } from '@app/crypto';
 import { Logger } from '@nestjs/common';
-import { isAuthentic, Keystore, KeystoreConflictError, KeystoreIntegrityError, KeystoreSnapshot, KeystoreUnavailableError, MasterKeyRing, signed, StoredKey, wrapVersion } from '@app/keystore';
+import {
+  isAuthentic,
+  Keystore,
+  KeystoreConflictError,
+  KeystoreIntegrityError,
+  KeystoreSnapshot,
+  KeystoreUnavailableError,
+  MasterKeyRing,
+  signed,
+  StoredKey,
+  wrapVersion,
+} from '@app/keystore';
 import { AuditUnavailableError, InvalidRequestError, KeyNotFoundError, KeyStateError, VersionNotFoundError } from './admin.errors';
 import type { AuditLog } from './audit.log';
 import { KeyMaterialInput, readKeyMaterial } from './key-material';
@@ -138,9 +149,19 @@ export class KeyService {
         throw new KeyStateError('version-retired', `version ${target.version} of "${name}" ${why}; ask with allowRetired: true to export it anyway`);
       }
       // No secret leaves unless the attempt is on record first.
-      const noted = await this.options.audit.record({ tokenId: actor.tokenId, remote: actor.remote, action: allowRetired ? 'export-retired' : 'export', key: name, ...(version !== undefined ? { version } : {}), result: 'requested', status: 0 });
+      const noted = await this.options.audit.record({
+        tokenId: actor.tokenId,
+        remote: actor.remote,
+        action: allowRetired ? 'export-retired' : 'export',
+        key: name,
+        ...(version !== undefined ? { version } : {}),
+        result: 'requested',
+        status: 0,
+      });
       if (!noted) throw new AuditUnavailableError();
-      const chosen = key.versions.filter((v) => (version === undefined ? v.state === 'active' && v.version >= key.minDecryptionVersion : v.version === version));
+      const chosen = key.versions.filter((v) =>
+        version === undefined ? v.state === 'active' && v.version >= key.minDecryptionVersion : v.version === version,
+      );
       return {
         name: key.name,
         type: key.type,
@@ -246,13 +267,33 @@ export class KeyService {
     return this.view(next);
   }
 
-  private newKey(req: { name: string; type: KeyType; exportable: boolean }, material: { secret: Uint8Array; publicKey?: Uint8Array }, origin: 'generated' | 'imported', now: Date): StoredKey {
+  private newKey(
+    req: { name: string; type: KeyType; exportable: boolean },
+    material: { secret: Uint8Array; publicKey?: Uint8Array },
+    origin: 'generated' | 'imported',
+    now: Date,
+  ): StoredKey {
     const stamp = now.toISOString();
-    const base = { name: req.name, type: req.type, exportable: req.exportable, createdAt: stamp, updatedAt: stamp, revision: 1, primaryVersion: 1, minDecryptionVersion: 1 };
+    const base = {
+      name: req.name,
+      type: req.type,
+      exportable: req.exportable,
+      createdAt: stamp,
+      updatedAt: stamp,
+      revision: 1,
+      primaryVersion: 1,
+      minDecryptionVersion: 1,
+    };
     return { ...base, versions: [this.wrapped(base, 1, material, origin, now)] };
   }
 
-  private wrapped(key: { name: string; type: KeyType }, version: number, material: { secret: Uint8Array; publicKey?: Uint8Array }, origin: 'generated' | 'imported', now: Date) {
+  private wrapped(
+    key: { name: string; type: KeyType },
+    version: number,
+    material: { secret: Uint8Array; publicKey?: Uint8Array },
+    origin: 'generated' | 'imported',
+    now: Date,
+  ) {
     try {
       return wrapVersion(this.options.masters.current, key, version, material, origin, now);
     } finally {
@@ -277,7 +318,13 @@ export class KeyService {
   private async authentic(): Promise<StoredKey[]> {
     const { keys } = await this.state();
     const good = keys.filter((k) => isAuthentic(k, this.options.masters));
-    if (good.length < keys.length) this.log.error(`keys failing their integrity check, not shown: ${keys.filter((k) => !good.includes(k)).map((k) => k.name).join(', ')}`);
+    if (good.length < keys.length)
+      this.log.error(
+        `keys failing their integrity check, not shown: ${keys
+          .filter((k) => !good.includes(k))
+          .map((k) => k.name)
+          .join(', ')}`,
+      );
     return good;
   }
 
@@ -299,7 +346,8 @@ export class KeyService {
   private async entry(name: string): Promise<StoredKey | undefined> {
     const { keys, problems } = await this.state();
     const problem = problems.find((p) => p.path === name);
-    if (problem) throw new KeyStateError('integrity-failed', `key "${name}" fails the keystore's integrity check: ${problem.message}; restore the keystore from a backup`);
+    if (problem)
+      throw new KeyStateError('integrity-failed', `key "${name}" fails the keystore's integrity check: ${problem.message}; restore the keystore from a backup`);
     return keys.find((k) => k.name === name);
   }
 
@@ -327,7 +375,14 @@ export class KeyService {
     if (rules.length > 0) throw new KeyStateError('key-in-use', `cannot ${action} key "${name}": rule(s) ${rules.join(', ')} use it`);
   }
 
-  private async audited<T>(actor: Actor, action: string, key: string | undefined, version: number | undefined, okStatus: number, run: () => Promise<T>): Promise<T> {
+  private async audited<T>(
+    actor: Actor,
+    action: string,
+    key: string | undefined,
+    version: number | undefined,
+    okStatus: number,
+    run: () => Promise<T>,
+  ): Promise<T> {
     const base = { tokenId: actor.tokenId, remote: actor.remote, action, ...(key !== undefined ? { key } : {}), ...(version !== undefined ? { version } : {}) };
     try {
       const result = await run();
@@ -354,7 +409,8 @@ function exists(key: StoredKey): KeyStateError {
 
 function conflictAs(name: string): (error: unknown) => never {
   return (error) => {
-    if (error instanceof KeystoreConflictError) throw new KeyStateError('concurrent-change', `key "${name}" was changed by another request meanwhile; read it again and retry`);
+    if (error instanceof KeystoreConflictError)
+      throw new KeyStateError('concurrent-change', `key "${name}" was changed by another request meanwhile; read it again and retry`);
     throw error;
   };
 }

@@ -18,7 +18,15 @@ describe('TokenAuthenticator', () => {
   });
 
   it('rejects missing, malformed and unknown tokens', () => {
-    for (const header of [undefined, '', 'Bearer', `Basic ${'a'.repeat(40)}`, `Bearer ${'a'.repeat(39)}`, `Bearer ${'a'.repeat(40)} x`, `bearer ${'a'.repeat(40)}`]) {
+    for (const header of [
+      undefined,
+      '',
+      'Bearer',
+      `Basic ${'a'.repeat(40)}`,
+      `Bearer ${'a'.repeat(39)}`,
+      `Bearer ${'a'.repeat(40)} x`,
+      `bearer ${'a'.repeat(40)}`,
+    ]) {
       expect(auth.authenticate(header)).toBeUndefined();
     }
   });
@@ -97,7 +105,9 @@ describe('token file permissions', () => {
       const tokens = [{ id: 'ops', role: 'admin' as const, file: 't' }];
       const refused = resolveTokens(tokens, {}, dir, 'refuse');
       expect(refused.known).toEqual([]);
-      expect(refused.problems).toEqual([{ index: 0, field: 'file', message: expect.stringMatching(/token file .*\/t is readable or writable by its group and others \(mode 0644\)/) }]);
+      expect(refused.problems).toEqual([
+        { index: 0, field: 'file', message: expect.stringMatching(/token file .*\/t is readable or writable by its group and others \(mode 0644\)/) },
+      ]);
       const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
       expect(resolveTokens(tokens, {}, dir).known.map((k) => k.id)).toEqual(['ops']);
       expect(warn).toHaveBeenCalledWith(expect.stringMatching(/admin\.tokens\[0\] \(ops\): token file/));

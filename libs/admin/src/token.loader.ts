@@ -19,7 +19,12 @@ export interface TokenProblem {
  * Resolves the configured tokens to hashes, reporting every token that cannot be used
  * (missing file or variable, too short, duplicate id); messages never quote a token.
  */
-export function resolveTokens(tokens: readonly TokenConfig[], env: Environment, baseDir: string, loose: LoosePermissions = 'warn'): { known: KnownToken[]; problems: TokenProblem[] } {
+export function resolveTokens(
+  tokens: readonly TokenConfig[],
+  env: Environment,
+  baseDir: string,
+  loose: LoosePermissions = 'warn',
+): { known: KnownToken[]; problems: TokenProblem[] } {
   const problems: TokenProblem[] = [];
   const known: KnownToken[] = [];
   const ids = new Set<string>();
@@ -41,7 +46,11 @@ export function resolveTokens(tokens: readonly TokenConfig[], env: Environment, 
     if (value === undefined || value === '') {
       problems.push({ index, field, message: t.file ? `cannot read the token file ${resolve(baseDir, t.file)}` : `environment variable ${t.env} is not set` });
     } else if (value.length < MIN_TOKEN_LENGTH || !/^[\x21-\x7e]+$/.test(value)) {
-      problems.push({ index, field, message: `the token must be at least ${MIN_TOKEN_LENGTH} printable characters without spaces (e.g. openssl rand -hex 32)` });
+      problems.push({
+        index,
+        field,
+        message: `the token must be at least ${MIN_TOKEN_LENGTH} printable characters without spaces (e.g. openssl rand -hex 32)`,
+      });
     } else {
       known.push({ id: t.id, role: t.role, sha256: sha256(value) });
     }

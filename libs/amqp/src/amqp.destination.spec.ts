@@ -61,7 +61,10 @@ describe('AmqpDestination edge cases (fake broker)', () => {
     expect(broker.holds('lost')).toBe(false);
 
     await amqp.write(record('telemetry', 'temp', 'next'));
-    expect(broker.stored.find((m) => m.content.toString() === 'next')?.options).toMatchObject({ mandatory: true, messageId: expect.stringMatching(/^[0-9a-f]{24}$/) });
+    expect(broker.stored.find((m) => m.content.toString() === 'next')?.options).toMatchObject({
+      mandatory: true,
+      messageId: expect.stringMatching(/^[0-9a-f]{24}$/),
+    });
     // One confirm channel and one passive check: the return did not cost a channel.
     expect(broker.channelsOpened).toBe(2);
   });

@@ -1,11 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { ChannelModel, ConfirmChannel, Options } from 'amqplib';
-import { BackgroundLink, Destination, DestinationPreview, DestinationRejectedError, DestinationUnavailableError, OutboundRecord, PreviewHeaderValue, withRetries } from '@app/core';
+import {
+  BackgroundLink,
+  Destination,
+  DestinationPreview,
+  DestinationRejectedError,
+  DestinationUnavailableError,
+  OutboundRecord,
+  PreviewHeaderValue,
+  withRetries,
+} from '@app/core';
 import { CompiledTemplate, compileTemplate } from '@app/topic';
 import { AmqpClientFactory } from './amqp.client-factory';
 import { AmqpDestinationConfig } from './amqp.schema';
-
 
 /** AMQP reply code of a channel the broker closed because something it names does not exist. */
 const NOT_FOUND = 404;
@@ -180,7 +188,12 @@ export class AmqpDestination implements Destination {
       try {
         channel.publish(exchange, routingKey, payload, options, (error) => {
           if (this.returned.delete(messageId)) {
-            reject(new DestinationRejectedError(`RabbitMQ returned the message: no queue is bound to exchange ${JSON.stringify(exchange)} for routing key ${routingKey}`, 'unroutable'));
+            reject(
+              new DestinationRejectedError(
+                `RabbitMQ returned the message: no queue is bound to exchange ${JSON.stringify(exchange)} for routing key ${routingKey}`,
+                'unroutable',
+              ),
+            );
           } else if (error) {
             reject(new DestinationUnavailableError(`RabbitMQ did not confirm: ${String(error)}`, { cause: error }));
           } else {

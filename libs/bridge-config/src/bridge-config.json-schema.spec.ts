@@ -25,7 +25,9 @@ describe('docs/bridge-config.schema.json', () => {
   });
 
   it('lets a Kafka dead-letter target leave out type, as the loader does', () => {
-    const kafkaBranch = root.properties.deadLetter.anyOf.find((branch: { properties: { type: { const: string } } }) => branch.properties.type.const === 'kafka');
+    const kafkaBranch = root.properties.deadLetter.anyOf.find(
+      (branch: { properties: { type: { const: string } } }) => branch.properties.type.const === 'kafka',
+    );
     expect(kafkaBranch.required).toEqual(['topic']);
   });
 

@@ -26,7 +26,8 @@ export function renderConfigSchema(): string {
     pipeStrategy: 'input',
   }) as Json;
   schema.title = 'mqtt-kafka-bridge configuration';
-  schema.description = 'Generated from bridgeConfigSchema by `npm run config-schema`; do not edit. `bridge validate` checks more than this schema (docs/configuration.md).';
+  schema.description =
+    'Generated from bridgeConfigSchema by `npm run config-schema`; do not edit. `bridge validate` checks more than this schema (docs/configuration.md).';
   allowUntypedKafkaDeadLetters(schema);
   allowSubstitutions(schema);
   return `${JSON.stringify(schema, null, 2)}\n`;

@@ -104,7 +104,8 @@ rules:
   });
 
   it('refuses duplicate rule names and a persistent session without a client id', async () => {
-    const text = valid.replace('url: mqtt://127.0.0.1:1883', 'url: mqtt://127.0.0.1:1883\n  session: { persistent: true }') + valid.slice(valid.indexOf('  - name: r'));
+    const text =
+      valid.replace('url: mqtt://127.0.0.1:1883', 'url: mqtt://127.0.0.1:1883\n  session: { persistent: true }') + valid.slice(valid.indexOf('  - name: r'));
     const found = await problems(text);
     expect(found).toEqual(
       expect.arrayContaining([
@@ -115,7 +116,9 @@ rules:
   });
 
   it('refuses overlapping filters on MQTT 3.1.1, where copies cannot be told apart', async () => {
-    const text = valid.replace('url: mqtt://127.0.0.1:1883', 'url: mqtt://127.0.0.1:1883\n  protocolVersion: 4').replace('["s/{site}/#"]', '["s/{site}/#", "s/{site}/y"]');
+    const text = valid
+      .replace('url: mqtt://127.0.0.1:1883', 'url: mqtt://127.0.0.1:1883\n  protocolVersion: 4')
+      .replace('["s/{site}/#"]', '["s/{site}/#", "s/{site}/y"]');
     expect(await problems(text)).toEqual([expect.stringMatching(/filters: filter "s\/\+\/y" overlaps "s\/\+\/#".*protocolVersion: 5/)]);
     await expect(loadBridgeConfig(write(text.replace('protocolVersion: 4', 'protocolVersion: 5')), {})).resolves.toBeDefined();
   });
@@ -148,7 +151,9 @@ rules:
   it('accepts MQTT dead letters on MQTT 5 only, and never on a topic the rules subscribe to', async () => {
     const mqttDlq = valid.replace('rules:', 'deadLetter: { type: mqtt, topic: s/x/dead }\nrules:');
     expect(await problems(mqttDlq)).toEqual([expect.stringMatching(/deadLetter\.topic: rule r subscribes to s\/x\/dead/)]);
-    const v4 = valid.replace('rules:', 'deadLetter: { type: mqtt, topic: dead/letters }\nrules:').replace('url: mqtt://127.0.0.1:1883', 'url: mqtt://127.0.0.1:1883\n  protocolVersion: 4');
+    const v4 = valid
+      .replace('rules:', 'deadLetter: { type: mqtt, topic: dead/letters }\nrules:')
+      .replace('url: mqtt://127.0.0.1:1883', 'url: mqtt://127.0.0.1:1883\n  protocolVersion: 4');
     expect(await problems(v4)).toEqual([expect.stringMatching(/deadLetter\.type: MQTT dead letters carry their reason in MQTT 5 user properties/)]);
     const ok = await loadBridgeConfig(write(valid.replace('rules:', 'deadLetter: { type: mqtt, topic: dead/letters, qos: 2 }\nrules:')), {});
     expect(ok.config.deadLetter).toEqual({ type: 'mqtt', topic: 'dead/letters', qos: 2 });
@@ -158,7 +163,9 @@ rules:
   it('refuses an MQTT destination on the source broker that would feed a rule its own output', async () => {
     const mqttOut = (topic: string, url = 'mqtt://127.0.0.1:1883') =>
       valid.replace('      - { type: kafka, topic: "t.{site}" }', `      - { type: mqtt, broker: { url: "${url}" }, topic: "${topic}" }`);
-    expect(await problems(mqttOut('s/{site}/copy'))).toEqual([expect.stringMatching(/destinations\[0\]\.topic: publishes on the source broker to topics that rule r subscribes to/)]);
+    expect(await problems(mqttOut('s/{site}/copy'))).toEqual([
+      expect.stringMatching(/destinations\[0\]\.topic: publishes on the source broker to topics that rule r subscribes to/),
+    ]);
     expect(await problems(mqttOut('{topic}'))).toHaveLength(1);
     await expect(loadBridgeConfig(write(mqttOut('out/{site}')), {})).resolves.toBeDefined();
     await expect(loadBridgeConfig(write(mqttOut('s/{site}/copy', 'mqtt://cloud:1883')), {})).resolves.toBeDefined();
@@ -193,14 +200,20 @@ admin:
     expect(wrongKey).toEqual([expect.stringMatching(/keys.masterKey.file: .*must be base64 of exactly 32 bytes/)]);
     expect(wrongKey.join()).not.toContain('c2hvcnQ');
     // A master key in a directory that contains the keystore's is beside it too.
-    expect(await problems(text.replace('data/kek', 'secrets/kek-wrong').replace('data/keystore.json', 'secrets/store/keystore.json').replace(/admin:[\s\S]*$/, ''))).toEqual([
-      expect.stringContaining('must be base64'),
-      expect.stringContaining('must not be stored beside the keystore'),
-    ]);
+    expect(
+      await problems(
+        text
+          .replace('data/kek', 'secrets/kek-wrong')
+          .replace('data/keystore.json', 'secrets/store/keystore.json')
+          .replace(/admin:[\s\S]*$/, ''),
+      ),
+    ).toEqual([expect.stringContaining('must be base64'), expect.stringContaining('must not be stored beside the keystore')]);
   });
 
   it('needs a master key with a wrapped keystore, and one kind of key source', async () => {
-    expect(await problems(`${valid}\nkeys: { store: { type: kafka } }\n`)).toEqual([expect.stringContaining('keys.masterKey: a wrapped keystore needs masterKey')]);
+    expect(await problems(`${valid}\nkeys: { store: { type: kafka } }\n`)).toEqual([
+      expect.stringContaining('keys.masterKey: a wrapped keystore needs masterKey'),
+    ]);
     expect(await problems(`${valid}\nkeys: { file: k.json, store: { type: kafka }, masterKey: { env: K } }\n`)).toEqual(
       expect.arrayContaining([expect.stringContaining('give exactly one of file (plain key file) or store (wrapped keystore)')]),
     );
@@ -226,7 +239,14 @@ rules:
     const ca = join(dir, 'certs/ca.pem');
     const destination = loaded.config.rules[0].destinations[0];
     expect([loaded.config.mqtt.tls?.ca, loaded.config.kafka.tls?.ca, destination.type === 'mqtt' && destination.broker.tls?.ca]).toEqual([ca, ca, ca]);
-    expect(await problems(tls.replace('kafka:\n  brokers: [127.0.0.1:9092]\n  tls: { ca: certs/ca.pem }', 'kafka:\n  brokers: [127.0.0.1:9092]\n  tls: { ca: certs/missing.pem }'))).toEqual([
+    expect(
+      await problems(
+        tls.replace(
+          'kafka:\n  brokers: [127.0.0.1:9092]\n  tls: { ca: certs/ca.pem }',
+          'kafka:\n  brokers: [127.0.0.1:9092]\n  tls: { ca: certs/missing.pem }',
+        ),
+      ),
+    ).toEqual([
       `7:14 kafka.tls.ca: cannot read file ${JSON.stringify(join(dir, 'certs/missing.pem'))} ("certs/missing.pem" is relative to the configuration file)`,
     ]);
   });

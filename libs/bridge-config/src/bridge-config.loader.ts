@@ -30,7 +30,12 @@ export interface LoadedConfig {
  * loadBridgeConfig for an entry point: a configuration with problems is written to `report`
  * (every problem, located) and gives undefined, so the caller exits 1.
  */
-export async function loadBridgeConfigOrReport(file: string, env: Environment, report: (text: string) => void, role: ConfigRole): Promise<LoadedConfig | undefined> {
+export async function loadBridgeConfigOrReport(
+  file: string,
+  env: Environment,
+  report: (text: string) => void,
+  role: ConfigRole,
+): Promise<LoadedConfig | undefined> {
   try {
     return await loadBridgeConfig(file, env, role);
   } catch (error) {
@@ -75,7 +80,10 @@ function checkRules(config: BridgeConfig, report: Report, out: ParsedRule[]): vo
   if (config.rules.length === 0 && config.fromKafka.length === 0) report(['rules'], 'no rules: give at least one entry in rules or fromKafka');
   // Names label metrics and dead letters, so they are unique over both lists.
   const seen = new Map<string, string>();
-  const named = [...config.rules.map((rule, r) => ['rules', r, rule.name] as const), ...config.fromKafka.map((rule, r) => ['fromKafka', r, rule.name] as const)];
+  const named = [
+    ...config.rules.map((rule, r) => ['rules', r, rule.name] as const),
+    ...config.fromKafka.map((rule, r) => ['fromKafka', r, rule.name] as const),
+  ];
   for (const [list, index, name] of named) {
     const first = seen.get(name);
     if (first !== undefined) report([list, index, 'name'], `duplicate rule name ${JSON.stringify(name)} (also ${first})`);
@@ -168,7 +176,10 @@ function checkKafkaLoops(config: BridgeConfig, report: Report, rules: readonly P
       if (!rules[m].filters.some((f) => filtersIntersect(f, reach))) return;
       const back = rule.destinations.find((d) => d.type === 'kafka' && !d.topic.includes('{') && reads(d.topic));
       if (back?.type === 'kafka') {
-        report(['fromKafka', r, 'mqtt', 'topic'], `rule ${rule.name} subscribes to these topics and writes them back to Kafka topic ${back.topic}, which this rule reads: records would loop`);
+        report(
+          ['fromKafka', r, 'mqtt', 'topic'],
+          `rule ${rule.name} subscribes to these topics and writes them back to Kafka topic ${back.topic}, which this rule reads: records would loop`,
+        );
       }
     });
   });
@@ -212,7 +223,10 @@ function checkFiles(config: BridgeConfig, report: Report, file: string): void {
     [['mqtt', 'tls'], config.mqtt.tls],
     [['kafka', 'tls'], config.kafka.tls],
     ...config.rules.flatMap((rule, r) =>
-      rule.destinations.map((d, i): [Array<string | number>, TlsFiles | undefined] => [['rules', r, 'destinations', i, 'broker', 'tls'], d.type === 'mqtt' ? d.broker.tls : undefined]),
+      rule.destinations.map((d, i): [Array<string | number>, TlsFiles | undefined] => [
+        ['rules', r, 'destinations', i, 'broker', 'tls'],
+        d.type === 'mqtt' ? d.broker.tls : undefined,
+      ]),
     ),
     ...config.fromKafka.map((rule, r): [Array<string | number>, TlsFiles | undefined] => [['fromKafka', r, 'mqtt', 'broker', 'tls'], rule.mqtt.broker?.tls]),
   ];
@@ -224,7 +238,10 @@ function checkFiles(config: BridgeConfig, report: Report, file: string): void {
       try {
         accessSync(tls[field]!, constants.R_OK);
       } catch {
-        report([...at, field], `cannot read file ${JSON.stringify(tls[field])}${given === tls[field] ? '' : ` (${JSON.stringify(given)} is relative to the configuration file)`}`);
+        report(
+          [...at, field],
+          `cannot read file ${JSON.stringify(tls[field])}${given === tls[field] ? '' : ` (${JSON.stringify(given)} is relative to the configuration file)`}`,
+        );
       }
     }
   }

@@ -15,7 +15,10 @@ function packagesLoadedBy(module: string): string[] {
       names.add(parts[0].startsWith('@') ? parts[0] + '/' + parts[1] : parts[0]);
     }
     process.stdout.write(JSON.stringify([...names].sort()));`;
-  const out = execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', '-e', script], { cwd: ROOT, encoding: 'utf8' });
+  const out = execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', '-e', script], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   return JSON.parse(out) as string[];
 }
 

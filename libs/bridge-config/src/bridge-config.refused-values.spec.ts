@@ -159,7 +159,10 @@ describe('validation refuses a file that is not a configuration, in one short lo
   });
 
   it('an alias bomb and deep nesting', async () => {
-    const laughs = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefghij'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefghij'[i]}`).join(', ')}]`)];
+    const laughs = [
+      'a: &a [x, x, x, x, x, x, x, x, x, x]',
+      ...'bcdefghij'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefghij'[i]}`).join(', ')}]`),
+    ];
     // Lines 10 to 13 copy 12330 values; each *d of line 14 copies 11111 more, and the 8th passes 100000.
     expect(await problems(`${config({})}${laughs.join('\n')}\n`)).toEqual([
       '14:36 : aliases copy more than 100000 values once *d here is expanded; is this a YAML alias bomb?',

@@ -107,7 +107,8 @@ const keysSchema = z
   .strict()
   .superRefine((k, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, path: [path], message });
-    if ((k.file === undefined) === (k.store === undefined)) issue(k.file ? 'store' : 'file', 'give exactly one of file (plain key file) or store (wrapped keystore)');
+    if ((k.file === undefined) === (k.store === undefined))
+      issue(k.file ? 'store' : 'file', 'give exactly one of file (plain key file) or store (wrapped keystore)');
     if (k.store && !k.masterKey) issue('masterKey', 'a wrapped keystore needs masterKey (file or env)');
     if (k.file && k.masterKey) issue('masterKey', 'masterKey applies to store only; a plain key file is not wrapped');
     if (k.previousMasterKeys.length > 0 && !k.store) issue('previousMasterKeys', 'previous master keys apply to a wrapped store only');

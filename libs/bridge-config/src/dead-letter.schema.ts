@@ -26,4 +26,3 @@ function mqttTopicProblem(topic: string): string | null {
 }
 
 export type DeadLetterTarget = z.output<typeof deadLetterSchema>;
-

@@ -63,7 +63,9 @@ fromKafka:
 `);
     expect(found).toEqual([
       expect.stringMatching(/^7:34 fromKafka\[0\]\.kafka\.topics: give exactly one of topics and topicPattern$/),
-      expect.stringMatching(/^11:20 fromKafka\[1\]\.mqtt\.topic: invalid template "devices\/\{topic\}\/cmd" at column 9: unknown placeholder "\{topic\}"; a template for Kafka records may use \{key\}/),
+      expect.stringMatching(
+        /^11:20 fromKafka\[1\]\.mqtt\.topic: invalid template "devices\/\{topic\}\/cmd" at column 9: unknown placeholder "\{topic\}"; a template for Kafka records may use \{key\}/,
+      ),
       '12:16 fromKafka[1].transform.destinationKey: mode encrypt needs destinationKey',
       expect.stringMatching(/^15:20 fromKafka\[2\]\.mqtt\.topic: \{payload\.\*\} reads the record value as it is in Kafka/),
     ]);
@@ -88,7 +90,9 @@ rules:
 fromKafka:
   - { name: down, kafka: { groupId: g, topics: [cmds] }, mqtt: { topic: "devices/{key}/cmd" } }
 `);
-    expect(found).toEqual([expect.stringMatching(/fromKafka\[0\]\.mqtt\.topic: rule up subscribes to these topics and writes them back to Kafka topic cmds, which this rule reads/)]);
+    expect(found).toEqual([
+      expect.stringMatching(/fromKafka\[0\]\.mqtt\.topic: rule up subscribes to these topics and writes them back to Kafka topic cmds, which this rule reads/),
+    ]);
   });
 
   it('refuse that loop through another spelling of the source broker', async () => {
@@ -103,13 +107,18 @@ fromKafka:
 });
 
 describe('MQTT destinations on the source broker', () => {
-  it.each(['mqtt://localhost:1883', 'tcp://127.0.0.1', 'mqtt://127.0.0.1:1883/'])('are refused when they feed a rule, whatever the spelling: %s', async (url) => {
-    const found = await problems(`${head}
+  it.each(['mqtt://localhost:1883', 'tcp://127.0.0.1', 'mqtt://127.0.0.1:1883/'])(
+    'are refused when they feed a rule, whatever the spelling: %s',
+    async (url) => {
+      const found = await problems(`${head}
 rules:
   - { name: echo, filters: ["in/#"], destinations: [{ type: mqtt, topic: "in/{topic}", broker: { url: "${url}" } }] }
 `);
-    expect(found).toEqual([expect.stringMatching(/rules\[0\]\.destinations\[0\]\.topic: publishes on the source broker to topics that rule echo subscribes to/)]);
-  });
+      expect(found).toEqual([
+        expect.stringMatching(/rules\[0\]\.destinations\[0\]\.topic: publishes on the source broker to topics that rule echo subscribes to/),
+      ]);
+    },
+  );
 
   it('are allowed on another broker', async () => {
     const loaded = await loadBridgeConfig(

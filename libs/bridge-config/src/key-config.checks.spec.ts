@@ -86,7 +86,9 @@ describe('checkSecrets by role', () => {
       () => [],
       (error: ConfigError) => error.problems.map((p) => `${p.path}: ${p.message}`),
     );
-    expect(refused).toEqual([expect.stringMatching(/^admin\.tokens\[1\]\.file: token file .*secrets\/ci-token is readable or writable by its group and others \(mode 0644\)/)]);
+    expect(refused).toEqual([
+      expect.stringMatching(/^admin\.tokens\[1\]\.file: token file .*secrets\/ci-token is readable or writable by its group and others \(mode 0644\)/),
+    ]);
     chmodSync(join(dir, 'secrets/ci-token'), 0o600);
     await expect(loadBridgeConfig(strict, { MASTER_KEY: masterKey, ADMIN_TOKEN: token }, 'admin')).resolves.toBeDefined();
   });
@@ -112,10 +114,18 @@ rules:
 
   it('is required with control events: control.secret, or the master key of a wrapped keystore', async () => {
     expect(await load('control: { url: "nats://127.0.0.1:4222" }\n')).toEqual({
-      problems: ['control: control events are signed: set control.secret (base64 of 32 bytes from a file or a variable, as keys.masterKey) or keys.store with keys.masterKey'],
+      problems: [
+        'control: control events are signed: set control.secret (base64 of 32 bytes from a file or a variable, as keys.masterKey) or keys.store with keys.masterKey',
+      ],
     });
-    expect(await load('control: { url: "nats://127.0.0.1:4222", secret: { env: CONTROL_KEY } }\n', { CONTROL_KEY: masterKey })).toEqual({ controlKey: masterKey });
+    expect(await load('control: { url: "nats://127.0.0.1:4222", secret: { env: CONTROL_KEY } }\n', { CONTROL_KEY: masterKey })).toEqual({
+      controlKey: masterKey,
+    });
     const other = Buffer.alloc(32, 9).toString('base64');
-    expect(await load('keys: { store: { type: kafka, topic: k }, masterKey: { env: MASTER_KEY } }\ncontrol: { url: "nats://127.0.0.1:4222" }\n', { MASTER_KEY: other })).toEqual({ controlKey: other });
+    expect(
+      await load('keys: { store: { type: kafka, topic: k }, masterKey: { env: MASTER_KEY } }\ncontrol: { url: "nats://127.0.0.1:4222" }\n', {
+        MASTER_KEY: other,
+      }),
+    ).toEqual({ controlKey: other });
   });
 });

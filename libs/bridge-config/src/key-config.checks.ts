@@ -40,7 +40,7 @@ export async function readPlainKeys(doc: YamlDocument, configFile: string): Prom
     return { entries: await new PlainKeyFile(resolve(dirname(configFile), keysFile)).load() };
   } catch (error) {
     if (error instanceof InvalidKeysError) {
-      return { problems: error.problems.map((p) => `${error.source}${p.path ? ` ${p.path}` : ''}: ${p.message}` ) };
+      return { problems: error.problems.map((p) => `${error.source}${p.path ? ` ${p.path}` : ''}: ${p.message}`) };
     }
     throw error;
   }
@@ -90,8 +90,15 @@ export function checkSecrets(config: BridgeConfig, report: Report, env: Environm
       if ('text' in old) out.previousMasterKeys.push(old.text);
       else report(['keys', 'previousMasterKeys', i, old.field], old.message);
     });
-    if (keys.store.type === 'file' && keys.masterKey.file && nested(dirname(resolve(baseDir, keys.masterKey.file)), dirname(resolve(baseDir, keys.store.path)))) {
-      report(['keys', 'masterKey', 'file'], 'the master key must not be stored beside the keystore it protects (same directory, or one inside the other): move it elsewhere, or use env');
+    if (
+      keys.store.type === 'file' &&
+      keys.masterKey.file &&
+      nested(dirname(resolve(baseDir, keys.masterKey.file)), dirname(resolve(baseDir, keys.store.path)))
+    ) {
+      report(
+        ['keys', 'masterKey', 'file'],
+        'the master key must not be stored beside the keystore it protects (same directory, or one inside the other): move it elsewhere, or use env',
+      );
     }
   }
   if (config.control) {
@@ -102,7 +109,10 @@ export function checkSecrets(config: BridgeConfig, report: Report, env: Environm
     } else if (keys?.store && keys.masterKey) {
       out.controlKey = out.masterKey;
     } else {
-      report(['control'], 'control events are signed: set control.secret (base64 of 32 bytes from a file or a variable, as keys.masterKey) or keys.store with keys.masterKey');
+      report(
+        ['control'],
+        'control events are signed: set control.secret (base64 of 32 bytes from a file or a variable, as keys.masterKey) or keys.store with keys.masterKey',
+      );
     }
   }
   if (config.admin && role === 'admin') {

@@ -37,7 +37,7 @@ describe('SubscriptionPlan', () => {
     expect(plan.route('z', false)).toEqual([]);
   });
 
-  it('takes captures from the rule\'s own filter when two rules share a subscription', () => {
+  it("takes captures from the rule's own filter when two rules share a subscription", () => {
     const plan = new SubscriptionPlan([rule(['a/{x}']), rule(['a/{y}'])]);
     expect(plan.route('a/v', false, [1])).toEqual([
       { rule: 0, captures: { x: 'v' } },

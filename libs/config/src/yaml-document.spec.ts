@@ -107,7 +107,7 @@ h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
     expect(refusal(write('mqtt: *broker\n'))).toEqual(['invalid configuration (1 problem):', '  1:7: alias *broker has no anchor &broker before it']);
   });
 
-  it('converts reused anchors that the YAML library\'s own alias count would refuse', () => {
+  it("converts reused anchors that the YAML library's own alias count would refuse", () => {
     // An anchor holding 2 aliases, used 60 times: 120 alias resolutions, over the library's default of 100.
     const text = `x: &x 1\npair: &p [*x, *x]\nuses: [${Array.from({ length: 60 }, () => '*p').join(', ')}]\n`;
     const js = YamlDocument.load(write(text), {}).toJS() as { uses: unknown[] };

@@ -30,7 +30,9 @@ export class YamlDocument {
     if ('invalid' in decoded) {
       const { line, column, offset, byte } = decoded.invalid;
       const hex = byte.toString(16).toUpperCase().padStart(2, '0');
-      throw new ConfigError([{ file, line, column, path: '', message: `invalid UTF-8: byte 0x${hex} at byte offset ${offset} (the configuration must be UTF-8 text)` }]);
+      throw new ConfigError([
+        { file, line, column, path: '', message: `invalid UTF-8: byte 0x${hex} at byte offset ${offset} (the configuration must be UTF-8 text)` },
+      ]);
     }
     return YamlDocument.parse(file, decoded.text, env);
   }
@@ -52,7 +54,9 @@ export class YamlDocument {
     };
     const problems: ConfigProblem[] = [
       ...doc.errors.map((e) => at(e.pos[0], firstLine(e.message))),
-      ...findDuplicateKeys(doc.contents).map((d) => at(d.offset, `duplicate key ${JSON.stringify(shorten(d.key))} (first at line ${lines.linePos(d.firstOffset).line})`)),
+      ...findDuplicateKeys(doc.contents).map((d) =>
+        at(d.offset, `duplicate key ${JSON.stringify(shorten(d.key))} (first at line ${lines.linePos(d.firstOffset).line})`),
+      ),
     ].sort((a, b) => a.line - b.line || a.column - b.column);
     const located = new YamlDocument(file, doc, lines);
     if (problems.length === 0) located.interpolate(env, problems);

@@ -9,7 +9,10 @@ function broker() {
   const link = new BackgroundLink<number>({
     what: 'unit destination',
     policy: { initialMs: 10, maxMs: 20, maxAttempts: 2, maxElapsedMs: 50 },
-    log: { log: (m) => logs.push({ level: 'log', msg: (m as { msg: string }).msg }), warn: (m) => logs.push({ level: 'warn', msg: (m as { msg: string }).msg }) },
+    log: {
+      log: (m) => logs.push({ level: 'log', msg: (m as { msg: string }).msg }),
+      warn: (m) => logs.push({ level: 'warn', msg: (m as { msg: string }).msg }),
+    },
     open: async () => {
       state.attempts++;
       if (!state.up) throw new Error('ECONNREFUSED');

@@ -38,7 +38,8 @@ export class JsonLogger implements LoggerService {
   private write(level: LogLevel, message: unknown, rest: unknown[]): void {
     // Nest passes the context (the class name) last; an error's stack comes before it.
     const context = typeof rest[rest.length - 1] === 'string' ? (rest[rest.length - 1] as string) : undefined;
-    const fields = message !== null && typeof message === 'object' && !(message instanceof Error) ? { ...(message as Record<string, unknown>) } : { msg: String(message) };
+    const fields =
+      message !== null && typeof message === 'object' && !(message instanceof Error) ? { ...(message as Record<string, unknown>) } : { msg: String(message) };
     const msg = typeof fields.msg === 'string' ? fields.msg : '';
     delete fields.msg;
     this.pino[level]({ context, ...fields }, msg);

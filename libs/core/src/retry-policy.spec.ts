@@ -33,7 +33,10 @@ describe('withRetries', () => {
   });
 
   it('gives up with the attempt history, and at once on a permanent failure', async () => {
-    await expect(withRetries(fast, async () => Promise.reject(new DestinationUnavailableError('down')))).rejects.toMatchObject({ attempts: 3, retriable: true });
+    await expect(withRetries(fast, async () => Promise.reject(new DestinationUnavailableError('down')))).rejects.toMatchObject({
+      attempts: 3,
+      retriable: true,
+    });
     let calls = 0;
     await expect(
       withRetries(fast, async () => {
@@ -49,10 +52,14 @@ describe('withRetries', () => {
     const slow: RetryPolicy = { initialMs: 60_000, maxMs: 60_000, maxAttempts: 0, maxElapsedMs: 0 };
     let calls = 0;
     const started = Date.now();
-    const run = withRetries(slow, async () => {
-      calls++;
-      throw new DestinationUnavailableError('down');
-    }, controller.signal);
+    const run = withRetries(
+      slow,
+      async () => {
+        calls++;
+        throw new DestinationUnavailableError('down');
+      },
+      controller.signal,
+    );
     setTimeout(() => controller.abort(), 20);
     await expect(run).rejects.toBeInstanceOf(ShutdownError);
     expect(Date.now() - started).toBeLessThan(5_000);

@@ -94,7 +94,11 @@ export function openWithKey(sodium: Sodium, decoded: DecodedEnvelope, key: KeyMa
     topicBytes = topic.bytes;
     // The one length rule for both algorithms: no envelope can be bound to a longer topic.
     if (topicBytes.length > MAX_BOUND_TOPIC_BYTES) {
-      throw new CryptoError('topic-mismatch', `the arrival topic is ${topicBytes.length} UTF-8 bytes, longer than any bound topic (${MAX_BOUND_TOPIC_BYTES})`, whoOf(header));
+      throw new CryptoError(
+        'topic-mismatch',
+        `the arrival topic is ${topicBytes.length} UTF-8 bytes, longer than any bound topic (${MAX_BOUND_TOPIC_BYTES})`,
+        whoOf(header),
+      );
     }
     if (!bytesEqual(topic.tag, header.topicTag as Uint8Array)) {
       throw new CryptoError('topic-mismatch', 'topic tag does not match the topic the message arrived on', whoOf(header));
@@ -102,18 +106,10 @@ export function openWithKey(sodium: Sodium, decoded: DecodedEnvelope, key: KeyMa
   } else if (policy.requireTopicBinding) {
     throw new CryptoError('topic-unbound', 'envelope is not bound to a topic but the rule requires it', whoOf(header));
   }
-  return header.algorithm === 'xchacha20poly1305'
-    ? openSymmetric(sodium, context, decoded, key, topicBytes)
-    : openSealed(sodium, decoded, key, topicBytes);
+  return header.algorithm === 'xchacha20poly1305' ? openSymmetric(sodium, context, decoded, key, topicBytes) : openSealed(sodium, decoded, key, topicBytes);
 }
 
-function openSymmetric(
-  sodium: Sodium,
-  context: CipherContext,
-  decoded: DecodedEnvelope,
-  key: KeyMaterial,
-  topicBytes: Uint8Array | undefined,
-): Uint8Array {
+function openSymmetric(sodium: Sodium, context: CipherContext, decoded: DecodedEnvelope, key: KeyMaterial, topicBytes: Uint8Array | undefined): Uint8Array {
   const { header, headerBytes, body } = decoded;
   if (context.wasm) {
     // A key of the wrong length fails like any other wrong key, as libsodium's refusal did.
@@ -122,9 +118,7 @@ function openSymmetric(
     return plaintext;
   }
   const ad = associatedData(headerBytes, topicBytes);
-  return attempt(header, () =>
-    sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, body, ad, header.nonce as Uint8Array, key.secret),
-  );
+  return attempt(header, () => sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, body, ad, header.nonce as Uint8Array, key.secret));
 }
 
 function openSealed(sodium: Sodium, decoded: DecodedEnvelope, key: KeyMaterial, topicBytes: Uint8Array | undefined): Uint8Array {

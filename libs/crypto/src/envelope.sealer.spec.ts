@@ -51,9 +51,7 @@ describe('EnvelopeSealer', () => {
 
     it('never produces the same envelope twice', () => {
       const plaintext = utf8('same');
-      expect(hex(sealer.seal(plaintext, { keyring, keyName, topic: TOPIC }))).not.toBe(
-        hex(sealer.seal(plaintext, { keyring, keyName, topic: TOPIC })),
-      );
+      expect(hex(sealer.seal(plaintext, { keyring, keyName, topic: TOPIC }))).not.toBe(hex(sealer.seal(plaintext, { keyring, keyName, topic: TOPIC })));
     });
 
     it('refuses a bound envelope on another topic, and an unbound one where binding is required', () => {
@@ -148,7 +146,15 @@ describe('EnvelopeSealer', () => {
     for (const keyName of ['sym', 'box']) expect(reasonOf(() => sealer.seal(utf8('x'), { keyring, keyName, topic: long }))).toBe('envelope-malformed');
     // What another implementation might produce without the rule: a symmetric envelope bound to that topic.
     const key = keyring.encryptionKey('sym');
-    const header = encodeHeader({ version: 1, algorithm: 'xchacha20poly1305', topicBound: true, keyName: 'sym', keyVersion: key.version, topicTag: topicTag(sodium, utf8(long)), nonce: fixedBytes(7, 24) });
+    const header = encodeHeader({
+      version: 1,
+      algorithm: 'xchacha20poly1305',
+      topicBound: true,
+      keyName: 'sym',
+      keyVersion: key.version,
+      topicTag: topicTag(sodium, utf8(long)),
+      nonce: fixedBytes(7, 24),
+    });
     const body = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(utf8('x'), Uint8Array.from([...header, ...utf8(long)]), null, fixedBytes(7, 24), key.secret);
     expect(reasonOf(() => sealer.open(Uint8Array.from([...header, ...body]), options({ topic: long })))).toBe('topic-mismatch');
   });

@@ -48,13 +48,7 @@ export function isValidKeyVersion(version: number): boolean {
 }
 
 export function headerLength(h: Pick<EnvelopeHeader, 'algorithm' | 'topicBound' | 'keyName'>): number {
-  return (
-    FIXED_PREFIX +
-    h.keyName.length +
-    4 +
-    (h.topicBound ? TOPIC_TAG_LENGTH : 0) +
-    (h.algorithm === 'xchacha20poly1305' ? NONCE_LENGTH : 0)
-  );
+  return FIXED_PREFIX + h.keyName.length + 4 + (h.topicBound ? TOPIC_TAG_LENGTH : 0) + (h.algorithm === 'xchacha20poly1305' ? NONCE_LENGTH : 0);
 }
 
 /** Serialises a header; throws CryptoError('envelope-malformed') for a header v1 cannot express. */
@@ -220,9 +214,7 @@ function readKeyName(bytes: Uint8Array, offset: number, length: number): string 
 }
 
 function isKeyNameByte(b: number): boolean {
-  return (
-    (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x2e || b === 0x5f || b === 0x2d
-  );
+  return (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x2e || b === 0x5f || b === 0x2d;
 }
 
 function malformed(detail: string): CryptoError {

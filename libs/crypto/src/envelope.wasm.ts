@@ -14,12 +14,30 @@ interface SodiumModule {
   _malloc(size: number): number;
   _free(address: number): void;
   _crypto_aead_xchacha20poly1305_ietf_encrypt(
-    c: number, clenP: number, m: number, mlenLow: number, mlenHigh: number,
-    ad: number, adlenLow: number, adlenHigh: number, nsec: number, npub: number, k: number,
+    c: number,
+    clenP: number,
+    m: number,
+    mlenLow: number,
+    mlenHigh: number,
+    ad: number,
+    adlenLow: number,
+    adlenHigh: number,
+    nsec: number,
+    npub: number,
+    k: number,
   ): number;
   _crypto_aead_xchacha20poly1305_ietf_decrypt(
-    m: number, mlenP: number, nsec: number, c: number, clenLow: number, clenHigh: number,
-    ad: number, adlenLow: number, adlenHigh: number, npub: number, k: number,
+    m: number,
+    mlenP: number,
+    nsec: number,
+    c: number,
+    clenLow: number,
+    clenHigh: number,
+    ad: number,
+    adlenLow: number,
+    adlenHigh: number,
+    npub: number,
+    k: number,
   ): number;
 }
 
@@ -102,14 +120,7 @@ export class WasmEnvelopeAead {
    * Envelope bytes: header (nonce from the pool unless given) || ciphertext || tag. A view into a
    * block shared with other envelopes (EnvelopeSlab): its `buffer` is larger than it.
    */
-  seal(
-    key: Uint8Array,
-    plaintext: Uint8Array,
-    keyName: string,
-    keyVersion: number,
-    topic: BoundTopic | undefined,
-    nonce?: Uint8Array,
-  ): Uint8Array {
+  seal(key: Uint8Array, plaintext: Uint8Array, keyName: string, keyVersion: number, topic: BoundTopic | undefined, nonce?: Uint8Array): Uint8Array {
     const messageLength = plaintext.length;
     const topicLength = topic ? topic.bytes.length : 0;
     // The header is at most 4 + 64 + 4 + 8 + 24 = 104 bytes; its exact length is known once written.
@@ -131,7 +142,17 @@ export class WasmEnvelopeAead {
       heap.copyWithin(ad, out, ciphertext);
       if (topic) heap.set(topic.bytes, ad + headerLength);
       const status = this.wasm._crypto_aead_xchacha20poly1305_ietf_encrypt(
-        ciphertext, 0, ciphertext, messageLength, 0, ad, headerLength + topicLength, 0, 0, nonceAt, keyAt,
+        ciphertext,
+        0,
+        ciphertext,
+        messageLength,
+        0,
+        ad,
+        headerLength + topicLength,
+        0,
+        0,
+        nonceAt,
+        keyAt,
       );
       if (status !== 0) throw new Error('crypto_aead_xchacha20poly1305_ietf_encrypt failed');
       sealed = true;
@@ -163,7 +184,17 @@ export class WasmEnvelopeAead {
       if (topicBytes) heap.set(topicBytes, ad + headerLength);
       heap.set(body, ciphertext);
       const status = this.wasm._crypto_aead_xchacha20poly1305_ietf_decrypt(
-        ciphertext, 0, 0, ciphertext, bodyLength, 0, ad, headerLength + topicLength, 0, ad + headerLength - NONCE_LENGTH, keyAt,
+        ciphertext,
+        0,
+        0,
+        ciphertext,
+        bodyLength,
+        0,
+        ad,
+        headerLength + topicLength,
+        0,
+        ad + headerLength - NONCE_LENGTH,
+        keyAt,
       );
       // An ArrayBuffer of its own (see EnvelopeSlab), as libsodium-wrappers returned.
       return status === 0 ? heap.slice(ciphertext, ciphertext + bodyLength - TAG_BYTES) : undefined;

@@ -82,7 +82,10 @@ describe('PlainKeyFile', () => {
 
   it('checks cross-field rules once every field is well-formed', async () => {
     const [sym] = testEntries(sodium);
-    const text = formatKeyFile([{ ...sym, primaryVersion: 5 }, { ...sym, type: 'sealed' }]);
+    const text = formatKeyFile([
+      { ...sym, primaryVersion: 5 },
+      { ...sym, type: 'sealed' },
+    ]);
     const error = await failureOf(await storeWith(text));
     expect(error.problems.map((p) => p.path)).toEqual([
       'keys[0].primaryVersion',

@@ -64,7 +64,15 @@ describe('publisher crypto', () => {
     const wrongSecret = keys.map((k) => ({ ...k, secret: new Uint8Array(32) }));
     expect(codeOf(() => publisher.open(bound, wrongSecret, TOPIC))).toBe('decrypt-failed');
     expect(codeOf(() => publisher.open(unbound, wrongSecret, TOPIC, lax))).toBe('decrypt-failed');
-    expect(codeOf(() => publisher.open(bound, keys.map((k) => ({ ...k, secret: new Uint8Array(3) })), TOPIC))).toBe('decrypt-failed');
+    expect(
+      codeOf(() =>
+        publisher.open(
+          bound,
+          keys.map((k) => ({ ...k, secret: new Uint8Array(3) })),
+          TOPIC,
+        ),
+      ),
+    ).toBe('decrypt-failed');
   });
 
   it('refuses malformed key material and key names when sealing', () => {

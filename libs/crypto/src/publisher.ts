@@ -35,10 +35,8 @@ export async function createPublisherCrypto(provider: SodiumProvider = new Sodiu
 /** The same functions over an already-ready libsodium. */
 export function publisherCrypto(sodium: Sodium): PublisherCrypto {
   return {
-    sealSymmetric: (plaintext, key, keyName, keyVersion, topic) =>
-      sealSymmetric(sodium, { plaintext, key, keyName, keyVersion, topic }),
-    sealForPublicKey: (plaintext, publicKey, keyName, keyVersion, topic) =>
-      sealForPublicKey(sodium, { plaintext, publicKey, keyName, keyVersion, topic }),
+    sealSymmetric: (plaintext, key, keyName, keyVersion, topic) => sealSymmetric(sodium, { plaintext, key, keyName, keyVersion, topic }),
+    sealForPublicKey: (plaintext, publicKey, keyName, keyVersion, topic) => sealForPublicKey(sodium, { plaintext, publicKey, keyName, keyVersion, topic }),
     open(envelope, keys, topic, options = {}) {
       const decoded = decodeEnvelope(envelope);
       const { keyName, keyVersion } = decoded.header;

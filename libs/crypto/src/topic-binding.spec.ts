@@ -16,11 +16,7 @@ describe('topic binding layouts', () => {
     const bound = encodeSealedInner(headerBytes, topic, plaintext);
     expect(hex(bound)).toBe(hex(headerBytes) + '0003' + '612f62' + '090807');
     const parts = decodeSealedInner(bound, headerBytes.length, true);
-    expect(parts && [hex(parts.headerBytes), hex(parts.topicBytes as Uint8Array), hex(parts.plaintext)]).toEqual([
-      hex(headerBytes),
-      '612f62',
-      '090807',
-    ]);
+    expect(parts && [hex(parts.headerBytes), hex(parts.topicBytes as Uint8Array), hex(parts.plaintext)]).toEqual([hex(headerBytes), '612f62', '090807']);
     const unbound = decodeSealedInner(encodeSealedInner(headerBytes, undefined, plaintext), headerBytes.length, false);
     expect(unbound && hex(unbound.plaintext)).toBe('090807');
   });

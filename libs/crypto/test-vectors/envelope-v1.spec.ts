@@ -43,8 +43,12 @@ describe('envelope-v1.json test vectors', () => {
     const nameLengths = malformed.filter((b) => b.length > 3).map((b) => b[3]);
     expect(nameLengths).toEqual(expect.arrayContaining([0, 65]));
     expect(malformed.some((b) => b.length === 0)).toBe(true);
-    expect(malformed.some((b) => b.length > 4 && b[3] >= 1 && b[3] <= 64 && /[^A-Za-z0-9._-]/.test(Buffer.from(b.subarray(4, 4 + b[3])).toString('latin1')))).toBe(true);
-    expect(malformed.some((b) => b.length >= 8 + b[3] && b[3] >= 1 && b[3] <= 64 && Buffer.from(b.subarray(4 + b[3], 8 + b[3])).readUInt32BE() === 0)).toBe(true);
+    expect(
+      malformed.some((b) => b.length > 4 && b[3] >= 1 && b[3] <= 64 && /[^A-Za-z0-9._-]/.test(Buffer.from(b.subarray(4, 4 + b[3])).toString('latin1'))),
+    ).toBe(true);
+    expect(malformed.some((b) => b.length >= 8 + b[3] && b[3] >= 1 && b[3] <= 64 && Buffer.from(b.subarray(4 + b[3], 8 + b[3])).readUInt32BE() === 0)).toBe(
+      true,
+    );
     const sealedBodies = malformed.filter((b) => b.length > 3 && b[1] === 0x02).map((b) => b.length - (8 + b[3] + (b[2] & 1 ? 8 : 0)));
     expect(sealedBodies).toContain(47);
     expect(file.negative.some((v) => v.expectedError === 'envelope-version' && v.envelope.startsWith('00'))).toBe(true);
@@ -52,7 +56,7 @@ describe('envelope-v1.json test vectors', () => {
     expect(mismatches.sort()).toEqual(['01', '02']);
   });
 
-  it('catches a reader that skips the sealed box\'s inner header and topic comparison', () => {
+  it("catches a reader that skips the sealed box's inner header and topic comparison", () => {
     // Such a reader opens the box and takes everything after the inner header and topic as plaintext.
     const lax = (v: (typeof file.negative)[number]) => {
       let decoded: ReturnType<typeof decodeEnvelope>;
@@ -72,7 +76,12 @@ describe('envelope-v1.json test vectors', () => {
         return false;
       }
     };
-    expect(file.negative.filter(lax).map((v) => v.expectedError).sort()).toEqual(['decrypt-failed', 'decrypt-failed', 'topic-mismatch']);
+    expect(
+      file.negative
+        .filter(lax)
+        .map((v) => v.expectedError)
+        .sort(),
+    ).toEqual(['decrypt-failed', 'decrypt-failed', 'topic-mismatch']);
   });
 
   it.each(symmetric.map((v) => [v.description, v] as const))('recomputes "%s" byte for byte', (_, v) => {

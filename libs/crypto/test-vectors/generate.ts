@@ -165,13 +165,13 @@ function negativeVectors(sodium: Sodium, vectors: PositiveVector[]): NegativeVec
   };
   const [unbound, bound] = [vectors[0], vectors[1]];
   const sealedBound = vectors[5];
-  const negative = (
-    description: string,
-    envelope: string,
-    topic: string,
-    expectedError: string,
-    requireTopicBinding?: boolean,
-  ): NegativeVector => ({ description, envelope, topic, ...(requireTopicBinding ? { requireTopicBinding } : {}), expectedError });
+  const negative = (description: string, envelope: string, topic: string, expectedError: string, requireTopicBinding?: boolean): NegativeVector => ({
+    description,
+    envelope,
+    topic,
+    ...(requireTopicBinding ? { requireTopicBinding } : {}),
+    expectedError,
+  });
   const tagShort = unbound.envelope.slice(0, unbound.envelope.length - unbound.plaintext.length - 2);
   const versionOffset = 4 + unbound.keyName.length;
   const sealedUnbound = vectors[4];
@@ -204,7 +204,11 @@ function negativeVectors(sodium: Sodium, vectors: PositiveVector[]): NegativeVec
     // The key name and version of a key of the other type.
     const other = vectors.find((v) => v.algorithm !== algorithm)!;
     const params = { plaintext: utf8('x'), keyName: other.keyName, keyVersion: other.keyVersion };
-    return hex(algorithm === 'xchacha20poly1305' ? sealSymmetric(sodium, { ...params, key: counting(0x11, 32), nonce: counting(0x22, 24) }) : sealForPublicKey(sodium, { ...params, publicKey: unhex(sealedBound.publicKey as string) }));
+    return hex(
+      algorithm === 'xchacha20poly1305'
+        ? sealSymmetric(sodium, { ...params, key: counting(0x11, 32), nonce: counting(0x22, 24) })
+        : sealForPublicKey(sodium, { ...params, publicKey: unhex(sealedBound.publicKey as string) }),
+    );
   };
   return [
     negative('xchacha20poly1305 tag tampered (last byte flipped)', edited(1, flipLast), bound.topic as string, 'decrypt-failed'),
@@ -213,19 +217,69 @@ function negativeVectors(sodium: Sodium, vectors: PositiveVector[]): NegativeVec
     negative('sealed bound envelope opened on another topic', sealedBound.envelope, 'usine/capteur-température/温度', 'topic-mismatch'),
     negative('truncated inside the key name', unbound.envelope.slice(0, 2 * 10), 'x', 'envelope-malformed'),
     negative('body one byte shorter than the 16-byte tag', tagShort, 'x', 'envelope-malformed'),
-    negative('reserved flag bit 1 set', edited(0, (b) => (b[2] |= 0x02)), 'x', 'envelope-algorithm'),
-    negative('unknown algorithm 0x03', edited(0, (b) => (b[1] = 0x03)), 'x', 'envelope-algorithm'),
-    negative('version 0x02', edited(0, (b) => (b[0] = 0x02)), 'x', 'envelope-version'),
-    negative('key version changed to one nobody holds', edited(0, (b) => (b[versionOffset + 3] = 9)), 'x', 'key-unknown'),
+    negative(
+      'reserved flag bit 1 set',
+      edited(0, (b) => (b[2] |= 0x02)),
+      'x',
+      'envelope-algorithm',
+    ),
+    negative(
+      'unknown algorithm 0x03',
+      edited(0, (b) => (b[1] = 0x03)),
+      'x',
+      'envelope-algorithm',
+    ),
+    negative(
+      'version 0x02',
+      edited(0, (b) => (b[0] = 0x02)),
+      'x',
+      'envelope-version',
+    ),
+    negative(
+      'key version changed to one nobody holds',
+      edited(0, (b) => (b[versionOffset + 3] = 9)),
+      'x',
+      'key-unknown',
+    ),
     negative('unbound envelope where binding is required', unbound.envelope, 'x', 'topic-unbound', true),
-    negative('sealed box: outer topic tag swapped for another topic\'s, opened on that topic (the inner header differs)', swappedTag, otherTopic, 'decrypt-failed'),
-    negative('sealed box: inner topic differs from the topic the outer tag names', forged(sealedHeader(otherTopic), sealedHeader(otherTopic), sealedBound.topic as string), otherTopic, 'topic-mismatch'),
-    negative('sealed box: inner header differs from the outer one (key version)', forged(sealedHeader(otherTopic), sealedHeader(otherTopic, 1), otherTopic), otherTopic, 'decrypt-failed'),
+    negative(
+      "sealed box: outer topic tag swapped for another topic's, opened on that topic (the inner header differs)",
+      swappedTag,
+      otherTopic,
+      'decrypt-failed',
+    ),
+    negative(
+      'sealed box: inner topic differs from the topic the outer tag names',
+      forged(sealedHeader(otherTopic), sealedHeader(otherTopic), sealedBound.topic as string),
+      otherTopic,
+      'topic-mismatch',
+    ),
+    negative(
+      'sealed box: inner header differs from the outer one (key version)',
+      forged(sealedHeader(otherTopic), sealedHeader(otherTopic, 1), otherTopic),
+      otherTopic,
+      'decrypt-failed',
+    ),
     negative('key name length 0', noName, 'x', 'envelope-malformed'),
     negative('key name length 65', tooLongName, 'x', 'envelope-malformed'),
-    negative('key name with a byte outside [A-Za-z0-9._-] (a slash)', edited(0, (b) => (b[nameOffset] = 0x2f)), 'x', 'envelope-malformed'),
-    negative('key version 0', edited(0, (b) => b.fill(0, versionOffset, versionOffset + 4)), 'x', 'envelope-malformed'),
-    negative('envelope version 0x00', edited(0, (b) => (b[0] = 0x00)), 'x', 'envelope-version'),
+    negative(
+      'key name with a byte outside [A-Za-z0-9._-] (a slash)',
+      edited(0, (b) => (b[nameOffset] = 0x2f)),
+      'x',
+      'envelope-malformed',
+    ),
+    negative(
+      'key version 0',
+      edited(0, (b) => b.fill(0, versionOffset, versionOffset + 4)),
+      'x',
+      'envelope-malformed',
+    ),
+    negative(
+      'envelope version 0x00',
+      edited(0, (b) => (b[0] = 0x00)),
+      'x',
+      'envelope-version',
+    ),
     negative('sealed box body of 47 bytes', sealedUnbound.envelope.slice(0, 2 * (sealedHeaderLength + 47)), 'x', 'envelope-malformed'),
     negative('empty input', '', 'x', 'envelope-malformed'),
     negative('algorithm 0x01 naming a sealed (X25519) key', mismatched('xchacha20poly1305'), 'x', 'algorithm-mismatch'),

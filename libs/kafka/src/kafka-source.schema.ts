@@ -8,7 +8,10 @@ export const kafkaSourceSchema = z
     /** Consumer group; its committed offsets are where a restarted bridge resumes. */
     groupId: z.string().min(1),
     /** Topics to read; exactly one of topics and topicPattern. */
-    topics: z.array(z.string().superRefine(refineWith(kafkaTopicProblem))).min(1).optional(),
+    topics: z
+      .array(z.string().superRefine(refineWith(kafkaTopicProblem)))
+      .min(1)
+      .optional(),
     /** Regular expression over topic names, matched against the topics that exist at start-up. */
     topicPattern: z
       .string()

@@ -33,4 +33,3 @@ export function kafkaClientConfig(config: KafkaConnectionConfig): KafkaConfig {
     logLevel: logLevel.NOTHING,
   };
 }
-

@@ -3,7 +3,14 @@ import { KafkaDestination } from './kafka.destination';
 import { kafkaDestinationSchema } from './kafka.schema';
 import { KafkaRecord, KafkaWriter } from './kafka.writer';
 
-const message: BridgeMessage = { topic: 's/lyon', payload: Buffer.from('21.5'), qos: 1, retain: false, properties: { userProperties: { unit: 'C' } }, receivedAt: 0 };
+const message: BridgeMessage = {
+  topic: 's/lyon',
+  payload: Buffer.from('21.5'),
+  qos: 1,
+  retain: false,
+  properties: { userProperties: { unit: 'C' } },
+  receivedAt: 0,
+};
 
 function outbound(headers: OutboundRecord['headers']): OutboundRecord {
   return {
@@ -39,7 +46,12 @@ describe('KafkaDestination mqttHeaders', () => {
   });
 
   it('minimal: the MQTT topic and properties, plus the transform and template headers', async () => {
-    expect((await written({ mqttHeaders: 'minimal' })).headers).toEqual({ 'mqtt.topic': 's/lyon', 'mqtt.user.unit': 'C', 'bridge.key-version': '3', site: 'lyon' });
+    expect((await written({ mqttHeaders: 'minimal' })).headers).toEqual({
+      'mqtt.topic': 's/lyon',
+      'mqtt.user.unit': 'C',
+      'bridge.key-version': '3',
+      site: 'lyon',
+    });
   });
 
   it('none: only the transform and template headers', async () => {

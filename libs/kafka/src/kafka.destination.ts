@@ -40,10 +40,7 @@ export class KafkaDestination implements Destination {
     if (this.closed) throw new ShutdownError(`Kafka destination ${this.name} is closed`);
     const { topic, key, headers } = this.outgoing(record);
     const delivery = this.delivery[record.message.qos];
-    return this.writer.write(
-      { topic, key, value: record.payload(topic), partition: this.config.partition, headers, rule: record.rule },
-      delivery,
-    );
+    return this.writer.write({ topic, key, value: record.payload(topic), partition: this.config.partition, headers, rule: record.rule }, delivery);
   }
 
   describe(record: OutboundRecord): DestinationPreview {

@@ -31,7 +31,13 @@ export function toBridgeError(error: unknown): BridgeError {
  * the broker's (kafkajs rolls sequences back on a failed request even where the broker wrote
  * it: kafkajs #598). Resending on the same producer fails the same way for ever.
  */
-const BROKEN_PRODUCER_STATE = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING', 'PRODUCER_FENCED']);
+const BROKEN_PRODUCER_STATE = new Set([
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_PRODUCER_EPOCH',
+  'INVALID_PRODUCER_ID_MAPPING',
+  'PRODUCER_FENCED',
+]);
 
 /** Whether the producer that got `error` has to be replaced (new producer id) before a resend can succeed. */
 export function breaksProducerState(error: unknown): boolean {

@@ -24,7 +24,9 @@ class FakeConsumer extends EventEmitter {
   }
   async commitOffsets(offsets: Array<{ topic: string; partition: number; offset: string }>): Promise<void> {
     this.commits.push(...offsets);
-    this.emit(EVENTS.COMMIT_OFFSETS, { payload: { topics: offsets.map((o) => ({ topic: o.topic, partitions: [{ partition: o.partition, offset: o.offset }] })) } });
+    this.emit(EVENTS.COMMIT_OFFSETS, {
+      payload: { topics: offsets.map((o) => ({ topic: o.topic, partitions: [{ partition: o.partition, offset: o.offset }] })) },
+    });
   }
   async disconnect(): Promise<void> {
     this.running = false;
@@ -35,7 +37,11 @@ class FakeConsumer extends EventEmitter {
   }
   batch(partition: number, offsets: number[]): Promise<void> {
     return this.eachBatch!({
-      batch: { topic: 'cmd', partition, messages: offsets.map((o) => ({ offset: String(o), key: Buffer.from(`k${o}`), value: Buffer.from(`v${o}`), headers: {} })) },
+      batch: {
+        topic: 'cmd',
+        partition,
+        messages: offsets.map((o) => ({ offset: String(o), key: Buffer.from(`k${o}`), value: Buffer.from(`v${o}`), headers: {} })),
+      },
       resolveOffset: (offset: string) => this.resolved.push(offset),
       heartbeat: async () => void this.heartbeats++,
       isRunning: () => this.running,

@@ -88,7 +88,9 @@ export class KafkaRecordSource {
     this.consumer.on(DISCONNECT, () => (this.joined = false));
     this.consumer.on(STOP, () => (this.joined = false));
     this.consumer.on(COMMIT_OFFSETS, ({ payload }) => {
-      const done: PartitionOffset[] = payload.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: Number(p.partition), offset: String(p.offset) })));
+      const done: PartitionOffset[] = payload.topics.flatMap((t) =>
+        t.partitions.map((p) => ({ topic: t.topic, partition: Number(p.partition), offset: String(p.offset) })),
+      );
       this.offsets.markCommitted(done);
       this.committedCount += done.length;
     });

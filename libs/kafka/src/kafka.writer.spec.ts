@@ -77,7 +77,11 @@ describe('KafkaWriter', () => {
       () => protocolError('MESSAGE_TOO_LARGE', false),
     ]);
     const writer = new KafkaWriter(factory, config);
-    const results = await Promise.allSettled([writer.write(keyless('a'), idempotent), writer.write(keyless('big', 'tight'), idempotent), writer.write(keyless('b'), idempotent)]);
+    const results = await Promise.allSettled([
+      writer.write(keyless('a'), idempotent),
+      writer.write(keyless('big', 'tight'), idempotent),
+      writer.write(keyless('b'), idempotent),
+    ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'record-too-large', retriable: false });
     const [first, resendOfT, alone] = requests.map((r) => r.batches);
@@ -88,7 +92,10 @@ describe('KafkaWriter', () => {
   });
 
   it('replaces the idempotent producer when the broker no longer accepts its sequence numbers, and resends the same batch', async () => {
-    const { factory, requests } = fakeKafka([() => protocolError('OUT_OF_ORDER_SEQUENCE_NUMBER', true), () => protocolError('OUT_OF_ORDER_SEQUENCE_NUMBER', true)]);
+    const { factory, requests } = fakeKafka([
+      () => protocolError('OUT_OF_ORDER_SEQUENCE_NUMBER', true),
+      () => protocolError('OUT_OF_ORDER_SEQUENCE_NUMBER', true),
+    ]);
     const writer = new KafkaWriter(factory, config);
     await Promise.all(['a', 'b'].map((v) => writer.write({ ...keyless(v), key: v }, idempotent)));
     expect(requests.map((r) => r.producer)).toEqual([1, 2, 3]);

@@ -51,7 +51,8 @@ function readPersisted(file: string): number {
   } catch {
     generation = undefined;
   }
-  if (typeof generation !== 'number' || !Number.isSafeInteger(generation) || generation < 0) throw new KeystoreCorruptError(`keystore generation file ${file} is not {"generation": <integer>}`);
+  if (typeof generation !== 'number' || !Number.isSafeInteger(generation) || generation < 0)
+    throw new KeystoreCorruptError(`keystore generation file ${file} is not {"generation": <integer>}`);
   return generation;
 }
 

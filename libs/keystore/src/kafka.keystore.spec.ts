@@ -155,7 +155,10 @@ describe('KafkaKeystore (fake kafkajs)', () => {
     const s = await store();
     expect(cluster.topics.get(topic)!.config).toMatchObject({
       numPartitions: 1,
-      configEntries: expect.arrayContaining([{ name: 'cleanup.policy', value: 'compact' }, { name: 'min.compaction.lag.ms', value: '3600000' }]),
+      configEntries: expect.arrayContaining([
+        { name: 'cleanup.policy', value: 'compact' },
+        { name: 'min.compaction.lag.ms', value: '3600000' },
+      ]),
     });
     expect(await s.list()).toEqual([]);
     expect(s.describe()).toBe('kafka topic keys');
@@ -362,7 +365,9 @@ describe('KafkaKeystore manifest: no rollback, no silent deletion (fake kafkajs)
     const mark = new GenerationWatermark();
     const admin = await process(mark);
     await admin.put(sign(storedKey('a', 1)), 0);
-    const oldPair = records().slice(0, 2).map((r) => ({ ...r }));
+    const oldPair = records()
+      .slice(0, 2)
+      .map((r) => ({ ...r }));
     await admin.put(sign(storedKey('a', 2)), 1);
     await admin.put(sign(storedKey('a', 3)), 2);
     for (const r of oldPair) cluster.append(topic, `${r.key}`, r.value, r.headers);
@@ -370,7 +375,10 @@ describe('KafkaKeystore manifest: no rollback, no silent deletion (fake kafkajs)
     // Compaction keeps the replayed (last) manifest and record: the whole older state.
     cluster.compact(topic);
     const sameProcess = await process(mark);
-    await expect(sameProcess.snapshot()).rejects.toMatchObject({ code: 'keystore-rollback', message: expect.stringMatching(/generation 1, older than generation 3/) });
+    await expect(sameProcess.snapshot()).rejects.toMatchObject({
+      code: 'keystore-rollback',
+      message: expect.stringMatching(/generation 1, older than generation 3/),
+    });
     await expect(sameProcess.put(sign(storedKey('a', 2)), 1)).rejects.toMatchObject({ code: 'keystore-rollback' });
     // The documented limit: a process that never saw the newer state cannot tell.
     expect(await names(await process())).toEqual(['a@1']);

@@ -109,7 +109,8 @@ export class KafkaKeystore implements Keystore {
 
   put(key: StoredKey, expectedRevision: number): Promise<void> {
     // A record the mirror would skip would pass for a lost race.
-    if (key.revision !== expectedRevision + 1 || !storedKeySchema.safeParse(key).success) return Promise.reject(new RangeError(`key "${key.name}" is not a valid stored key at revision ${expectedRevision + 1}`));
+    if (key.revision !== expectedRevision + 1 || !storedKeySchema.safeParse(key).success)
+      return Promise.reject(new RangeError(`key "${key.name}" is not a valid stored key at revision ${expectedRevision + 1}`));
     return this.serial(() => this.write(key.name, expectedRevision, key, {}));
   }
 
@@ -147,8 +148,17 @@ export class KafkaKeystore implements Keystore {
       const manifests = this.options.manifests;
       if (manifests) {
         // Refuses to write on top of a rolled-back state, which the new manifest would carry forward.
-        manifests.check([...this.entries.values()].map((e) => e.key), this.manifest, this.describe());
-        const manifest = manifests.next(this.manifest, [...this.entries.values()].map((e) => e.key), name, key ?? undefined);
+        manifests.check(
+          [...this.entries.values()].map((e) => e.key),
+          this.manifest,
+          this.describe(),
+        );
+        const manifest = manifests.next(
+          this.manifest,
+          [...this.entries.values()].map((e) => e.key),
+          name,
+          key ?? undefined,
+        );
         messages[0] = { ...messages[0], headers: { ...headers, [GENERATION]: String(manifest.generation) } };
         messages.push({ key: MANIFEST_KEY, value: Buffer.from(JSON.stringify(manifest), 'utf8'), headers: {} });
       }
@@ -165,9 +175,9 @@ export class KafkaKeystore implements Keystore {
     // accepted one. Residual risk: this process dies before the repair lands and compaction
     // runs on both before anything else is written for the key; min.compaction.lag.ms delays it.
     const winner = this.entries.get(name);
-    await this.produce([{ key: name, value: winner ? this.encode(winner.key) : null, headers: { [REPAIR_OF]: winner ? String(winner.origin) : 'deleted' } }]).catch((error) =>
-      this.log.warn(`keystore ${this.describe()}: could not repair key "${name}" after a lost race (${errorText(error)})`),
-    );
+    await this.produce([
+      { key: name, value: winner ? this.encode(winner.key) : null, headers: { [REPAIR_OF]: winner ? String(winner.origin) : 'deleted' } },
+    ]).catch((error) => this.log.warn(`keystore ${this.describe()}: could not repair key "${name}" after a lost race (${errorText(error)})`));
     throw new KeystoreConflictError(name, expected, actual());
   }
 
@@ -189,7 +199,9 @@ export class KafkaKeystore implements Keystore {
   private async startMirror(consumer: Consumer): Promise<void> {
     // Batches made only of compacted-away or control records never reach eachMessage.
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => payload.partition === 0 && this.advance(Number(payload.lastOffset) + 1));
-    consumer.on(consumer.events.CRASH, ({ payload: p }) => this.log.warn(`keystore ${this.describe()}: reader failed (${errorText(p.error)})${p.restart ? ', restarting' : ''}`));
+    consumer.on(consumer.events.CRASH, ({ payload: p }) =>
+      this.log.warn(`keystore ${this.describe()}: reader failed (${errorText(p.error)})${p.restart ? ', restarting' : ''}`),
+    );
     await consumer.connect();
     await consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
     await consumer.run({ autoCommit: false, eachMessage: async ({ partition, message }) => void (partition === 0 && this.apply(message)) });
@@ -251,7 +263,11 @@ export class KafkaKeystore implements Keystore {
     const fresh = !entry && !this.deleted.has(name);
     const accepted = !!key && (fresh || (repairOf !== undefined ? entry?.origin === Number(repairOf) : key.revision === (entry?.key.revision ?? 0) + 1));
     if (!key || !accepted) return { accepted };
-    return { accepted, key, commit: () => (this.entries.set(name, { key, offset, origin: repairOf !== undefined ? Number(repairOf) : offset }), this.deleted.delete(name)) };
+    return {
+      accepted,
+      key,
+      commit: () => (this.entries.set(name, { key, offset, origin: repairOf !== undefined ? Number(repairOf) : offset }), this.deleted.delete(name)),
+    };
   }
 
   private takeManifest(value: Buffer | null, offset: number, pending: Pending | undefined): boolean {
@@ -269,7 +285,8 @@ export class KafkaKeystore implements Keystore {
     if (!manifest) return refuse('not signed by the master key (forged or altered)');
     // Equal generations after a held record: two writers raced, the loser retries; nothing to report.
     if (current && pending && manifest.generation === current.generation) return false;
-    if (current && manifest.generation !== current.generation + 1) return refuse(`generation ${manifest.generation} does not follow the current ${current.generation} (replayed)`);
+    if (current && manifest.generation !== current.generation + 1)
+      return refuse(`generation ${manifest.generation} does not follow the current ${current.generation} (replayed)`);
     // Without a held record, a manifest can only start a reader's view.
     if (!pending) return current ? refuse('no record was written with it') : ((this.manifest = manifest), true);
     const listed = manifest.keys[pending.name];
@@ -292,7 +309,8 @@ export class KafkaKeystore implements Keystore {
       return skip('not JSON');
     }
     if (typeof doc !== 'object' || doc === null) return skip('not a JSON object');
-    if (doc.masterKeyId !== this.options.masterKeyId && !this.options.acceptedMasterKeyIds?.includes(doc.masterKeyId as string)) return skip('wrapped with another master key');
+    if (doc.masterKeyId !== this.options.masterKeyId && !this.options.acceptedMasterKeyIds?.includes(doc.masterKeyId as string))
+      return skip('wrapped with another master key');
     const parsed = storedKeySchema.safeParse(doc.key);
     if (!parsed.success) return skip(`not a stored key (${[...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(key)'))].slice(0, 5).join(', ')})`);
     if (parsed.data.name !== name) return skip('the key name differs from the record key');
@@ -303,7 +321,10 @@ export class KafkaKeystore implements Keystore {
     if (this.closing) return;
     this.changeTimer ??= setTimeout(() => {
       this.changeTimer = undefined;
-      for (const listener of this.listeners) Promise.resolve().then(listener).catch((e) => this.log.warn(`keystore ${this.describe()}: change listener failed (${errorText(e)})`));
+      for (const listener of this.listeners)
+        Promise.resolve()
+          .then(listener)
+          .catch((e) => this.log.warn(`keystore ${this.describe()}: change listener failed (${errorText(e)})`));
     }, CHANGE_DEBOUNCE_MS);
   }
 
@@ -320,7 +341,9 @@ export class KafkaKeystore implements Keystore {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new KeystoreUnavailableError(`keystore ${this.describe()}: not caught up to offset ${target} within ${this.timeoutMs} ms (at ${this.position})`));
+        reject(
+          new KeystoreUnavailableError(`keystore ${this.describe()}: not caught up to offset ${target} within ${this.timeoutMs} ms (at ${this.position})`),
+        );
       }, this.timeoutMs);
       const waiter: Waiter = { target, resolve: () => (clearTimeout(timer), resolve()), reject: (e) => (clearTimeout(timer), reject(e)) };
       this.waiters.push(waiter);
@@ -342,7 +365,10 @@ export class KafkaKeystore implements Keystore {
   // kafkajs resolves false on TOPIC_ALREADY_EXISTS, also when another process won the race
   // to create it. No replication factor: the cluster's default.
   private async createTopic(admin: Admin): Promise<void> {
-    const configEntries = [{ name: 'cleanup.policy', value: 'compact' }, { name: 'min.compaction.lag.ms', value: String(MIN_COMPACTION_LAG_MS) }];
+    const configEntries = [
+      { name: 'cleanup.policy', value: 'compact' },
+      { name: 'min.compaction.lag.ms', value: String(MIN_COMPACTION_LAG_MS) },
+    ];
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic: this.options.topic, numPartitions: 1, configEntries }] });
   }
 
@@ -364,7 +390,9 @@ export class KafkaKeystore implements Keystore {
 
   private bounded(p: Promise<unknown>): Promise<unknown> {
     let timer: NodeJS.Timeout | undefined;
-    return Promise.race([p.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, Math.min(this.timeoutMs, CLOSE_TIMEOUT_MS))))]).finally(() => clearTimeout(timer));
+    return Promise.race([p.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, Math.min(this.timeoutMs, CLOSE_TIMEOUT_MS))))]).finally(() =>
+      clearTimeout(timer),
+    );
   }
 
   private encode(key: StoredKey): Buffer {

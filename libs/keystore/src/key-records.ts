@@ -27,7 +27,10 @@ export function openStoredKeys(keys: readonly StoredKey[], masters: MasterKeyRin
     if (key.deletedAt) continue;
     const master = masters.signerOf(key);
     if (!master) {
-      problems.push({ path: key.name, message: `record not authenticated by master key ${masters.ids.join(' or ')} (altered, or written without it): not used` });
+      problems.push({
+        path: key.name,
+        message: `record not authenticated by master key ${masters.ids.join(' or ')} (altered, or written without it): not used`,
+      });
       continue;
     }
     const versions: KeyEntry['versions'] = [];

@@ -40,7 +40,9 @@ export class ManifestAuthority {
    * manifests existed) starts from its entries whose MAC holds.
    */
   next(previous: KeystoreManifest | undefined, entries: readonly StoredKey[], name: string, key: StoredKey | undefined): KeystoreManifest {
-    const base: Listing = previous ? { ...previous.keys } : Object.fromEntries(entries.filter((k) => this.masters.signerOf(k)).map((k) => [k.name, listing(k)]));
+    const base: Listing = previous
+      ? { ...previous.keys }
+      : Object.fromEntries(entries.filter((k) => this.masters.signerOf(k)).map((k) => [k.name, listing(k)]));
     if (key) base[name] = listing(key);
     else delete base[name];
     const generation = Math.max(previous?.generation ?? 0, this.watermark.highest) + 1;
@@ -63,11 +65,18 @@ export class ManifestAuthority {
   check(entries: readonly StoredKey[], manifest: KeystoreManifest | undefined, where: string): KeystoreSnapshot {
     const seen = this.watermark.highest;
     if (!manifest) {
-      if (seen > 0) throw new KeystoreIntegrityError('keystore-manifest-missing', `keystore ${where} has no manifest, but this process saw generation ${seen}: removed or replaced by an old copy; nothing in it is used`);
+      if (seen > 0)
+        throw new KeystoreIntegrityError(
+          'keystore-manifest-missing',
+          `keystore ${where} has no manifest, but this process saw generation ${seen}: removed or replaced by an old copy; nothing in it is used`,
+        );
       return { keys: [...entries], problems: [], generation: 0 };
     }
     if (!this.watermark.observe(manifest.generation)) {
-      throw new KeystoreIntegrityError('keystore-rollback', `keystore ${where} is at generation ${manifest.generation}, older than generation ${seen} seen before: an old copy was put back; nothing in it is used`);
+      throw new KeystoreIntegrityError(
+        'keystore-rollback',
+        `keystore ${where} is at generation ${manifest.generation}, older than generation ${seen} seen before: an old copy was put back; nothing in it is used`,
+      );
     }
     const keys: StoredKey[] = [];
     const problems: KeyProblem[] = [];
@@ -75,13 +84,24 @@ export class ManifestAuthority {
     for (const key of entries) {
       present.add(key.name);
       const listed = manifest.keys[key.name];
-      if (!listed) problems.push({ path: key.name, message: `not in the keystore manifest (generation ${manifest.generation}): added outside the admin service; not used` });
+      if (!listed)
+        problems.push({
+          path: key.name,
+          message: `not in the keystore manifest (generation ${manifest.generation}): added outside the admin service; not used`,
+        });
       else if (listed.revision !== key.revision || listed.mac !== key.mac)
-        problems.push({ path: key.name, message: `revision ${key.revision} is not the one the manifest lists (revision ${listed.revision}, generation ${manifest.generation}): an old or foreign copy was put back; not used` });
+        problems.push({
+          path: key.name,
+          message: `revision ${key.revision} is not the one the manifest lists (revision ${listed.revision}, generation ${manifest.generation}): an old or foreign copy was put back; not used`,
+        });
       else keys.push(key);
     }
     for (const [name, listed] of Object.entries(manifest.keys)) {
-      if (!present.has(name)) problems.push({ path: name, message: `listed in the keystore manifest at revision ${listed.revision} (generation ${manifest.generation}) but missing: deleted outside the admin service` });
+      if (!present.has(name))
+        problems.push({
+          path: name,
+          message: `listed in the keystore manifest at revision ${listed.revision} (generation ${manifest.generation}) but missing: deleted outside the admin service`,
+        });
     }
     return { keys, problems, generation: manifest.generation };
   }

@@ -22,7 +22,10 @@ export const keystoreSchema = z.discriminatedUnion('type', [
 export const masterKeySchema = z
   .object({
     file: z.string().min(1).optional(),
-    env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
+    env: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
+      .optional(),
     /** A `file` that group or others can read: logged (warn) or start-up refused (refuse). */
     permissions: z.enum(['warn', 'refuse']).default('warn'),
   })

@@ -22,7 +22,11 @@ describe('MasterKey', () => {
   it('refuses a record moved to another key, version or type', () => {
     const master = MasterKey.fromText(sodium, text, 'test');
     const wrapped = master.wrap(ctx, new Uint8Array(32).fill(1));
-    for (const other of [{ ...ctx, name: 'other' }, { ...ctx, version: 4 }, { ...ctx, type: 'sealed' as const }]) {
+    for (const other of [
+      { ...ctx, name: 'other' },
+      { ...ctx, version: 4 },
+      { ...ctx, type: 'sealed' as const },
+    ]) {
       expect(() => master.unwrap(other, wrapped)).toThrow(MasterKeyError);
     }
   });
@@ -39,7 +43,9 @@ describe('MasterKey', () => {
   });
 
   it('explains how to make a master key when the text is not 32 bytes of base64', () => {
-    expect(() => MasterKey.fromText(sodium, 'c2hvcnQ=', 'env BRIDGE_MASTER_KEY')).toThrow(/env BRIDGE_MASTER_KEY must be base64 of exactly 32 bytes.*openssl rand -base64 32/);
+    expect(() => MasterKey.fromText(sodium, 'c2hvcnQ=', 'env BRIDGE_MASTER_KEY')).toThrow(
+      /env BRIDGE_MASTER_KEY must be base64 of exactly 32 bytes.*openssl rand -base64 32/,
+    );
     expect(() => MasterKey.fromText(sodium, 'not base64 !!', 'file k')).toThrow(MasterKeyError);
   });
 

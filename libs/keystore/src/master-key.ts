@@ -97,7 +97,9 @@ export class MasterKey {
         this.key,
       );
     } catch {
-      throw new MasterKeyError(`key "${context.name}" v${context.version}: does not open with master key ${this.id} (wrong master key, or the record was altered)`);
+      throw new MasterKeyError(
+        `key "${context.name}" v${context.version}: does not open with master key ${this.id} (wrong master key, or the record was altered)`,
+      );
     }
   }
 

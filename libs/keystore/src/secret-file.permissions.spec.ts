@@ -32,7 +32,10 @@ describe('secret file permissions', () => {
   it('refuses a loose master key file when configured to, and otherwise warns and reads it', () => {
     chmodSync(file, 0o604);
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-    expect(readMasterKeyText(masterKeySchema.parse({ file: 'kek', permissions: 'refuse' }), {}, dir)).toEqual({ field: 'file', message: expect.stringMatching(/^master key file .*kek is readable or writable by others \(mode 0604\).*permissions: refuse/) });
+    expect(readMasterKeyText(masterKeySchema.parse({ file: 'kek', permissions: 'refuse' }), {}, dir)).toEqual({
+      field: 'file',
+      message: expect.stringMatching(/^master key file .*kek is readable or writable by others \(mode 0604\).*permissions: refuse/),
+    });
     expect(warn).not.toHaveBeenCalled();
     expect(readMasterKeyText(masterKeySchema.parse({ file: 'kek' }), {}, dir)).toEqual({ text: key });
     expect(warn).toHaveBeenCalledWith(expect.stringMatching(/master key file .*kek is readable or writable by others/));

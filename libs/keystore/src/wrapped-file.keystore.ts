@@ -85,7 +85,11 @@ export class WrappedFileKeystore implements Keystore {
   private manifestOf(doc: KeystoreDocument): KeystoreManifest | undefined {
     if (!this.manifests || doc.manifest === undefined) return undefined;
     const manifest = this.manifests.parse(doc.manifest);
-    if (!manifest) throw new KeystoreIntegrityError('keystore-manifest-invalid', `keystore ${this.path}: its manifest is not signed by the master key (altered outside the admin service); nothing in it is used`);
+    if (!manifest)
+      throw new KeystoreIntegrityError(
+        'keystore-manifest-invalid',
+        `keystore ${this.path}: its manifest is not signed by the master key (altered outside the admin service); nothing in it is used`,
+      );
     return manifest;
   }
 

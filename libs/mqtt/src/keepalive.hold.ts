@@ -27,11 +27,14 @@ export class KeepaliveHold {
     if (this.timer || !(keepaliveMs > 0)) return;
     // MQTT.js may be half-way through its own count, a ping already sent: start it over.
     this.client.reschedulePing(true);
-    this.timer = setInterval(() => {
-      if (!this.client.connected) return;
-      this.client.sendPing();
-      this.client.reschedulePing(true);
-    }, Math.ceil(keepaliveMs / 2));
+    this.timer = setInterval(
+      () => {
+        if (!this.client.connected) return;
+        this.client.sendPing();
+        this.client.reschedulePing(true);
+      },
+      Math.ceil(keepaliveMs / 2),
+    );
     this.timer.unref();
   }
 

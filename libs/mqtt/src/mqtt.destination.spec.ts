@@ -48,7 +48,11 @@ describe('MqttDestination.describe', () => {
     new MqttDestination(
       'unit/mqtt[0]',
       mqttDestinationSchema.parse({ type: 'mqtt', broker: { url: 'mqtt://nowhere', protocolVersion }, topic: 'out/{level.1}', qos: { qos2: 1 } }),
-      { createClient: () => { throw new Error('describe must not connect'); } },
+      {
+        createClient: () => {
+          throw new Error('describe must not connect');
+        },
+      },
       [],
     );
 

@@ -1,11 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { IClientPublishOptions, MqttClient } from 'mqtt';
-import { BackgroundLink, Destination, DestinationPreview, DestinationRejectedError, DestinationUnavailableError, OutboundRecord, QoS, withRetries } from '@app/core';
+import {
+  BackgroundLink,
+  Destination,
+  DestinationPreview,
+  DestinationRejectedError,
+  DestinationUnavailableError,
+  OutboundRecord,
+  QoS,
+  withRetries,
+} from '@app/core';
 import { CompiledTemplate, compileTemplate, TemplateInput, validateTopicName } from '@app/topic';
 import { connectionOptions, MqttClientFactory } from './mqtt.client-factory';
 import { MqttDestinationConfig } from './mqtt.schema';
-
 
 /** How long close() waits for the broker to see the DISCONNECT before dropping the socket. */
 const END_MS = 2_000;

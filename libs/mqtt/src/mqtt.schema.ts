@@ -21,9 +21,7 @@ export const mqttTlsSchema = z
 /** How to reach an MQTT broker; shared by the source and (later) MQTT destinations. */
 export const mqttConnectionSchema = z
   .object({
-    url: z
-      .string()
-      .regex(/^(mqtts?|tcp|ssl|wss?):\/\/[^/\s]+/, 'expected a broker URL such as mqtt://host:1883 or mqtts://host:8883'),
+    url: z.string().regex(/^(mqtts?|tcp|ssl|wss?):\/\/[^/\s]+/, 'expected a broker URL such as mqtt://host:1883 or mqtts://host:8883'),
     clientId: z
       .string()
       .min(1)
@@ -86,7 +84,10 @@ export const mqttDestinationSchema = z
     /** Template. */
     topic: mqttTopicTemplateSchema,
     /** QoS to publish with, per incoming QoS (downgrade or upgrade); default: the same. */
-    qos: z.object({ qos0: qos.default(0), qos1: qos.default(1), qos2: qos.default(2) }).strict().default({}),
+    qos: z
+      .object({ qos0: qos.default(0), qos1: qos.default(1), qos2: qos.default(2) })
+      .strict()
+      .default({}),
     /** Keep the incoming retain flag (default) or never retain. */
     retain: z.enum(['keep', 'never']).default('keep'),
     /** Seconds; overrides the incoming MQTT 5 message expiry. */

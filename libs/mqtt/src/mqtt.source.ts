@@ -189,10 +189,12 @@ export class MqttSource implements Source {
       await new Promise((r) => setTimeout(r, 20));
     }
     if (this.options.statusTopic && client.connected) {
-      await client.publishAsync(this.options.statusTopic, statusPayload('offline', this.options.clientId), {
-        qos: this.options.config.status?.qos ?? 1,
-        retain: this.options.config.status?.retain ?? true,
-      }).catch(() => undefined);
+      await client
+        .publishAsync(this.options.statusTopic, statusPayload('offline', this.options.clientId), {
+          qos: this.options.config.status?.qos ?? 1,
+          retain: this.options.config.status?.retain ?? true,
+        })
+        .catch(() => undefined);
     }
     await client.endAsync(false);
     this.keepalive?.release();

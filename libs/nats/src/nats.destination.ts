@@ -1,10 +1,18 @@
 import { Logger } from '@nestjs/common';
 import { Events, headers as natsHeaders, JetStreamClient, MsgHdrs, NatsConnection } from 'nats';
-import { BackgroundLink, Destination, DestinationPreview, DestinationRejectedError, DestinationUnavailableError, OutboundRecord, PreviewHeaderValue, withRetries } from '@app/core';
+import {
+  BackgroundLink,
+  Destination,
+  DestinationPreview,
+  DestinationRejectedError,
+  DestinationUnavailableError,
+  OutboundRecord,
+  PreviewHeaderValue,
+  withRetries,
+} from '@app/core';
 import { CompiledTemplate, compileTemplate } from '@app/topic';
 import { NatsClientFactory } from './nats.client-factory';
 import { NatsDestinationConfig } from './nats.schema';
-
 
 const VALID_SUBJECT = /^[^\s*>.]+(\.[^\s*>.]+)*$/;
 /** How long close() lets a drain take before it drops the connection. */

@@ -52,9 +52,18 @@ export class BridgeStats {
       registers: [this.registry],
     }),
     filtered: new Counter({ name: 'bridge_messages_filtered_total', help: 'Messages a filter step dropped', labelNames: ['rule'], registers: [this.registry] }),
-    retried: new Counter({ name: 'bridge_records_retried_total', help: 'Records in retried produce requests', labelNames: ['rule'], registers: [this.registry] }),
+    retried: new Counter({
+      name: 'bridge_records_retried_total',
+      help: 'Records in retried produce requests',
+      labelNames: ['rule'],
+      registers: [this.registry],
+    }),
     replayed: new Counter({ name: 'bridge_dead_letters_replayed_total', help: 'Dead letters replayed', labelNames: ['rule'], registers: [this.registry] }),
-    unrouted: new Counter({ name: 'bridge_messages_unrouted_total', help: 'Copies no rule took (overlap duplicates, skipped retained)', registers: [this.registry] }),
+    unrouted: new Counter({
+      name: 'bridge_messages_unrouted_total',
+      help: 'Copies no rule took (overlap duplicates, skipped retained)',
+      registers: [this.registry],
+    }),
     latency: new Histogram({
       name: 'bridge_delivery_latency_seconds',
       help: 'From MQTT receipt to the destination confirming the record',

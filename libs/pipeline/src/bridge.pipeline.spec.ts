@@ -54,7 +54,14 @@ describe('BridgePipeline', () => {
     transform: { mode: 'passthrough', requireTopicBinding: true, bindDestinationTopic: true },
     process: process === undefined ? undefined : compileProcess(processSchema.parse(process), () => ({})).program,
   });
-  const message = (topic: string, payload: string): BridgeMessage => ({ topic, payload: Buffer.from(payload), qos: 1, retain: false, properties: {}, receivedAt: performance.now() });
+  const message = (topic: string, payload: string): BridgeMessage => ({
+    topic,
+    payload: Buffer.from(payload),
+    qos: 1,
+    retain: false,
+    properties: {},
+    receivedAt: performance.now(),
+  });
   /** Hands a message to the pipeline and resolves when it is acknowledged. */
   const handled = (p: BridgePipeline, m: BridgeMessage) => new Promise<void>((resolve) => p.handle({ message: m, ack: resolve }));
 

@@ -75,13 +75,15 @@ export class BridgePipeline {
     // One route is the common case: skip the Promise.all it would otherwise allocate.
     const work: Promise<unknown> = routes.length === 1 ? deliver(routes[0]) : Promise.all(routes.map(deliver));
     this.pendingCount++;
-    work.finally(() => this.pendingCount--).then(
-      () => inbound.ack(),
-      (error: unknown) => {
-        // Only a shutdown gets here: the message stays unacknowledged and is redelivered.
-        if (!(error instanceof ShutdownError)) this.log.error({ msg: 'message left unacknowledged', topic: message.topic, detail: String(error) });
-      },
-    );
+    work
+      .finally(() => this.pendingCount--)
+      .then(
+        () => inbound.ack(),
+        (error: unknown) => {
+          // Only a shutdown gets here: the message stays unacknowledged and is redelivered.
+          if (!(error instanceof ShutdownError)) this.log.error({ msg: 'message left unacknowledged', topic: message.topic, detail: String(error) });
+        },
+      );
   }
 
   /**
@@ -155,7 +157,13 @@ export class BridgePipeline {
   }
 
   /** Sets the original message aside with its reason; resolves once the dead letter is confirmed. */
-  private async deadLetter(rule: RuntimeRule, message: BridgeMessage, stage: string, error: unknown, origin?: Readonly<Record<string, string>>): Promise<string> {
+  private async deadLetter(
+    rule: RuntimeRule,
+    message: BridgeMessage,
+    stage: string,
+    error: unknown,
+    origin?: Readonly<Record<string, string>>,
+  ): Promise<string> {
     const failure = classify(error);
     this.log.warn({ msg: 'dead-lettering', rule: rule.name, topic: message.topic, stage, reason: failure.code, detail: failure.message });
     await this.deadLetters.write({ message, rule: rule.name, destination: stage, failure, target: rule.deadLetter, origin });

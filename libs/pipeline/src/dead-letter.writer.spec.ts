@@ -14,7 +14,13 @@ describe('DeadLetterWriter', () => {
     const records: KafkaRecord[] = [];
     const kafka = { write: async (record: KafkaRecord) => void records.push(record) } as unknown as KafkaWriter;
     const publish: MqttPublish = async () => undefined;
-    await new DeadLetterWriter(kafka, publish, retry).write({ message, rule: 'r', destination: 'r/kafka[0]', failure, target: { type: 'kafka', topic: 'dlq' } });
+    await new DeadLetterWriter(kafka, publish, retry).write({
+      message,
+      rule: 'r',
+      destination: 'r/kafka[0]',
+      failure,
+      target: { type: 'kafka', topic: 'dlq' },
+    });
 
     const { headers } = records[0];
     expect(String(headers['bridge.rule'])).toBe('r');
@@ -30,7 +36,13 @@ describe('DeadLetterWriter', () => {
         if (record.value.length > 1024 * 1024) throw new DestinationRejectedError('record of 3 MiB exceeds the limit', 'record-too-large');
       },
     } as unknown as KafkaWriter;
-    await new DeadLetterWriter(kafka, async () => undefined, retry).write({ message: big, rule: 'r', destination: 'r/kafka[0]', failure, target: { type: 'kafka', topic: 'dlq' } });
+    await new DeadLetterWriter(kafka, async () => undefined, retry).write({
+      message: big,
+      rule: 'r',
+      destination: 'r/kafka[0]',
+      failure,
+      target: { type: 'kafka', topic: 'dlq' },
+    });
 
     expect(attempts).toHaveLength(2);
     const { headers, value } = attempts[1];

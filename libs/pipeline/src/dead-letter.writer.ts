@@ -50,16 +50,21 @@ export class DeadLetterWriter {
   private readonly log = new Logger(DeadLetterWriter.name);
   private closing = false;
   private readonly sinks: {
-    [T in DeadLetterTarget['type']]: (letter: DeadLetter & { target: Extract<DeadLetterTarget, { type: T }> }, headers: IHeaders, payload: Buffer) => Promise<void>;
+    [T in DeadLetterTarget['type']]: (
+      letter: DeadLetter & { target: Extract<DeadLetterTarget, { type: T }> },
+      headers: IHeaders,
+      payload: Buffer,
+    ) => Promise<void>;
   };
 
-  constructor(kafka: KafkaWriter, mqtt: MqttPublish, private readonly retry: RetryPolicy) {
+  constructor(
+    kafka: KafkaWriter,
+    mqtt: MqttPublish,
+    private readonly retry: RetryPolicy,
+  ) {
     this.sinks = {
       kafka: (letter, headers, payload) =>
-        kafka.write(
-          { topic: letter.target.topic, key: letter.message.topic, value: payload, headers, rule: letter.rule },
-          { acks: 'all', idempotent: true },
-        ),
+        kafka.write({ topic: letter.target.topic, key: letter.message.topic, value: payload, headers, rule: letter.rule }, { acks: 'all', idempotent: true }),
       mqtt: (letter, headers, payload) =>
         mqtt(letter.target.topic, payload, {
           qos: letter.target.qos,
@@ -86,7 +91,12 @@ export class DeadLetterWriter {
         if (failure.code === 'record-too-large' && headers[DLQ_HEADER.payload] === undefined) {
           // Retrying the same bytes can never succeed, and would hold every later acknowledgement.
           ({ headers, payload } = cutLetter(headers, letter.message.payload));
-          this.log.warn({ msg: 'dead letter too large: writing it with its payload cut', rule: letter.rule, topic: letter.message.topic, bytes: letter.message.payload.length });
+          this.log.warn({
+            msg: 'dead letter too large: writing it with its payload cut',
+            rule: letter.rule,
+            topic: letter.message.topic,
+            bytes: letter.message.payload.length,
+          });
           continue;
         }
         const delay = nextDelay({ ...this.retry, maxAttempts: 0, maxElapsedMs: 0 }, attempt, 0);

@@ -26,7 +26,14 @@ describe('PayloadTransformer', () => {
     bindDestinationTopic: true,
     ...t,
   });
-  const context = (m: BridgeMessage): TemplateContext => ({ topic: m.topic, levels: m.topic.split('/'), captures: { site: 'a' }, qos: m.qos, rule: 'r', clientId: 'c' });
+  const context = (m: BridgeMessage): TemplateContext => ({
+    topic: m.topic,
+    levels: m.topic.split('/'),
+    captures: { site: 'a' },
+    qos: m.qos,
+    rule: 'r',
+    clientId: 'c',
+  });
   const prepare = (t: TransformConfig, m: BridgeMessage, process?: TransformProgram) => transformer.prepare({ transform: t, process }, m, context(m));
   const program = (config: unknown): TransformProgram => compileProcess(processSchema.parse(config), () => ({})).program!;
   /** Captures the plaintext buffers the sealer opens, to check they are wiped. */
@@ -81,7 +88,9 @@ describe('PayloadTransformer', () => {
     const decrypt = transform({ mode: 'decrypt', sourceKey: 'devices' });
     const replayGuard = new ReplayGuard({ seconds: 60, maxEnvelopes: 10 });
     const first = transformer.prepare({ transform: decrypt, replayGuard }, message(envelope), context(message(envelope)));
-    const nonce = Buffer.from(publisherCrypto(sodium).open(envelope, [{ name: 'devices', version: 1, secret: keyring.decryptionKey('devices', 1).secret }], 'site/a/temp').id);
+    const nonce = Buffer.from(
+      publisherCrypto(sodium).open(envelope, [{ name: 'devices', version: 1, secret: keyring.decryptionKey('devices', 1).secret }], 'site/a/temp').id,
+    );
     expect(first.headers).toEqual({ 'bridge.envelope.id': nonce.toString('hex') });
     const buffers = opened();
     expect(() => transformer.prepare({ transform: decrypt, replayGuard }, message(envelope), context(message(envelope)))).toThrow(ReplayDetectedError);

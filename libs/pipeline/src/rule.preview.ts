@@ -26,7 +26,13 @@ export interface RulePreview {
 export type PayloadInspector = (destination: string, preview: DestinationPreview, payload: Buffer) => void;
 
 /** The template context of one message under one rule, for delivery and previews alike. */
-export function ruleContext(rule: string, message: BridgeMessage, levels: string[], captures: Readonly<Record<string, string>>, clientId: string): TemplateContext {
+export function ruleContext(
+  rule: string,
+  message: BridgeMessage,
+  levels: string[],
+  captures: Readonly<Record<string, string>>,
+  clientId: string,
+): TemplateContext {
   return { topic: message.topic, levels, captures, qos: message.qos, rule, clientId };
 }
 
@@ -35,7 +41,13 @@ export function ruleContext(rule: string, message: BridgeMessage, levels: string
  * without writing anything: the dry run of a replay and `bridge test` both see the rule
  * exactly as delivery would run it.
  */
-export function previewRule(transformer: PayloadTransformer, rule: PreviewedRule, message: BridgeMessage, context: TemplateContext, inspect?: PayloadInspector): RulePreview {
+export function previewRule(
+  transformer: PayloadTransformer,
+  rule: PreviewedRule,
+  message: BridgeMessage,
+  context: TemplateContext,
+  inspect?: PayloadInspector,
+): RulePreview {
   let payload: PreparedPayload;
   try {
     payload = transformer.prepare(rule, message, context);

@@ -12,7 +12,20 @@ const TELEMETRY = {
     { name: 'temperature', type: 'double' },
     { name: 'battery', type: ['null', 'int'], default: null },
     { name: 'status', type: { type: 'enum', name: 'Status', symbols: ['OK', 'FAULT'] } },
-    { name: 'readings', type: { type: 'array', items: { type: 'record', name: 'Reading', fields: [{ name: 'k', type: 'string' }, { name: 'v', type: 'float' }] } } },
+    {
+      name: 'readings',
+      type: {
+        type: 'array',
+        items: {
+          type: 'record',
+          name: 'Reading',
+          fields: [
+            { name: 'k', type: 'string' },
+            { name: 'v', type: 'float' },
+          ],
+        },
+      },
+    },
     { name: 'tags', type: { type: 'map', values: 'string' } },
     { name: 'raw', type: 'bytes' },
   ],
@@ -41,7 +54,14 @@ describe('Avro codec', () => {
   });
 
   it('writes the Avro binary encoding', () => {
-    const small = compileAvroSchema({ type: 'record', name: 'User', fields: [{ name: 'name', type: 'string' }, { name: 'age', type: 'int' }] });
+    const small = compileAvroSchema({
+      type: 'record',
+      name: 'User',
+      fields: [
+        { name: 'name', type: 'string' },
+        { name: 'age', type: 'int' },
+      ],
+    });
     expect(small.encode({ name: 'Alice', age: 30 }).toString('hex')).toBe('0a416c6963653c');
   });
 
@@ -53,7 +73,18 @@ describe('Avro codec', () => {
 
   it.each([
     [{ ...document, temperature: 'warm' }, '/temperature', 'type', 'avro double'],
-    [{ ...document, readings: [{ k: 'rh', v: 1 }, { k: 'co2', v: 'high' }] }, '/readings/1/v', 'type', 'avro float'],
+    [
+      {
+        ...document,
+        readings: [
+          { k: 'rh', v: 1 },
+          { k: 'co2', v: 'high' },
+        ],
+      },
+      '/readings/1/v',
+      'type',
+      'avro float',
+    ],
     [{ ...document, battery: 87.5 }, '/battery', 'type', 'avro int'],
     [{ ...document, status: 'MAYBE' }, '/status', 'type', 'avro enum iot.v1.Status'],
     [{ ...document, tags: { site: 1 } }, '/tags/site', 'type', 'avro string'],

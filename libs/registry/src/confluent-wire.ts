@@ -42,7 +42,8 @@ export function encodeConfluentFrame(schemaId: number, body: Uint8Array, message
  */
 export function decodeConfluentFrame(bytes: Uint8Array, protobuf: boolean): ConfluentFrame {
   const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (buffer.length < HEADER_BYTES) throw new DecodeFailedError(`payload is not in the Confluent wire format: ${buffer.length} bytes, the header alone is ${HEADER_BYTES}`);
+  if (buffer.length < HEADER_BYTES)
+    throw new DecodeFailedError(`payload is not in the Confluent wire format: ${buffer.length} bytes, the header alone is ${HEADER_BYTES}`);
   if (buffer[0] !== MAGIC_BYTE) throw new DecodeFailedError(`payload is not in the Confluent wire format: magic byte ${buffer[0]}, expected ${MAGIC_BYTE}`);
   const schemaId = buffer.readUInt32BE(1);
   if (!protobuf) return { schemaId, body: buffer.subarray(HEADER_BYTES) };

@@ -87,7 +87,17 @@ describe('Protobuf codec', () => {
     [{ battery: 87.5 }, '/battery', 'type', 'protobuf iot.v1.Telemetry.battery (uint32)'],
     [{ ts: 2 ** 60 }, '/ts', 'type', 'protobuf iot.v1.Telemetry.ts (int64)'],
     [{ status: 'MAYBE' }, '/status', 'type', 'protobuf iot.v1.Telemetry.status (Status)'],
-    [{ readings: [{ k: 'rh', v: 1 }, { k: 'co2', v: 'high' }] }, '/readings/1/v', 'type', 'protobuf iot.v1.Telemetry.Reading.v (float)'],
+    [
+      {
+        readings: [
+          { k: 'rh', v: 1 },
+          { k: 'co2', v: 'high' },
+        ],
+      },
+      '/readings/1/v',
+      'type',
+      'protobuf iot.v1.Telemetry.Reading.v (float)',
+    ],
     [{ readings: { k: 'rh' } }, '/readings', 'type', 'protobuf iot.v1.Telemetry.readings (repeated Reading)'],
     [{ tags: { site: 1 } }, '/tags/site', 'type', 'protobuf iot.v1.Telemetry.tags (map)'],
     [{ raw: 'not base64!' }, '/raw', 'type', 'protobuf iot.v1.Telemetry.raw (bytes)'],

@@ -111,7 +111,9 @@ function messageIndexes(fileScope: protobuf.Namespace, type: protobuf.Type): num
   for (let current: protobuf.ReflectionObject = type; current !== fileScope; current = current.parent as protobuf.Namespace) {
     const parent = current.parent as protobuf.Namespace;
     if (parent !== fileScope && parent instanceof protobuf.Type && parent.fieldsArray.some((field) => field.map)) {
-      throw new SchemaUnavailableError(`Protobuf message ${type.fullName.replace(/^\./, '')} is nested in a message with map fields: its Confluent message index is not supported`);
+      throw new SchemaUnavailableError(
+        `Protobuf message ${type.fullName.replace(/^\./, '')} is nested in a message with map fields: its Confluent message index is not supported`,
+      );
     }
     indexes.unshift(messagesOf(parent).indexOf(current as protobuf.Type));
   }

@@ -78,7 +78,9 @@ describe('SchemaRegistryClient', () => {
   });
 
   it('looks a schema up without registering it', async () => {
-    const { client: registry, calls } = client({ 'POST /subjects/telemetry-value': [200, { subject: 'telemetry-value', id: 4, version: 1, schema: AVRO_SCHEMA }] });
+    const { client: registry, calls } = client({
+      'POST /subjects/telemetry-value': [200, { subject: 'telemetry-value', id: 4, version: 1, schema: AVRO_SCHEMA }],
+    });
     await expect(registry.lookup('telemetry-value', { schemaType: 'AVRO', schema: AVRO_SCHEMA, references: [] })).resolves.toBe(4);
     expect(calls[0].url).toBe(`${BASE}subjects/telemetry-value`);
   });

@@ -144,7 +144,12 @@ export class SchemaRegistryClient {
     if (cached !== undefined) return Promise.resolve(cached);
     return this.once(`${kind}:${key}`, async () => {
       const request = { schema: schema.schema, schemaType: schema.schemaType, references: schema.references };
-      const body = await this.request('POST', path, `${kind === 'register' ? 'registering' : 'looking up'} a ${schema.schemaType} schema under subject ${subject}`, request);
+      const body = await this.request(
+        'POST',
+        path,
+        `${kind === 'register' ? 'registering' : 'looking up'} a ${schema.schemaType} schema under subject ${subject}`,
+        request,
+      );
       const id = integer(body.id, 'id');
       this.registered.set(key, id);
       this.byId.set(id, { id, ...schema });
@@ -177,7 +182,8 @@ export class SchemaRegistryClient {
     }
     const body = parseJson(text);
     if (response.ok) {
-      if (body === undefined) throw new RegistryUnavailableError(`schema registry at ${this.origin} answered ${what} with something that is not JSON`, response.status);
+      if (body === undefined)
+        throw new RegistryUnavailableError(`schema registry at ${this.origin} answered ${what} with something that is not JSON`, response.status);
       return body;
     }
     const registryMessage = typeof body?.message === 'string' ? `: ${body.message.slice(0, 300)}` : '';
@@ -196,7 +202,8 @@ function isTransient(status: number): boolean {
 function toSchema(body: Record<string, unknown>): RegistrySchema {
   if (typeof body.schema !== 'string') throw new RegistryUnavailableError('schema registry answered without a schema text');
   const type = body.schemaType ?? 'AVRO'; // Confluent omits the type for Avro
-  if (type !== 'AVRO' && type !== 'PROTOBUF' && type !== 'JSON') throw new SchemaUnavailableError(`schema registry gave a schema of unknown type ${String(type).slice(0, 40)}`);
+  if (type !== 'AVRO' && type !== 'PROTOBUF' && type !== 'JSON')
+    throw new SchemaUnavailableError(`schema registry gave a schema of unknown type ${String(type).slice(0, 40)}`);
   return { schemaType: type, schema: body.schema, references: Array.isArray(body.references) ? (body.references as SchemaReference[]) : [] };
 }
 

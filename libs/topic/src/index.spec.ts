@@ -2,14 +2,7 @@ import * as topic from './index';
 
 describe('@app/topic public surface', () => {
   it('exports the filter and template API', () => {
-    for (const name of [
-      'parseTopicFilter',
-      'matchTopic',
-      'filterCovers',
-      'filtersIntersect',
-      'validateTopicName',
-      'compileTemplate',
-    ] as const) {
+    for (const name of ['parseTopicFilter', 'matchTopic', 'filterCovers', 'filtersIntersect', 'validateTopicName', 'compileTemplate'] as const) {
       expect(typeof topic[name]).toBe('function');
     }
     expect(new topic.TopicFilterError('x', 'y')).toBeInstanceOf(Error);
@@ -22,8 +15,6 @@ describe('@app/topic public surface', () => {
     const template = topic.compileTemplate('telemetry.{site}', filter.captures);
     const t = 'sensors/paris/a/b';
     const captures = topic.matchTopic(filter, t)!;
-    expect(template.render({ topic: t, levels: t.split('/'), captures, qos: 1, rule: 'r', clientId: 'c' })).toBe(
-      'telemetry.paris',
-    );
+    expect(template.render({ topic: t, levels: t.split('/'), captures, qos: 1, rule: 'r', clientId: 'c' })).toBe('telemetry.paris');
   });
 });

@@ -34,7 +34,11 @@ function compileError(source: string): TemplateError {
 
 describe('templates over Kafka records', () => {
   it('renders key, headers, JSON payload fields, topic, partition and the common built-ins', () => {
-    const t = compileTemplate('{header.tenant}/{key}/{payload.device.id}/{payload.device.slot}/{payload.device.on}/{kafkaTopic}.{partition}/{rule}/{qos}', [], 'kafka-record');
+    const t = compileTemplate(
+      '{header.tenant}/{key}/{payload.device.id}/{payload.device.slot}/{payload.device.on}/{kafkaTopic}.{partition}/{rule}/{qos}',
+      [],
+      'kafka-record',
+    );
     expect(t.render(record())).toBe('acme/dev-1/d-7/3/true/commands.2/cmd/1');
     expect(t.placeholders).toContain('payload.device.id');
     // Header names may contain dots; the whole rest is the name.

@@ -87,9 +87,7 @@ describe('compileTemplate: compile errors', () => {
   });
 
   it('says when the filters define no captures at all', () => {
-    expect(compileError('{site}').message).toBe(
-      `invalid template "{site}" at column 1: unknown placeholder "{site}"; ${ALLOWED_NO_CAPTURES}`,
-    );
+    expect(compileError('{site}').message).toBe(`invalid template "{site}" at column 1: unknown placeholder "{site}"; ${ALLOWED_NO_CAPTURES}`);
   });
 
   it('counts columns in characters, not UTF-16 units', () => {
@@ -108,22 +106,16 @@ describe('compileTemplate: compile errors', () => {
   });
 
   it('rejects a stray "}"', () => {
-    expect(compileError('a}b').message).toBe(
-      'invalid template "a}b" at column 2: stray "}"; write "}}" for a literal brace',
-    );
+    expect(compileError('a}b').message).toBe('invalid template "a}b" at column 2: stray "}"; write "}}" for a literal brace');
     expect(compileError('{{a}').column).toBe(4);
   });
 
   it.each(['level.x', 'level.', 'level.01', 'level.-1', 'level.1.2'])('rejects {%s}', (name) => {
-    expect(compileError(`{${name}}`).message).toContain(
-      `placeholder "{${name}}" needs a 0-based level number without leading zeros, e.g. "{level.0}"`,
-    );
+    expect(compileError(`{${name}}`).message).toContain(`placeholder "{${name}}" needs a 0-based level number without leading zeros, e.g. "{level.0}"`);
   });
 
   it('rejects a name that is both a built-in and a capture', () => {
-    expect(compileError('{topic}', ['topic']).message).toContain(
-      'placeholder "{topic}" is ambiguous: it is both a built-in and a capture',
-    );
+    expect(compileError('{topic}', ['topic']).message).toContain('placeholder "{topic}" is ambiguous: it is both a built-in and a capture');
     // Harmless while the template does not use it.
     expect(compileTemplate('{level.0}', ['topic']).render(context('a'))).toBe('a');
   });
@@ -179,7 +171,7 @@ describe('templateText', () => {
     expect(templateText('{nobody}')).toEqual({ text: '', isStatic: false });
   });
 
-  it('throws the compiler\'s error on malformed braces', () => {
+  it("throws the compiler's error on malformed braces", () => {
     expect(() => templateText('a}b')).toThrow(new TemplateError('a}b', 2, 'stray "}"; write "}}" for a literal brace'));
   });
 });

@@ -168,8 +168,7 @@ function resolvePlaceholder(source: string, column: number, name: string, captur
       throw new TemplateError(
         source,
         column,
-        `placeholder "{${name}}" is ambiguous: it is both a built-in and a capture of the rule's filters; ` +
-          'rename the capture',
+        `placeholder "{${name}}" is ambiguous: it is both a built-in and a capture of the rule's filters; ` + 'rename the capture',
       );
     }
     return { kind: name };
@@ -177,11 +176,7 @@ function resolvePlaceholder(source: string, column: number, name: string, captur
   if (name.startsWith(LEVEL_PREFIX)) {
     const digits = name.slice(LEVEL_PREFIX.length);
     if (!LEVEL_INDEX.test(digits)) {
-      throw new TemplateError(
-        source,
-        column,
-        `placeholder "{${name}}" needs a 0-based level number without leading zeros, e.g. "{level.0}"`,
-      );
+      throw new TemplateError(source, column, `placeholder "{${name}}" needs a 0-based level number without leading zeros, e.g. "{level.0}"`);
     }
     return { kind: 'level', index: Number(digits) };
   }
@@ -212,7 +207,7 @@ function describeAllowed(captures: readonly string[]): string {
   const builtIns = ['topic', 'level.N', ...BUILT_INS.slice(1), 'payload.PATH'].map((n) => `{${n}}`).join(', ');
   const fromFilters = captures.length
     ? `captures ${captures.map((n) => `{${n}}`).join(', ')}`
-    : 'no captures (none is defined by every one of the rule\'s filters)';
+    : "no captures (none is defined by every one of the rule's filters)";
   return `allowed are built-ins ${builtIns} and ${fromFilters}`;
 }
 
@@ -275,8 +270,7 @@ function renderPart(part: Part, ctx: TemplateContext, source: string): string {
       if (value === undefined) {
         // A rule may list several filters that capture different names.
         throw new TemplateRenderError(
-          `template ${quote(source)} needs capture {${part.name}} but the filter that matched topic ` +
-            `${quote(ctx.topic)} does not capture it`,
+          `template ${quote(source)} needs capture {${part.name}} but the filter that matched topic ` + `${quote(ctx.topic)} does not capture it`,
         );
       }
       return value;

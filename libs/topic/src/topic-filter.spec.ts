@@ -78,9 +78,7 @@ describe('parseTopicFilter: invalid filters', () => {
   it('rejects "#" anywhere but last', () => {
     const e = errorOf('a/#/b');
     expect(e.level).toBe(2);
-    expect(e.message).toBe(
-      'invalid topic filter "a/#/b": level 2 ("#") is "#", which must be the last level (the filter has 3 levels)',
-    );
+    expect(e.message).toBe('invalid topic filter "a/#/b": level 2 ("#") is "#", which must be the last level (the filter has 3 levels)');
     expect(errorOf('#/').level).toBe(1);
   });
 
@@ -108,9 +106,7 @@ describe('parseTopicFilter: invalid filters', () => {
   ])('rejects %j: braces that are not a capture', (filter, level) => {
     const e = errorOf(filter);
     expect(e.level).toBe(level);
-    expect(e.message).toContain(
-      `level ${level} (${JSON.stringify(filter.split('/')[level - 1])}) contains "{" or "}" but is not a capture`,
-    );
+    expect(e.message).toContain(`level ${level} (${JSON.stringify(filter.split('/')[level - 1])}) contains "{" or "}" but is not a capture`);
   });
 
   it.each([
@@ -123,17 +119,14 @@ describe('parseTopicFilter: invalid filters', () => {
     ['{a#b}', 'a#b'],
     ['{été}', 'été'],
   ])('rejects %j: invalid capture name %j', (filter, name) => {
-    expect(errorOf(filter).message).toContain(
-      `has the invalid capture name ${JSON.stringify(name)}; a name starts with a letter or "_"`,
-    );
+    expect(errorOf(filter).message).toContain(`has the invalid capture name ${JSON.stringify(name)}; a name starts with a letter or "_"`);
   });
 
   it('rejects a multi-level capture that is not last', () => {
     const e = errorOf('a/{rest#}/b');
     expect(e.level).toBe(2);
     expect(e.message).toBe(
-      'invalid topic filter "a/{rest#}/b": level 2 ("{rest#}") is a multi-level capture, ' +
-        'which must be the last level (the filter has 3 levels)',
+      'invalid topic filter "a/{rest#}/b": level 2 ("{rest#}") is a multi-level capture, ' + 'which must be the last level (the filter has 3 levels)',
     );
   });
 
@@ -141,8 +134,7 @@ describe('parseTopicFilter: invalid filters', () => {
     const e = errorOf('{site}/x/{site#}');
     expect(e.level).toBe(3);
     expect(e.message).toBe(
-      'invalid topic filter "{site}/x/{site#}": capture name "site" is used at level 1 and again at level 3; ' +
-        'capture names must be unique within a filter',
+      'invalid topic filter "{site}/x/{site#}": capture name "site" is used at level 1 and again at level 3; ' + 'capture names must be unique within a filter',
     );
   });
 

@@ -58,8 +58,7 @@ export function parseTopicFilter(source: string): TopicFilter {
       if (earlier !== undefined) {
         throw new TopicFilterError(
           source,
-          `capture name ${quote(level.name)} is used at level ${earlier} and again at level ${i + 1}; ` +
-            'capture names must be unique within a filter',
+          `capture name ${quote(level.name)} is used at level ${earlier} and again at level ${i + 1}; ` + 'capture names must be unique within a filter',
           i + 1,
         );
       }
@@ -84,8 +83,7 @@ function checkWholeFilter(source: string): void {
   if (source.startsWith(SHARE_PREFIX)) {
     throw new TopicFilterError(
       source,
-      'shared subscriptions are not written in the filter; remove the "$share/<group>/" prefix ' +
-        "and set the rule's shareGroup field instead",
+      'shared subscriptions are not written in the filter; remove the "$share/<group>/" prefix ' + "and set the rule's shareGroup field instead",
     );
   }
   const tooLong = byteLengthProblem(source, 'the filter');
@@ -115,10 +113,7 @@ function parseLevel(source: string, text: string, index: number, count: number):
     const multi = inner.endsWith('#');
     const name = multi ? inner.slice(0, -1) : inner;
     if (!CAPTURE_NAME.test(name)) {
-      fail(
-        `has the invalid capture name ${quote(name)}; a name starts with a letter or "_" ` +
-          'and continues with letters, digits or "_"',
-      );
+      fail(`has the invalid capture name ${quote(name)}; a name starts with a letter or "_" ` + 'and continues with letters, digits or "_"');
     }
     if (multi && !isLast) {
       fail(`is a multi-level capture, which must be the last level (the filter has ${count} levels)`);

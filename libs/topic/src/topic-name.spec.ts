@@ -10,9 +10,7 @@ describe('validateTopicName', () => {
   });
 
   it('rejects wildcards and says which one and where', () => {
-    expect(validateTopicName('a/+/c')).toBe(
-      'the topic name contains the wildcard "+" at level 2; wildcards are only allowed in topic filters',
-    );
+    expect(validateTopicName('a/+/c')).toBe('the topic name contains the wildcard "+" at level 2; wildcards are only allowed in topic filters');
     expect(validateTopicName('a/b#')).toContain('"#" at level 2');
     expect(validateTopicName('#/a+')).toContain('"#" at level 1');
   });
@@ -30,9 +28,7 @@ describe('validateTopicName', () => {
 
   it('rejects names longer than 65535 UTF-8 bytes, counting bytes not characters', () => {
     expect(validateTopicName('a'.repeat(65535))).toBeNull();
-    expect(validateTopicName('a'.repeat(65536))).toBe(
-      'the topic name is 65536 UTF-8 bytes long; MQTT allows at most 65535',
-    );
+    expect(validateTopicName('a'.repeat(65536))).toBe('the topic name is 65536 UTF-8 bytes long; MQTT allows at most 65535');
     // 'é' is two bytes: 32768 of them exceed the limit although the string is short.
     expect(validateTopicName('é'.repeat(32768))).toContain('65536 UTF-8 bytes');
   });
@@ -60,12 +56,18 @@ describe('validateTopicTemplate', () => {
     expect(validateTopicTemplate('cmd/{key}/\u007F')).toBe(
       'invalid topic template "cmd/{key}/\\u007f": its fixed text contains the control character U+007F, which every topic it renders would carry',
     );
-    expect(validateTopicTemplate('cmd/{key}/#')).toBe('invalid topic template "cmd/{key}/#": its fixed text contains the wildcard "#"; wildcards are only allowed in topic filters');
+    expect(validateTopicTemplate('cmd/{key}/#')).toBe(
+      'invalid topic template "cmd/{key}/#": its fixed text contains the wildcard "#"; wildcards are only allowed in topic filters',
+    );
   });
 
   it('refuses a topic or fixed text over 65535 UTF-8 bytes, quoting it truncated', () => {
-    expect(validateTopicTemplate('é'.repeat(32768))).toBe(`invalid topic "${'é'.repeat(80)}…" (32768 characters): the topic name is 65536 UTF-8 bytes long; MQTT allows at most 65535`);
-    expect(validateTopicTemplate('{key}' + 'a'.repeat(65536))).toMatch(/^invalid topic template "\{key\}a+…" \(65541 characters\): its fixed text is 65536 UTF-8 bytes long; MQTT allows at most 65535$/);
+    expect(validateTopicTemplate('é'.repeat(32768))).toBe(
+      `invalid topic "${'é'.repeat(80)}…" (32768 characters): the topic name is 65536 UTF-8 bytes long; MQTT allows at most 65535`,
+    );
+    expect(validateTopicTemplate('{key}' + 'a'.repeat(65536))).toMatch(
+      /^invalid topic template "\{key\}a+…" \(65541 characters\): its fixed text is 65536 UTF-8 bytes long; MQTT allows at most 65535$/,
+    );
   });
 
   it('leaves malformed braces to the template compiler', () => {

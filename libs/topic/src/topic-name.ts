@@ -15,8 +15,7 @@ export function validateTopicName(topic: string): string | null {
   const wildcard = firstWildcard(topic);
   if (wildcard !== -1) {
     return (
-      `the topic name contains the wildcard "${topic[wildcard]}" at level ${levelNumberAt(topic, wildcard)}; ` +
-      'wildcards are only allowed in topic filters'
+      `the topic name contains the wildcard "${topic[wildcard]}" at level ${levelNumberAt(topic, wildcard)}; ` + 'wildcards are only allowed in topic filters'
     );
   }
   return null;

@@ -24,7 +24,16 @@ export interface DocumentValidator {
 // stricter style checks (a `required` name without a `properties` entry...) are valid schemas.
 // Ajv generates the check's code from the schema, which comes from the operator's
 // configuration, never from a message.
-const ajv = new Ajv2020({ strictSchema: true, strictNumbers: true, strictTypes: false, strictTuples: false, strictRequired: false, allErrors: false, validateSchema: true, addUsedSchema: false });
+const ajv = new Ajv2020({
+  strictSchema: true,
+  strictNumbers: true,
+  strictTypes: false,
+  strictTuples: false,
+  strictRequired: false,
+  allErrors: false,
+  validateSchema: true,
+  addUsedSchema: false,
+});
 addFormats(ajv);
 
 /**

@@ -28,7 +28,9 @@ describe('payload formats', () => {
 
   it('refuses CBOR that is truncated, NaN, or an integer JSON cannot hold exactly', () => {
     expect(catchError(() => decodePayload('cbor', bytes('82 01')))).toBeInstanceOf(DecodeFailedError);
-    expect((catchError(() => decodePayload('cbor', bytes('a1 61 74 f9 7e 00'))) as Error).message).toBe('payload /t is NaN or infinite, which JSON cannot hold');
+    expect((catchError(() => decodePayload('cbor', bytes('a1 61 74 f9 7e 00'))) as Error).message).toBe(
+      'payload /t is NaN or infinite, which JSON cannot hold',
+    );
     expect((catchError(() => decodePayload('cbor', bytes('1b 00 20 00 00 00 00 00 01'))) as Error).message).toContain('beyond 2^53');
   });
 

@@ -42,7 +42,13 @@ export function compileProcess(config: ProcessConfig, readSchemaFile: SchemaFile
 
 type Report = (path: ReadonlyArray<string | number>, message: string) => void;
 
-function compileStep(step: StepConfig, at: ReadonlyArray<string | number>, label: string, readSchemaFile: SchemaFileReader, report: Report): CompiledStep | undefined {
+function compileStep(
+  step: StepConfig,
+  at: ReadonlyArray<string | number>,
+  label: string,
+  readSchemaFile: SchemaFileReader,
+  report: Report,
+): CompiledStep | undefined {
   const expression = (source: string, path: ReadonlyArray<string | number>): CompiledExpression | undefined => {
     try {
       return compileExpression(source);

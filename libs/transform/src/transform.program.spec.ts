@@ -83,9 +83,12 @@ describe('TransformProgram', () => {
   });
 
   it('validates against a JSON Schema and names the pointer and keyword, never the value', () => {
-    const validating = program({ steps: [{ validate: { schemaFile: 'telemetry.json' } }] }, {
-      'telemetry.json': { type: 'object', required: ['t'], properties: { t: { type: 'number', maximum: 100 } } },
-    });
+    const validating = program(
+      { steps: [{ validate: { schemaFile: 'telemetry.json' } }] },
+      {
+        'telemetry.json': { type: 'object', required: ['t'], properties: { t: { type: 'number', maximum: 100 } } },
+      },
+    );
     const error = catchError(() => validating.run(json({ t: 1234.5 }), facts));
     expect(error).toBeInstanceOf(SchemaInvalidError);
     expect((error as Error).message).toBe('payload /t fails "maximum" at #/properties/t/maximum');
@@ -104,7 +107,9 @@ describe('TransformProgram', () => {
 
   it('refuses a filter that gives something other than true or false on a message', () => {
     const loose = program({ steps: [{ filter: 'payload.flag' }] });
-    expect((catchError(() => loose.run(json({ flag: 'yes' }), facts)) as Error).message).toBe('steps[0].filter: a filter must give true or false, it gave a string');
+    expect((catchError(() => loose.run(json({ flag: 'yes' }), facts)) as Error).message).toBe(
+      'steps[0].filter: a filter must give true or false, it gave a string',
+    );
   });
 
   it('decodes what it emitted with the same format (output defaults to input)', () => {

@@ -90,7 +90,11 @@ export class BridgeWorker {
       for (const record of records) if (record.rule) this.stats.retried(record.rule);
     });
     this.runtime = this.build(loaded);
-    this.deadLetters = new DeadLetterWriter(this.writer, (topic, payload, options) => this.mainSource.publish(topic, payload, options), config.kafka.producer.retry);
+    this.deadLetters = new DeadLetterWriter(
+      this.writer,
+      (topic, payload, options) => this.mainSource.publish(topic, payload, options),
+      config.kafka.producer.retry,
+    );
     this.keys = new KeyringWatcher(
       keySourceOpener(config.keys, loaded.secrets, { sodium, kafka: config.kafka, kafkaFactory, clientId: this.clientId }),
       loaded.keys,
@@ -213,9 +217,15 @@ export class BridgeWorker {
     );
     if (changed.length > 0) throw new ReloadRefusedError(`${changed.join(', ')} changed: restart the worker to apply those`);
     const runtime = this.build(next);
-    const connections = (r: Runtime) => [...r.connections.keys()].filter((key) => key !== MAIN_CONNECTION).sort().join(', ') || 'none';
+    const connections = (r: Runtime) =>
+      [...r.connections.keys()]
+        .filter((key) => key !== MAIN_CONNECTION)
+        .sort()
+        .join(', ') || 'none';
     if (connections(runtime) !== connections(this.runtime)) {
-      throw new ReloadRefusedError(`the rules on MQTT connections of their own (isolation) changed from ${connections(this.runtime)} to ${connections(runtime)}: restart the worker to apply that`);
+      throw new ReloadRefusedError(
+        `the rules on MQTT connections of their own (isolation) changed from ${connections(this.runtime)} to ${connections(runtime)}: restart the worker to apply that`,
+      );
     }
     const previous = this.runtime;
     for (const destination of runtime.destinations) await destination.connect();
@@ -233,14 +243,22 @@ export class BridgeWorker {
     const { connections, loaded } = this.runtime;
     const fromKafka = this.kafkaRules.length > 0 ? ` and ${this.kafkaRules.length} Kafka -> MQTT rule(s)` : '';
     const filters = [...connections.values()].flatMap((c) => c.plan.subscriptions.map((s) => s.filter));
-    const own = connections.size > 1 ? ` (${connections.size - 1} on an MQTT connection of their own: ${[...connections.keys()].filter((k) => k !== MAIN_CONNECTION).join(', ')})` : '';
+    const own =
+      connections.size > 1
+        ? ` (${connections.size - 1} on an MQTT connection of their own: ${[...connections.keys()].filter((k) => k !== MAIN_CONNECTION).join(', ')})`
+        : '';
     this.log.log(`${what} ${filters.join(', ')} with ${loaded.rules.length} rule(s)${own}${fromKafka} from ${loaded.file}`);
   }
 
   /** Rules, destinations and routing plan of a configuration, sharing this worker's connections. */
   private build(loaded: LoadedConfig): Runtime {
     const { config } = loaded;
-    const resources = { kafkaWriter: () => this.writer, mqttFactory: () => this.mqttFactory, amqpFactory: () => this.amqpFactory, natsFactory: () => this.natsFactory };
+    const resources = {
+      kafkaWriter: () => this.writer,
+      mqttFactory: () => this.mqttFactory,
+      amqpFactory: () => this.amqpFactory,
+      natsFactory: () => this.natsFactory,
+    };
     const destinations: Destination[] = [];
     const grouped = new Map<string, { parsed: ParsedRule[]; rules: RuntimeRule[] }>([[MAIN_CONNECTION, { parsed: [], rules: [] }]]);
     const rules = loaded.rules.map((rule, r): RuntimeRule => {
@@ -262,7 +280,9 @@ export class BridgeWorker {
       grouped.set(key, group);
       return runtimeRule;
     });
-    const connections = new Map([...grouped].map(([key, group]) => [key, { plan: new SubscriptionPlan(group.parsed, this.subscriptionIds), rules: group.rules }]));
+    const connections = new Map(
+      [...grouped].map(([key, group]) => [key, { plan: new SubscriptionPlan(group.parsed, this.subscriptionIds), rules: group.rules }]),
+    );
     return { loaded, rules, destinations, connections };
   }
 

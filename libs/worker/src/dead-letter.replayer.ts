@@ -105,7 +105,11 @@ export class DeadLetterReplayer {
     const base = { partition, offset, topic: message?.topic ?? '?' };
     if (!message || rule !== options.rule) return { ...base, result: 'skipped', detail: `dead letter of rule ${rule ?? '?'}` };
     if (headers[DLQ_HEADER.payload]?.toString() === 'cut') {
-      return { ...base, result: 'skipped', detail: `payload was cut when dead-lettered (${headers[DLQ_HEADER.payloadBytes]?.toString() ?? '?'} bytes): not replayable` };
+      return {
+        ...base,
+        result: 'skipped',
+        detail: `payload was cut when dead-lettered (${headers[DLQ_HEADER.payloadBytes]?.toString() ?? '?'} bytes): not replayable`,
+      };
     }
     const outcome = await this.pipeline.replay(options.rule, message, options.dryRun);
     if (!outcome) return { ...base, result: 'skipped', detail: `topic no longer matches rule ${options.rule}` };
@@ -140,9 +144,14 @@ export class DeadLetterReplayer {
         if (!coordinatorNotReady(error)) throw error;
         const waited = Date.now() - started;
         if (waited >= COORDINATOR_WAIT_MS) {
-          throw new Error(`Kafka has no coordinator for consumer group ${groupId} after ${Math.round(waited / 1000)} s: ${(error as Error).message}`, { cause: error });
+          throw new Error(`Kafka has no coordinator for consumer group ${groupId} after ${Math.round(waited / 1000)} s: ${(error as Error).message}`, {
+            cause: error,
+          });
         }
-        if (attempt === 1) this.log.log(`waiting for Kafka's coordinator of consumer group ${groupId} (a new cluster creates its offsets topic first): ${(error as Error).message}`);
+        if (attempt === 1)
+          this.log.log(
+            `waiting for Kafka's coordinator of consumer group ${groupId} (a new cluster creates its offsets topic first): ${(error as Error).message}`,
+          );
         await sleep(500);
       }
     }

@@ -31,6 +31,11 @@ export function createDestination(config: DestinationConfig, name: string, captu
 }
 
 /** A rule's destinations, named `<rule>/<type>[<index>]` as metrics and dead letters show them. */
-export function createRuleDestinations(configs: readonly DestinationConfig[], rule: string, captures: readonly string[], resources: DestinationResources): Destination[] {
+export function createRuleDestinations(
+  configs: readonly DestinationConfig[],
+  rule: string,
+  captures: readonly string[],
+  resources: DestinationResources,
+): Destination[] {
   return configs.map((d, i) => createDestination(d, `${rule}/${d.type}[${i}]`, captures, resources));
 }

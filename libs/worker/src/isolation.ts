@@ -15,7 +15,11 @@ export type Isolation = 'auto' | 'own' | 'none';
  * own, while Kafka is shared by all rules anyway.
  * @returns MAIN_CONNECTION, or the rule's name for a connection of its own.
  */
-export function connectionOf(rule: { readonly name: string; readonly isolation: Isolation; readonly destinations: ReadonlyArray<{ readonly type: string }> }): string {
+export function connectionOf(rule: {
+  readonly name: string;
+  readonly isolation: Isolation;
+  readonly destinations: ReadonlyArray<{ readonly type: string }>;
+}): string {
   const own = rule.isolation === 'own' || (rule.isolation === 'auto' && rule.destinations.some((d) => d.type !== 'kafka'));
   return own ? rule.name : MAIN_CONNECTION;
 }

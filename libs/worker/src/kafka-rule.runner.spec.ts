@@ -13,10 +13,18 @@ const record: ConsumedRecord = {
 describe('Kafka records as bridge messages', () => {
   it('carry the value, the rule QoS and retain flag, and MQTT 5 properties from mqtt.* headers', () => {
     const message = recordMessage(record, { topic: 'x', qos: 2, retain: true, retry: { initialMs: 1, maxMs: 1, maxAttempts: 0, maxElapsedMs: 0 } });
-    expect(message).toMatchObject({ topic: 'commands', qos: 2, retain: true, properties: { contentType: 'application/json', userProperties: { tenant: 'acme' } } });
+    expect(message).toMatchObject({
+      topic: 'commands',
+      qos: 2,
+      retain: true,
+      properties: { contentType: 'application/json', userProperties: { tenant: 'acme' } },
+    });
     expect(message.payload.toString()).toBe('{"op":"reboot"}');
     // A tombstone becomes an empty payload (with retain: clears the retained message).
-    expect(recordMessage({ ...record, value: null }, { topic: 'x', qos: 1, retain: true, retry: { initialMs: 1, maxMs: 1, maxAttempts: 0, maxElapsedMs: 0 } }).payload).toHaveLength(0);
+    expect(
+      recordMessage({ ...record, value: null }, { topic: 'x', qos: 1, retain: true, retry: { initialMs: 1, maxMs: 1, maxAttempts: 0, maxElapsedMs: 0 } })
+        .payload,
+    ).toHaveLength(0);
   });
 
   it('give templates key, first header values and the JSON value, parsed once', () => {

@@ -10,7 +10,12 @@ import { RuleOutcome, RuntimeRule } from '@app/pipeline';
 import { KafkaRuleConfig } from '@app/bridge-config';
 
 /** BridgePipeline.deliver: transform, destinations and dead letters of one message under one rule. */
-export type RuleDeliver = (rule: RuntimeRule, message: BridgeMessage, context: TemplateContext, origin: Readonly<Record<string, string>>) => Promise<RuleOutcome>;
+export type RuleDeliver = (
+  rule: RuntimeRule,
+  message: BridgeMessage,
+  context: TemplateContext,
+  origin: Readonly<Record<string, string>>,
+) => Promise<RuleOutcome>;
 
 /** Dead-letter fields that say which record failed; documented in docs/kafka-to-mqtt.md. */
 export const KAFKA_ORIGIN = { topic: 'kafka.topic', partition: 'kafka.partition', offset: 'kafka.offset', key: 'kafka.key' } as const;
@@ -117,13 +122,24 @@ export function createKafkaRuleRunner(
   const broker: MqttConnectionConfig = mqtt.broker ?? sourceBroker;
   const destination = new MqttDestination(
     `${config.name}/mqtt`,
-    { type: 'mqtt', broker, topic: mqtt.topic, qos: { qos0: 0, qos1: 1, qos2: 2 }, retain: 'keep', messageExpirySeconds: mqtt.messageExpirySeconds, retry: mqtt.retry },
+    {
+      type: 'mqtt',
+      broker,
+      topic: mqtt.topic,
+      qos: { qos0: 0, qos1: 1, qos2: 2 },
+      retain: 'keep',
+      messageExpirySeconds: mqtt.messageExpirySeconds,
+      retry: mqtt.retry,
+    },
     shared.mqttFactory,
     [],
     'kafka-record',
   );
   const source = new KafkaRecordSource(shared.kafkaFactory, shared.kafka, config.kafka, config.name);
-  return new KafkaRuleRunner(config, shared.deadLetter, source, destination, shared.deliver, shared.clientId, { process: shared.process, replayGuard: shared.replayGuard });
+  return new KafkaRuleRunner(config, shared.deadLetter, source, destination, shared.deliver, shared.clientId, {
+    process: shared.process,
+    replayGuard: shared.replayGuard,
+  });
 }
 
 /** The message a record becomes: its value as payload, the rule's QoS and retain flag, MQTT 5 properties from `mqtt.*` headers. */

@@ -18,7 +18,11 @@ export function keySourceOpener(
   return async () => {
     const sodium = await deps.sodium.ready();
     const masterKeys = { current: masterKey, previous: secrets.previousMasterKeys };
-    const { store: keystore, masters } = managedKeystore(store, masterKeys, sodium, { kafka: deps.kafka, kafkaFactory: deps.kafkaFactory, clientId: `${deps.clientId}.keys` });
+    const { store: keystore, masters } = managedKeystore(store, masterKeys, sodium, {
+      kafka: deps.kafka,
+      kafkaFactory: deps.kafkaFactory,
+      clientId: `${deps.clientId}.keys`,
+    });
     return new KeystoreKeySource(keystore, masters);
   };
 }

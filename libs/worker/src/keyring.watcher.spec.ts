@@ -3,7 +3,13 @@ import { waitFor } from '@app/core/testing/wait-for';
 import { KeyringWatcher } from './keyring.watcher';
 
 function entry(name: string): KeyEntry {
-  return { name, type: 'symmetric', primaryVersion: 1, minDecryptionVersion: 1, versions: [{ version: 1, state: 'active', createdAt: '2026-01-01T00:00:00Z', secret: new Uint8Array(32).fill(1) }] };
+  return {
+    name,
+    type: 'symmetric',
+    primaryVersion: 1,
+    minDecryptionVersion: 1,
+    versions: [{ version: 1, state: 'active', createdAt: '2026-01-01T00:00:00Z', secret: new Uint8Array(32).fill(1) }],
+  };
 }
 
 /** A key source whose contents and failures the test sets. */
@@ -35,13 +41,17 @@ class ScriptedSource implements KeySource {
   }
 }
 
-
 describe('KeyringWatcher', () => {
   it('retries a failed load at the next poll instead of skipping that change', async () => {
     const source = new ScriptedSource();
     source.keys = ['a'];
     const results: boolean[] = [];
-    const watcher = new KeyringWatcher(async () => source, [], 20, (ok) => results.push(ok));
+    const watcher = new KeyringWatcher(
+      async () => source,
+      [],
+      20,
+      (ok) => results.push(ok),
+    );
     await watcher.start();
     expect(watcher.current().names()).toEqual(['a']);
     source.failNext = 1;
@@ -77,7 +87,12 @@ describe('KeyringWatcher', () => {
     const watcher = new KeyringWatcher(async () => source, [], 60_000);
     await watcher.start();
     expect(loaded[0].versions[0].secret.every((b) => b === 0)).toBe(true);
-    expect(watcher.current().encryptionKey('k').secret.every((b) => b === 1)).toBe(true);
+    expect(
+      watcher
+        .current()
+        .encryptionKey('k')
+        .secret.every((b) => b === 1),
+    ).toBe(true);
     await watcher.stop();
   });
 });

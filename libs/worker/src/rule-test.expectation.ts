@@ -43,11 +43,16 @@ export function compareOutcome(expected: Expectation, actual: CaseOutcome): stri
   }
   if (expected.deadLetter) {
     const want = expected.deadLetter;
-    const matches = (d: ActualDeadLetter) => d.reason === want.reason && (want.rule === undefined || d.rule === want.rule) && (want.message === undefined || d.message.includes(want.message));
+    const matches = (d: ActualDeadLetter) =>
+      d.reason === want.reason && (want.rule === undefined || d.rule === want.rule) && (want.message === undefined || d.message.includes(want.message));
     if (actual.outputs.length === 0 && actual.deadLetters.length > 0 && actual.deadLetters.every(matches)) return [];
     const first = actual.deadLetters.find((d) => !matches(d));
     if (actual.outputs.length > 0 || !first) return [`expected: dead letter ${want.reason}`, ...labelled('actual:   ', summarize(actual))];
-    const shown = { reason: first.reason, ...(want.message === undefined ? {} : { message: first.message }), ...(want.rule === undefined ? {} : { rule: first.rule }) };
+    const shown = {
+      reason: first.reason,
+      ...(want.message === undefined ? {} : { message: first.message }),
+      ...(want.rule === undefined ? {} : { rule: first.rule }),
+    };
     return fieldDiff(`deadLetter (rule ${first.rule}, at ${first.stage}${want.message === undefined ? '' : '; message: text it contains'})`, want, shown);
   }
   return compareOutputs(expected.outputs!, actual);
@@ -74,7 +79,8 @@ function compareOutput(label: string, want: ExpectedOutput, got: ActualOutput): 
   if (want.destination !== undefined) check('destination', want.destination, got.destination);
   check('topic', want.topic, got.topic);
   if (want.key !== undefined) check('key', want.key, got.key);
-  for (const [name, value] of Object.entries(want.headers ?? {})) check(`headers.${name}`, headerText(value), got.headers[name] === undefined ? undefined : headerText(got.headers[name]));
+  for (const [name, value] of Object.entries(want.headers ?? {}))
+    check(`headers.${name}`, headerText(value), got.headers[name] === undefined ? undefined : headerText(got.headers[name]));
   if (want.sealed !== undefined) check('sealed', want.sealed, got.sealed);
   if (got.openProblem !== undefined && (want.json ?? want.text ?? want.hex ?? want.cbor) !== undefined) {
     lines.push(`${label}: the sealed payload does not open with the test keys: ${got.openProblem}`);

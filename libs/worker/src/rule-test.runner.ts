@@ -81,7 +81,12 @@ export class RuleTestRunner {
   private outcome(message: BridgeMessage): CaseOutcome {
     const routes = this.loaded.plan.route(message.topic, message.retain);
     const levels = message.topic.split('/');
-    const outcome = { rules: [] as string[], filtered: [] as Array<{ rule: string; by: string }>, deadLetters: [] as ActualDeadLetter[], outputs: [] as ActualOutput[] };
+    const outcome = {
+      rules: [] as string[],
+      filtered: [] as Array<{ rule: string; by: string }>,
+      deadLetters: [] as ActualDeadLetter[],
+      outputs: [] as ActualOutput[],
+    };
     for (const route of routes) {
       const rule = this.rules[route.rule];
       outcome.rules.push(rule.name);
@@ -94,7 +99,16 @@ export class RuleTestRunner {
       if (preview.filtered !== undefined) outcome.filtered.push({ rule: rule.name, by: preview.filtered });
       for (const { stage, failure } of preview.failures) outcome.deadLetters.push({ rule: rule.name, stage, reason: failure.code, message: failure.message });
       for (const { destination, preview: where } of preview.outputs) {
-        outcome.outputs.push({ rule: rule.name, destination, summary: where.summary, topic: where.address, key: where.key, headers: where.headers, sealed, ...payloads.get(destination) });
+        outcome.outputs.push({
+          rule: rule.name,
+          destination,
+          summary: where.summary,
+          topic: where.address,
+          key: where.key,
+          headers: where.headers,
+          sealed,
+          ...payloads.get(destination),
+        });
       }
     }
     return outcome;
@@ -104,7 +118,12 @@ export class RuleTestRunner {
   private open(rule: PreviewedRule, address: string, envelope: Buffer): { plaintext?: Buffer; openProblem?: string } {
     const { destinationKey, bindDestinationTopic } = rule.transform;
     try {
-      const opened = this.sealer.open(envelope, { keyring: this.keyring, expectedKeyName: destinationKey, topic: address, requireTopicBinding: bindDestinationTopic });
+      const opened = this.sealer.open(envelope, {
+        keyring: this.keyring,
+        expectedKeyName: destinationKey,
+        topic: address,
+        requireTopicBinding: bindDestinationTopic,
+      });
       return { plaintext: Buffer.from(opened.plaintext) };
     } catch (error) {
       return { openProblem: error instanceof Error ? error.message : String(error) };
@@ -128,7 +147,11 @@ export async function runRuleTestFiles(configFile: string, casesFile: string, en
   if (!loaded) return 1;
   let tests: RuleTestFile;
   try {
-    tests = loadRuleTests(casesFile, env, (loaded.keys ?? []).map((k) => k.name));
+    tests = loadRuleTests(
+      casesFile,
+      env,
+      (loaded.keys ?? []).map((k) => k.name),
+    );
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     const count = error.problems.length + error.omitted;

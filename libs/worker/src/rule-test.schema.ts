@@ -36,7 +36,10 @@ export type PayloadField = (typeof PAYLOAD_FIELDS)[number];
 function atMostOnePayload(value: Partial<Record<PayloadField, unknown>>, ctx: z.RefinementCtx, required: boolean): void {
   const given = PAYLOAD_FIELDS.filter((field) => value[field] !== undefined);
   if (given.length > 1 || (required && given.length === 0)) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `give ${required ? 'exactly' : 'at most'} one of ${PAYLOAD_FIELDS.join(', ')}${given.length > 1 ? ` (this has ${given.join(' and ')})` : ''}` });
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: `give ${required ? 'exactly' : 'at most'} one of ${PAYLOAD_FIELDS.join(', ')}${given.length > 1 ? ` (this has ${given.join(' and ')})` : ''}`,
+    });
   }
 }
 

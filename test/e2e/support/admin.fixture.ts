@@ -109,7 +109,9 @@ admin:
   }
 }
 
-export async function stopProcess(p: { child: { kill(signal?: NodeJS.Signals): boolean; exitCode: number | null }; exited: Promise<unknown> } | undefined): Promise<void> {
+export async function stopProcess(
+  p: { child: { kill(signal?: NodeJS.Signals): boolean; exitCode: number | null }; exited: Promise<unknown> } | undefined,
+): Promise<void> {
   if (!p || p.child.exitCode !== null) return;
   p.child.kill('SIGTERM');
   const timer = setTimeout(() => p.child.kill('SIGKILL'), 10_000);

@@ -23,7 +23,10 @@ export async function startWorker(yaml: string, env: Record<string, string> = {}
 }
 
 /** A worker built from a YAML config but not started (for replays). */
-export async function startWorkerless(yaml: string, env: Record<string, string> = {}): Promise<{ worker: BridgeWorker; file: string; dispose(): Promise<void> }> {
+export async function startWorkerless(
+  yaml: string,
+  env: Record<string, string> = {},
+): Promise<{ worker: BridgeWorker; file: string; dispose(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'bridge-e2e-'));
   const file = join(dir, 'bridge.yaml');
   writeFileSync(file, yaml);

@@ -34,13 +34,7 @@ export interface StreamResult {
   readonly foreign: number;
 }
 
-export function analyse(
-  scenario: string,
-  qos: 1 | 2,
-  sent: ReadonlySet<number>,
-  records: readonly CollectedRecord[],
-  seconds: number,
-): StreamResult {
+export function analyse(scenario: string, qos: 1 | 2, sent: ReadonlySet<number>, records: readonly CollectedRecord[], seconds: number): StreamResult {
   const seen = new Set<number>();
   let duplicated = 0;
   let foreign = 0;

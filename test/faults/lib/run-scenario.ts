@@ -160,8 +160,16 @@ export async function runScenario(scenario: Scenario, env: RunEnv): Promise<Scen
   for (const p of publishers) publisherStats[`q${p.qos}`] = p.stats();
   if (log && log.errors > 0) notes.push(`the worker logged ${log.errors} error line(s); see ${path.relative(process.cwd(), log.file)}`);
   const rme = log?.events['mqtt-receive-maximum-exceeded'] ?? 0;
-  if (rme > 0) notes.push(`MQTT.js closed the worker's connection ${rme} time(s) with "Receive Maximum exceeded" (inbound QoS 2): Mosquitto redelivered everything in flight`);
-  if (log && Object.keys(log.events).length > 0) notes.push(`worker log events: ${Object.entries(log.events).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  if (rme > 0)
+    notes.push(
+      `MQTT.js closed the worker's connection ${rme} time(s) with "Receive Maximum exceeded" (inbound QoS 2): Mosquitto redelivered everything in flight`,
+    );
+  if (log && Object.keys(log.events).length > 0)
+    notes.push(
+      `worker log events: ${Object.entries(log.events)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ')}`,
+    );
   return {
     name: scenario.name,
     title: scenario.title,

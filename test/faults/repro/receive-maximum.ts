@@ -32,7 +32,13 @@ async function main(): Promise<void> {
     /** Per MQTT topic, the sequence numbers in the order the pipeline first saw them. */
     const firstSeen = new Map<string, number[]>();
     const source = new MqttSource(new MqttClientFactory(), {
-      config: mqttSourceSchema.parse({ url: mosquitto.url, clientId: 'repro-bridge', reconnectPeriodMs: 250, session: { persistent: true }, maxInFlight: MAX_IN_FLIGHT }),
+      config: mqttSourceSchema.parse({
+        url: mosquitto.url,
+        clientId: 'repro-bridge',
+        reconnectPeriodMs: 250,
+        session: { persistent: true },
+        maxInFlight: MAX_IN_FLIGHT,
+      }),
       clientId: 'repro-bridge',
       subscriptions: [
         { id: 1, filter: 'repro/q1/+', qos: 1, retainHandling: 0 },
@@ -55,7 +61,15 @@ async function main(): Promise<void> {
     const count = RATE * 8;
     const publishers = await Promise.all(
       ([1, 2] as const).map((qos) =>
-        SequencePublisher.connect({ url: mosquitto.url, clientId: `repro-pub-q${qos}`, qos, topics: Array.from({ length: 10 }, (_, k) => `repro/q${qos}/k${k}`), count, ratePerSecond: RATE, window: 20 }),
+        SequencePublisher.connect({
+          url: mosquitto.url,
+          clientId: `repro-pub-q${qos}`,
+          qos,
+          topics: Array.from({ length: 10 }, (_, k) => `repro/q${qos}/k${k}`),
+          count,
+          ratePerSecond: RATE,
+          window: 20,
+        }),
       ),
     );
     for (const p of publishers) scope.defer('publisher', () => p.close());
@@ -83,7 +97,9 @@ async function main(): Promise<void> {
       }
     }
     console.log(`first deliveries out of publish order (per topic): ${late}`);
-    console.log(`Mosquitto log: ${(mosquitto.logTail(400).match(/New client connected from .* as repro-bridge/g) ?? []).length} connection(s) of repro-bridge in the last 400 lines`);
+    console.log(
+      `Mosquitto log: ${(mosquitto.logTail(400).match(/New client connected from .* as repro-bridge/g) ?? []).length} connection(s) of repro-bridge in the last 400 lines`,
+    );
   } finally {
     await scope.close();
   }

@@ -25,7 +25,12 @@ let compiled: WorkerLaunch | undefined;
  */
 export function workerLaunch(): WorkerLaunch {
   if (process.env.BENCH_WORKER !== 'compiled') {
-    return { mode: 'ts-node', script: path.join(__dirname, 'worker-process.ts'), flags: ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'], env: {} };
+    return {
+      mode: 'ts-node',
+      script: path.join(__dirname, 'worker-process.ts'),
+      flags: ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
+      env: {},
+    };
   }
   compiled ??= build();
   return compiled;
@@ -45,5 +50,10 @@ function build(): WorkerLaunch {
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', project], { cwd: REPO_ROOT, stdio: 'inherit', timeout: 180_000 });
   const script = path.join(BUILD_DIR, 'test', 'harness', 'worker', 'worker-process.js');
   if (!fs.existsSync(script)) throw new Error(`tsc did not produce ${script}`);
-  return { mode: 'compiled', script, flags: ['-r', 'tsconfig-paths/register'], env: { TS_NODE_BASEURL: BUILD_DIR, TS_NODE_PROJECT: path.join(REPO_ROOT, 'tsconfig.json') } };
+  return {
+    mode: 'compiled',
+    script,
+    flags: ['-r', 'tsconfig-paths/register'],
+    env: { TS_NODE_BASEURL: BUILD_DIR, TS_NODE_PROJECT: path.join(REPO_ROOT, 'tsconfig.json') },
+  };
 }

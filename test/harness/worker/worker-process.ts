@@ -28,9 +28,7 @@ function send(message: Record<string, unknown>): void {
 }
 
 function post<T>(session: Session, method: string, params: Record<string, unknown> = {}): Promise<T> {
-  return new Promise((resolve, reject) =>
-    session.post(method, params, (error, result) => (error ? reject(error) : resolve(result as T))),
-  );
+  return new Promise((resolve, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolve(result as T))));
 }
 
 async function main(): Promise<void> {
@@ -116,7 +114,7 @@ async function main(): Promise<void> {
         default:
           throw new Error(`unknown message ${JSON.stringify(m)}`);
       }
-    })().catch((error: unknown) => send({ type: 'error', message: error instanceof Error ? error.stack ?? error.message : String(error) }));
+    })().catch((error: unknown) => send({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) }));
   });
   // The benchmark went away (crash, Ctrl-C): do not outlive it.
   process.on('disconnect', () => {
@@ -126,6 +124,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  send({ type: 'error', message: error instanceof Error ? error.stack ?? error.message : String(error) });
+  send({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   setTimeout(() => process.exit(1), 50);
 });

@@ -86,17 +86,20 @@ export function describeDestinationContract(type: string, contract: DestinationC
       });
     });
 
-    (contract.closeEndsPendingWrites === false ? it.skip : it)('a write waiting for a broker that is down rejects promptly with a ShutdownError at close()', async () => {
-      await withSubject(true, async ({ destination }) => {
-        await destination.connect();
-        const write = destination.write(contractRecord('during-outage'));
-        expect((await settleWithin(write, PENDING_MS)).state).toBe('pending');
-        // Measured from the call: close() itself may wait for the broker to see a disconnect.
-        const closing = destination.close();
-        expect(await settleWithin(write, promptMs)).toEqual({ state: 'rejected', error: expect.any(ShutdownError) });
-        await closing;
-      });
-    });
+    (contract.closeEndsPendingWrites === false ? it.skip : it)(
+      'a write waiting for a broker that is down rejects promptly with a ShutdownError at close()',
+      async () => {
+        await withSubject(true, async ({ destination }) => {
+          await destination.connect();
+          const write = destination.write(contractRecord('during-outage'));
+          expect((await settleWithin(write, PENDING_MS)).state).toBe('pending');
+          // Measured from the call: close() itself may wait for the broker to see a disconnect.
+          const closing = destination.close();
+          expect(await settleWithin(write, promptMs)).toEqual({ state: 'rejected', error: expect.any(ShutdownError) });
+          await closing;
+        });
+      },
+    );
 
     (contract.bringsUp ? it : it.skip)('a write issued while the broker is down is delivered once the broker comes up', async () => {
       await withSubject(true, async (subject) => {
@@ -111,20 +114,23 @@ export function describeDestinationContract(type: string, contract: DestinationC
       });
     });
 
-    (contract.stalls ? it : it.skip)('a write retrying against a connected broker that stopped confirming rejects promptly with a ShutdownError at close()', async () => {
-      await withSubject(false, async (subject) => {
-        const { destination } = subject;
-        await destination.connect();
-        await within(destination.write(contractRecord('warm-up')), deliveryMs, 'the first write');
-        await subject.stall!();
-        const write = destination.write(contractRecord('stalled'));
-        expect((await settleWithin(write, PENDING_MS)).state).toBe('pending');
-        // Measured from the call: close() itself may wait for the broker to see a disconnect.
-        const closing = destination.close();
-        expect(await settleWithin(write, promptMs)).toEqual({ state: 'rejected', error: expect.any(ShutdownError) });
-        await closing;
-      });
-    });
+    (contract.stalls ? it : it.skip)(
+      'a write retrying against a connected broker that stopped confirming rejects promptly with a ShutdownError at close()',
+      async () => {
+        await withSubject(false, async (subject) => {
+          const { destination } = subject;
+          await destination.connect();
+          await within(destination.write(contractRecord('warm-up')), deliveryMs, 'the first write');
+          await subject.stall!();
+          const write = destination.write(contractRecord('stalled'));
+          expect((await settleWithin(write, PENDING_MS)).state).toBe('pending');
+          // Measured from the call: close() itself may wait for the broker to see a disconnect.
+          const closing = destination.close();
+          expect(await settleWithin(write, promptMs)).toEqual({ state: 'rejected', error: expect.any(ShutdownError) });
+          await closing;
+        });
+      },
+    );
   });
 }
 
