@@ -38,7 +38,7 @@ export function renderConfigSchema(): string {
  * cannot see: its Kafka branch would require `type`, and `deadLetter: { topic: x }` would be
  * flagged. Drop `type` from that branch's required fields wherever the dead-letter union appears.
  */
-function allowUntypedKafkaDeadLetters(node: unknown): void {
+export function allowUntypedKafkaDeadLetters(node: unknown): void {
   if (Array.isArray(node)) return node.forEach(allowUntypedKafkaDeadLetters);
   if (node === null || typeof node !== 'object') return;
   const object = node as Json;

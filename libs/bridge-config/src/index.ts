@@ -1,6 +1,7 @@
 export * from './bridge-config.loader';
 export * from './bridge-config.schema';
 export * from './bridge-config.json-schema';
+export * from './config-reference';
 export * from './compiled-rule';
 export * from './dead-letter.schema';
 export * from './destination.specs';
