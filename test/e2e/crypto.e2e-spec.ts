@@ -16,12 +16,7 @@ import {
 } from '@app/crypto';
 import { sharedKafka } from '../harness/shared-kafka';
 import { mqttClient, startWorker, uniqueId, waitFor, testMqttBroker, TestMqttBroker } from './support/bridge.fixture';
-
-/** Key material as a device or consumer holds it: one version of a key entry. */
-function holder(entry: KeyEntry, version = entry.primaryVersion): PublisherKey {
-  const v = entry.versions.find((x) => x.version === version)!;
-  return { name: entry.name, version, secret: v.secret, publicKey: v.publicKey };
-}
+import { holder } from './support/key.fixture';
 
 describe('payload crypto through real Mosquitto and Kafka', () => {
   const kafka = sharedKafka();

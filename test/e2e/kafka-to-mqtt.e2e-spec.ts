@@ -1,12 +1,13 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IHeaders, Producer } from 'kafkajs';
 import { MqttClient } from 'mqtt';
-import { createPublisherCrypto, formatKeyFile, generateKeyEntry, KeyEntry, PublisherCrypto, SodiumProvider } from '@app/crypto';
+import { createPublisherCrypto, KeyEntry, PublisherCrypto } from '@app/crypto';
 import { MosquittoBroker } from '../harness/mosquitto.broker';
 import { sharedKafka } from '../harness/shared-kafka';
 import { mqttClient, startWorker, uniqueId, waitFor } from './support/bridge.fixture';
+import { writeTestKeys } from './support/key.fixture';
 
 jest.setTimeout(120_000);
 
@@ -30,10 +31,8 @@ describe('Kafka -> MQTT through real Kafka and Mosquitto', () => {
   const topics: string[] = [];
 
   beforeAll(async () => {
-    const sodium = await new SodiumProvider().ready();
     pc = await createPublisherCrypto();
-    devices = generateKeyEntry(sodium, 'devices', 'symmetric');
-    writeFileSync(keysFile, formatKeyFile([devices]));
+    ({ devices } = (await writeTestKeys(dir, { devices: 'symmetric' })).entries);
     // A broker of this file's own: the tests stop and restart it.
     mosquitto = await MosquittoBroker.start();
     producer = kafka.kafka().producer();

@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatKeyFile, generateKeyEntry, SodiumProvider } from '@app/crypto';
 import { sharedKafka } from '../harness/shared-kafka';
 import { uniqueId, useMqtt, waitFor } from './support/bridge.fixture';
 import { spawnBridge } from './support/bridge.process';
+import { writeTestKeys } from './support/key.fixture';
 
 /**
  * Payloads may be plaintext the bridge decrypted: no failure path, in either direction, may put
@@ -23,8 +23,7 @@ describe('no payload bytes in logs or dead-letter headers', () => {
   it('keeps the marker out of every failure path of MQTT -> Kafka and Kafka -> MQTT', async () => {
     const id = uniqueId('leak');
     for (const t of ['out', 'dlq', 'cmd', 'sealedcmd']) await kafka.createTopic(`${id}.${t}`, 1);
-    const keysFile = join(dir, 'keys.json');
-    writeFileSync(keysFile, formatKeyFile([generateKeyEntry(await new SodiumProvider().ready(), 'devices', 'symmetric')]));
+    const keysFile = (await writeTestKeys(dir, { devices: 'symmetric' })).file;
     const file = join(dir, 'leak.yaml');
     writeFileSync(
       file,

@@ -2,16 +2,12 @@ import { MqttClient } from 'mqtt';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPublisherCrypto, formatKeyFile, generateKeyEntry, KeyEntry, PublisherCrypto, PublisherKey, SodiumProvider } from '@app/crypto';
+import { createPublisherCrypto, KeyEntry, PublisherCrypto } from '@app/crypto';
 import { encodePayload } from '@app/transform';
 import { sharedKafka } from '../harness/shared-kafka';
 import { ConsumedMessage } from '../harness/kafka-client';
 import { mqttClient, startWorker, testMqttBroker, TestMqttBroker, uniqueId, waitFor } from './support/bridge.fixture';
-
-function holder(entry: KeyEntry): PublisherKey {
-  const v = entry.versions.find((x) => x.version === entry.primaryVersion)!;
-  return { name: entry.name, version: v.version, secret: v.secret, publicKey: v.publicKey };
-}
+import { holder, writeTestKeys } from './support/key.fixture';
 
 /**
  * Processing inside the crypto boundary, through real Mosquitto and Kafka: devices seal JSON or
@@ -29,11 +25,8 @@ describe.each(['decrypt', 'reencrypt'] as const)('process steps with transform %
   let consumers: KeyEntry;
 
   beforeAll(async () => {
-    const sodium = await new SodiumProvider().ready();
     pc = await createPublisherCrypto();
-    devices = generateKeyEntry(sodium, 'devices', 'symmetric');
-    consumers = generateKeyEntry(sodium, 'consumers', 'symmetric');
-    writeFileSync(keysFile, formatKeyFile([devices, consumers]));
+    ({ devices, consumers } = (await writeTestKeys(dir, { devices: 'symmetric', consumers: 'symmetric' })).entries);
     writeFileSync(
       join(dir, 'reading.schema.json'),
       JSON.stringify({ type: 'object', required: ['kind', 't'], properties: { kind: { enum: ['env', 'power'] }, t: { type: 'number', maximum: 200 } } }),
