@@ -1,4 +1,8 @@
-import { MQTT_HEADER_MODES, MqttHeaderMode } from '@app/kafka';
+import { MqttHeaderMode } from '@app/kafka';
+import { benchMqttHeaders } from './bench-mqtt-headers';
+import { reencryptCase } from './reencrypt-case';
+
+export { benchMqttHeaders };
 
 /**
  * The bridge cases the benchmark runs. Each entry is one worker configuration measured for
@@ -38,19 +42,8 @@ export interface BenchCase {
   readonly hasRatioTarget?: boolean;
 }
 
-/**
- * `BENCH_MQTT_HEADERS` (all | minimal | none, default all): the passthrough destinations'
- * `mqttHeaders`, and the headers of limit B's records, which stand for the bridge's.
- */
-export function benchMqttHeaders(): MqttHeaderMode {
-  const value = process.env.BENCH_MQTT_HEADERS ?? 'all';
-  const mode = MQTT_HEADER_MODES.find((m) => m === value);
-  if (!mode) throw new Error(`BENCH_MQTT_HEADERS must be one of ${MQTT_HEADER_MODES.join(', ')}, got ${value}`);
-  return mode;
-}
-
 /** One rule, one Kafka destination, payload untouched; key = MQTT topic (the default). */
-export function passthroughRules(qos: 0 | 1): (topics: CaseTopics) => string {
+export function passthroughRules(qos: 0 | 1, headers?: MqttHeaderMode): (topics: CaseTopics) => string {
   return ({ mqttPrefix, kafkaTopic }) =>
     [
       '- name: passthrough',
@@ -59,7 +52,7 @@ export function passthroughRules(qos: 0 | 1): (topics: CaseTopics) => string {
       '  destinations:',
       '    - type: kafka',
       `      topic: ${JSON.stringify(kafkaTopic)}`,
-      `      mqttHeaders: ${benchMqttHeaders()}`,
+      `      mqttHeaders: ${headers ?? benchMqttHeaders()}`,
     ].join('\n');
 }
 
@@ -77,6 +70,9 @@ export const MESSAGES_BY_SIZE: Readonly<Record<number, number>> = {
 const CASE_MESSAGES: Readonly<Record<string, number>> = {
   'qos0-256b': 100_000,
   'qos1-256b': 80_000,
+  // Same count as qos1-256b: the cases compared with it run as long or longer.
+  'qos1-256b-reencrypt': 80_000,
+  'qos1-256b-minimal': 80_000,
   'qos0-1k': 50_000,
   'qos1-1k': 40_000,
   // ~1,000 msg/s: the worker's batches exceed Kafka's 1 MB limit at this size (see docs/performance.md).
@@ -98,12 +94,24 @@ function passthrough(qos: 0 | 1, payloadBytes: number): BenchCase {
 
 export const PAYLOAD_SIZES = [256, 1024, 16384] as const;
 
+/** Passthrough with `mqttHeaders` fixed to `mode` whatever BENCH_MQTT_HEADERS says: issue 19's question of the default. */
+function passthroughWithHeaders(qos: 0 | 1, payloadBytes: number, mode: MqttHeaderMode): BenchCase {
+  const name = `qos${qos}-${sizeLabel(payloadBytes)}-${mode}`;
+  return {
+    name,
+    qos,
+    payloadBytes,
+    messages: CASE_MESSAGES[name] ?? MESSAGES_BY_SIZE[payloadBytes],
+    rulesYaml: passthroughRules(qos, mode),
+    hasRatioTarget: false,
+  };
+}
+
 export const CASES: readonly BenchCase[] = [
   ...PAYLOAD_SIZES.flatMap((size) => [passthrough(0, size), passthrough(1, size)]),
-  // A transform case goes here, e.g.:
-  // { name: 'qos1-1k-reencrypt', qos: 1, payloadBytes: 1024, messages: 20_000, hasRatioTarget: false,
-  //   prepare: writeKeyFile, configYaml: (dir) => `keys: { file: ${dir}/keys.json }`,
-  //   rulesYaml: reencryptRules /* transform: { mode: reencrypt, ... } */, encodePayload: sealForTopic },
+  // Right after qos1-256b within the 256 B group, so the pairs of bench/lib/comparisons.ts run close together.
+  reencryptCase('qos1-256b-reencrypt', 1, 256, CASE_MESSAGES['qos1-256b-reencrypt']),
+  passthroughWithHeaders(1, 256, 'minimal'),
 ];
 
 /** The case whose measured rate sets the latency run's offered load (half of it). */
