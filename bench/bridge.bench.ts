@@ -5,8 +5,10 @@
  *
  * Starts one Mosquitto and one Kafka (or reuses MQTT_URL / KAFKA_BROKERS), measures the two
  * limits (bare MQTT subscriber, bare Kafka producer), then every case of bench/lib/cases.ts with
- * the worker in a child process, then latency at half the QoS 1 256 B rate. Prints a table and
- * writes bench/results/bridge-<timestamp>.json and bench/results/latest.json.
+ * the worker in a child process, then the at-most-once ceiling bridge per payload size, then
+ * latency at half the QoS 1 256 B rate. Prints a table with the same-run comparisons of
+ * bench/lib/comparisons.ts and writes bench/results/bridge-<timestamp>.json and
+ * bench/results/latest.json.
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -17,6 +19,8 @@ import { kafkaClientConfig, kafkaConnectionSchema } from '@app/kafka';
 import { startBrokers, Brokers } from './lib/brokers';
 import { runBridgeCase } from './lib/bridge-run';
 import { BenchCase, benchMqttHeaders, LATENCY_BASE_CASE, MESSAGES_BY_SIZE, scaled, selectedCases, sizeLabel } from './lib/cases';
+import { measureCeiling } from './lib/ceiling';
+import { compareRuns } from './lib/comparisons';
 import { formatSummary, summarizeProfile } from './lib/cpu-profile';
 import { runLatency } from './lib/latency';
 import { measureLimitA, measureLimitB, measurePublisherAlone } from './lib/limits';
@@ -59,6 +63,7 @@ function cleanup(): Promise<void> {
 
 async function main(): Promise<number> {
   const startedAt = new Date().toISOString();
+  const loadAtStart = os.loadavg();
   const cases = selectedCases();
   const sizes = [...new Set(cases.map((c) => c.payloadBytes))];
   const errors: string[] = [];
@@ -147,6 +152,16 @@ async function main(): Promise<number> {
       if (out.profile) profiles.push(out.profile);
       log(describe(r));
     }
+    // The reference the bridge's cost is read against: as many messages as the size's QoS 1 case.
+    const qos1 = cases.find((c) => c.payloadBytes === size && c.qos === 1);
+    const ceilingMessages = scaled(qos1?.messages ?? MESSAGES_BY_SIZE[size] ?? limitMessages);
+    log(`ceiling ${sizeLabel(size)}: ${ceilingMessages} messages, QoS 1`);
+    const ceiling = await attempt(`ceiling ${sizeLabel(size)}`, () => measureCeiling(env, 1, size, ceilingMessages));
+    if (ceiling) {
+      const r = withDerived({ ...ceiling, ratio: min ? ceiling.rate / min : undefined });
+      runs.push(r);
+      log(describe(r));
+    }
   }
 
   let latency: LatencyResult | undefined;
@@ -198,6 +213,8 @@ async function main(): Promise<number> {
     targets: TARGETS,
     runs,
     latency,
+    comparisons: compareRuns(runs),
+    loadAverage: { start: loadAtStart, end: os.loadavg() },
     profiles: profiles.length ? profiles : undefined,
     errors,
   };

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sizeLabel } from './cases';
-import { BenchReport, RateResult, TARGETS } from './results';
+import { BenchReport, Comparison, RateResult, TARGETS } from './results';
 
 const int = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '-' : Math.round(n).toLocaleString('en-US'));
 const fixed = (n: number | undefined, digits = 1) => (n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits));
@@ -11,13 +11,14 @@ const MAIN_PROCESS: Record<RateResult['kind'], string> = {
   'limit-A': 'subscriber',
   'limit-B': 'bench',
   bridge: 'worker',
+  ceiling: 'worker',
 };
 
 /** Adds the CPU cost per message of the run's main process, and flags a publisher that may be limiting. */
 export function withDerived(r: RateResult): RateResult {
   const cpu = r.cpuPercent?.[MAIN_PROCESS[r.kind]];
   const cpuMicrosPerMessage = cpu !== undefined && r.arrived > 0 ? ((cpu / 100) * r.seconds * 1e6) / r.arrived : undefined;
-  const publisherBound = r.kind === 'bridge' && r.publisherRate !== undefined && r.publisherRate < 1.15 * r.rate;
+  const publisherBound = (r.kind === 'bridge' || r.kind === 'ceiling') && r.publisherRate !== undefined && r.publisherRate < 1.15 * r.rate;
   const note = publisherBound ? [r.note, 'publisher barely faster than the bridge: may be limiting'].filter(Boolean).join('; ') : r.note;
   return { ...r, cpuMicrosPerMessage, note };
 }
@@ -52,6 +53,10 @@ export function formatReport(report: BenchReport): string {
     `machine: ${m.nproc} cpu (${m.cpuModel}), ${m.memoryGb} GB, ${m.os}; node ${m.node}; Kafka ${m.kafkaVersion} (${m.kafkaBrokers}); ` +
       `Mosquitto ${m.mosquittoVersion} (${m.mqttUrl}); idle RSS: node ${fixed(m.idleNodeRssMb, 0)} MB, node+ts-node ${fixed(m.idleTsNodeRssMb, 0)} MB`,
   );
+  if (report.loadAverage) {
+    const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+    out.push(`load average (1 5 15 min): ${load(report.loadAverage.start)} at the start, ${load(report.loadAverage.end)} at the end`);
+  }
   out.push(
     `settings: ${Object.entries(report.settings)
       .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
@@ -98,8 +103,14 @@ export function formatReport(report: BenchReport): string {
         cpuText(r.cpuPercent),
         fixed(r.cpuMicrosPerMessage, 1),
         r.rssMaxMb === undefined ? '' : `${fixed(w?.idleRssMb, 0)}/${fixed(r.rssMaxMb, 0)}`,
-        w ? fixed(w.recordsPerRequest, 1) : r.batchRecords !== undefined ? String(r.batchRecords) : '',
-        w ? fixed(w.msPerRequest, 1) : '',
+        w
+          ? fixed(w.recordsPerRequest, 1)
+          : r.batchRecords !== undefined
+            ? Number.isInteger(r.batchRecords)
+              ? String(r.batchRecords)
+              : fixed(r.batchRecords, 1)
+            : '',
+        w ? fixed(w.msPerRequest, 1) : fixed(r.msPerRequest, 1).replace(/^-$/, ''),
         w ? String(w.inFlightMax) : '',
         target,
         notes.filter(Boolean).join('; '),
@@ -112,6 +123,11 @@ export function formatReport(report: BenchReport): string {
   out.push(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) out.push(pad(r, widths, right).trimEnd());
   out.push('');
+  if (report.comparisons?.length) {
+    out.push('side by side (same run):');
+    for (const c of report.comparisons) out.push(`  ${formatComparison(c)}`);
+    out.push('');
+  }
   const l = report.latency;
   if (l) {
     const p99ok = l.p99Ms <= TARGETS.p99MaxMs;
@@ -150,6 +166,18 @@ export function formatReport(report: BenchReport): string {
   if (report.profiles?.length) out.push(`cpu profiles: ${report.profiles.join(', ')}`);
   for (const e of report.errors) out.push(`ERROR: ${e}`);
   return out.join('\n');
+}
+
+const signed = (n: number | undefined, digits: number) => (n !== undefined && n >= 0 ? '+' : '') + fixed(n, digits);
+
+function formatComparison(c: Comparison): string {
+  const cpu =
+    c.cpuUs === undefined || c.referenceCpuUs === undefined
+      ? ''
+      : `; CPU ${fixed(c.cpuUs, 1)} vs ${fixed(c.referenceCpuUs, 1)} µs/msg (${signed(c.cpuDeltaUs, 1)} µs, ` +
+        `${signed(c.cpuChange === undefined ? undefined : c.cpuChange * 100, 0)} %)`;
+  const targets = c.targets.map((t) => `target ${t.label}: ${t.met ? 'met' : 'MISSED'}`).join('; ');
+  return `${c.label}: throughput ratio ${fixed(c.rateRatio, 2)}${cpu}${targets ? `      ${targets}` : ''}`;
 }
 
 /** Writes bench/results/bridge-<timestamp>.json and bench/results/latest.json; returns the first path. */

@@ -1,6 +1,7 @@
 /** The shapes of what the benchmark measures (also the JSON written under bench/results/). */
 
-export type RunKind = 'publisher-alone' | 'limit-A' | 'limit-B' | 'bridge';
+/** `ceiling`: the at-most-once reference bridge of bench/lib/ceiling-bridge-process.ts. */
+export type RunKind = 'publisher-alone' | 'limit-A' | 'limit-B' | 'bridge' | 'ceiling';
 
 /** One throughput measurement. */
 export interface RateResult {
@@ -35,8 +36,10 @@ export interface RateResult {
   readonly ratioTarget?: number;
   /** What the worker did during the run (bridge cases only). */
   readonly worker?: WorkerRunInfo;
-  /** Records per produce request of a bare producer (limit B). */
+  /** Records per produce request of a bare producer (limit B: fixed; ceiling: average). */
   readonly batchRecords?: number;
+  /** Average sendBatch round trip of the ceiling's producer (the worker's is in `worker`). */
+  readonly msPerRequest?: number;
   /** False when not every message arrived (QoS 0 loss, stall or timeout). */
   readonly complete: boolean;
   readonly note?: string;
@@ -114,9 +117,46 @@ export interface Targets {
   readonly qos1RatioMin: number;
   readonly p99MaxMs: number;
   readonly rssMaxMb: number;
+  /** Issue 19: worker CPU re-encrypt minus passthrough, µs per 256 B message, at most. */
+  readonly reencryptExtraCpuMaxUs: number;
+  /** Issue 19: re-encrypt throughput / passthrough throughput in the same run, at least. */
+  readonly reencryptRateRatioMin: number;
+  /** Issue 19: passthrough worker CPU µs per 256 B message, at most (and at most the ceiling's). */
+  readonly passthroughCpuMaxUs: number;
 }
 
-export const TARGETS: Targets = { qos1RatioMin: 0.7, p99MaxMs: 20, rssMaxMb: 200 };
+export const TARGETS: Targets = {
+  qos1RatioMin: 0.7,
+  p99MaxMs: 20,
+  rssMaxMb: 200,
+  reencryptExtraCpuMaxUs: 8,
+  reencryptRateRatioMin: 0.8,
+  passthroughCpuMaxUs: 20,
+};
+
+/** One target of a comparison, reported beside the figure (never asserted). */
+export interface TargetCheck {
+  readonly label: string;
+  readonly met: boolean;
+}
+
+/** Two runs of the same benchmark run side by side: a case against its reference. */
+export interface Comparison {
+  readonly label: string;
+  /** Names of the runs compared (RateResult.name). */
+  readonly run: string;
+  readonly reference: string;
+  /** run.rate / reference.rate. */
+  readonly rateRatio: number;
+  /** µs of CPU per message of the process doing the work (worker, or the ceiling's process). */
+  readonly cpuUs?: number;
+  readonly referenceCpuUs?: number;
+  /** cpuUs - referenceCpuUs. */
+  readonly cpuDeltaUs?: number;
+  /** (cpuUs - referenceCpuUs) / referenceCpuUs. */
+  readonly cpuChange?: number;
+  readonly targets: TargetCheck[];
+}
 
 export interface BenchReport {
   readonly startedAt: string;
@@ -126,6 +166,10 @@ export interface BenchReport {
   readonly targets: Targets;
   readonly runs: RateResult[];
   readonly latency?: LatencyResult;
+  /** Re-encrypt against passthrough, header modes, passthrough against the ceiling (bench/lib/comparisons.ts). */
+  readonly comparisons?: Comparison[];
+  /** os.loadavg() (1, 5, 15 min) at the start and at the end: other jobs on the machine. */
+  readonly loadAverage?: { readonly start: number[]; readonly end: number[] };
   readonly profiles?: string[];
   readonly errors: string[];
 }
