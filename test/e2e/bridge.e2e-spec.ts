@@ -1,23 +1,20 @@
 import { sharedKafka } from '../harness/shared-kafka';
 import { mqttClient, recordCount, startWorker, uniqueId, useMqtt, waitFor } from './support/bridge.fixture';
+import { configYaml } from './support/config.builder';
 
 describe('bridge: MQTT -> Kafka on real Mosquitto and Kafka', () => {
   const kafka = sharedKafka();
   const mqtt = useMqtt();
 
-  function config(id: string, rules: string, mqttExtra = ''): string {
-    return `
-mqtt:
-  url: ${mqtt.broker().url}
-  clientId: ${id}
-  session: { persistent: true, expirySeconds: 600 }
-${mqttExtra}
-kafka:
-  brokers: [${kafka.brokers.join(',')}]
-  producer: { retry: { initialMs: 100, maxMs: 1000 } }
-deadLetter: { topic: ${id}.dlq }
-rules:
-${rules}`;
+  function config(id: string, rules: string, mqttExtra: Record<string, unknown> = {}): string {
+    return configYaml(
+      {
+        mqtt: { url: mqtt.broker().url, clientId: id, session: { persistent: true, expirySeconds: 600 }, ...mqttExtra },
+        kafka: { brokers: kafka.brokers, producer: { retry: { initialMs: 100, maxMs: 1000 } } },
+        deadLetter: { topic: `${id}.dlq` },
+      },
+      { rules },
+    );
   }
 
   /** Topics exist before anything is consumed from them (a consumer cannot subscribe to a missing topic). */
@@ -162,7 +159,7 @@ ${rules}`;
     qos: ${qos}
     destinations: [{ type: kafka, topic: ${id}.held }]
 `,
-      `  protocolVersion: ${protocol}`,
+      { protocolVersion: protocol },
     );
     const first = await startWorker(yaml);
     let second: Awaited<ReturnType<typeof startWorker>> | undefined;
@@ -230,7 +227,7 @@ ${rules}`;
     qos: 2
     destinations: [{ type: kafka, topic: ${id}.backlog }]
 `,
-        '  maxInFlight: 20',
+        { maxInFlight: 20 },
       ),
     );
     const count = 300;
@@ -292,7 +289,7 @@ ${rules}`;
     filters: ["${id}/keep/#"]
     destinations: [{ type: kafka, topic: ${id}.keep }]
 `,
-        `  status: { topic: "${id}/status/{clientId}" }`,
+        { status: { topic: `${id}/status/{clientId}` } },
       ),
     );
     try {

@@ -16,6 +16,7 @@ import {
 } from '@app/crypto';
 import { sharedKafka } from '../harness/shared-kafka';
 import { mqttClient, startWorker, uniqueId, waitFor, testMqttBroker, TestMqttBroker } from './support/bridge.fixture';
+import { configYaml } from './support/config.builder';
 import { holder } from './support/key.fixture';
 
 describe('payload crypto through real Mosquitto and Kafka', () => {
@@ -54,14 +55,15 @@ describe('payload crypto through real Mosquitto and Kafka', () => {
   });
 
   function config(id: string, rules: string): string {
-    return `
-mqtt: { url: ${mosquitto.url}, clientId: ${id} }
-kafka:
-  brokers: [${kafka.brokers.join(',')}]
-keys: { file: ${keysFile}, reloadIntervalMs: 200 }
-deadLetter: { topic: ${id}.dlq }
-rules:
-${rules}`;
+    return configYaml(
+      {
+        mqtt: { url: mosquitto.url, clientId: id },
+        kafka: { brokers: kafka.brokers },
+        keys: { file: keysFile, reloadIntervalMs: 200 },
+        deadLetter: { topic: `${id}.dlq` },
+      },
+      { rules },
+    );
   }
 
   const enc = (text: string) => new TextEncoder().encode(text);

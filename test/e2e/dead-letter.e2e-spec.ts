@@ -5,6 +5,7 @@ import { MqttClient } from 'mqtt';
 import { createPublisherCrypto, formatKeyFile, generateKeyEntry, KeyEntry, PublisherCrypto, rotateKeyEntry, SodiumProvider } from '@app/crypto';
 import { sharedKafka } from '../harness/shared-kafka';
 import { mqttClient, recordCount, startWorker, startWorkerless, testMqttBroker, TestMqttBroker, uniqueId, waitFor } from './support/bridge.fixture';
+import { configYaml } from './support/config.builder';
 
 describe('dead letters and retries through real brokers', () => {
   const kafka = sharedKafka();
@@ -31,16 +32,16 @@ describe('dead letters and retries through real brokers', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function config(id: string, rules: string, retry = '{ initialMs: 100, maxMs: 1000 }'): string {
-    return `
-mqtt: { url: ${mosquitto.url}, clientId: ${id}, session: { persistent: true } }
-kafka:
-  brokers: [${kafka.brokers.join(',')}]
-  producer: { retry: ${retry} }
-keys: { file: ${keysFile} }
-deadLetter: { topic: ${id}.dlq }
-rules:
-${rules}`;
+  function config(id: string, rules: string, retry: Record<string, number> = { initialMs: 100, maxMs: 1000 }): string {
+    return configYaml(
+      {
+        mqtt: { url: mosquitto.url, clientId: id, session: { persistent: true } },
+        kafka: { brokers: kafka.brokers, producer: { retry } },
+        keys: { file: keysFile },
+        deadLetter: { topic: `${id}.dlq` },
+      },
+      { rules },
+    );
   }
 
   const sealed = (text: string, topic: string) => {
@@ -119,7 +120,7 @@ ${rules}`;
     filters: ["${id}/b"]
     destinations: [{ type: kafka, topic: ${id}.out }]
 `,
-        '{ initialMs: 100, maxMs: 200, maxAttempts: 3 }',
+        { initialMs: 100, maxMs: 200, maxAttempts: 3 },
       ),
     );
     try {

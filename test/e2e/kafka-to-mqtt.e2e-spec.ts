@@ -7,6 +7,7 @@ import { createPublisherCrypto, KeyEntry, PublisherCrypto } from '@app/crypto';
 import { MosquittoBroker } from '../harness/mosquitto.broker';
 import { sharedKafka } from '../harness/shared-kafka';
 import { mqttClient, startWorker, uniqueId, waitFor } from './support/bridge.fixture';
+import { configYaml } from './support/config.builder';
 import { writeTestKeys } from './support/key.fixture';
 
 jest.setTimeout(120_000);
@@ -94,15 +95,17 @@ describe('Kafka -> MQTT through real Kafka and Mosquitto', () => {
     }
   }
 
-  function config(id: string, rule: string, extra = ''): string {
-    return `
-mqtt: { url: ${mosquitto.url}, clientId: ${id} }
-kafka: { brokers: [${kafka.brokers.join(',')}] }
-keys: { file: ${keysFile} }
-deadLetter: { topic: ${id}.dlq }
-${extra}
-fromKafka:
-${rule}`;
+  function config(id: string, rule: string, extra: Record<string, unknown> = {}): string {
+    return configYaml(
+      {
+        mqtt: { url: mosquitto.url, clientId: id },
+        kafka: { brokers: kafka.brokers },
+        keys: { file: keysFile },
+        deadLetter: { topic: `${id}.dlq` },
+        ...extra,
+      },
+      { fromKafka: rule },
+    );
   }
 
   async function send(name: string, messages: Array<{ key?: string; value: string; headers?: IHeaders }>): Promise<void> {

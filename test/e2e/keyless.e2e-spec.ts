@@ -2,6 +2,7 @@ import { MqttClient } from 'mqtt';
 import { sharedKafka } from '../harness/shared-kafka';
 import { ConsumedMessage } from '../harness/kafka.broker';
 import { mqttClient, recordCount, startWorker, uniqueId, useMqtt, waitFor } from './support/bridge.fixture';
+import { configYaml } from './support/config.builder';
 
 /**
  * Records without a key (`key: ""`) on the idempotent lane: a retried or split batch must keep
@@ -13,14 +14,14 @@ describe('keyless Kafka records through real brokers', () => {
   const mqtt = useMqtt();
 
   function config(id: string, rules: string): string {
-    return `
-mqtt: { url: ${mqtt.broker().url}, clientId: ${id}, session: { persistent: true }, maxInFlight: 2000 }
-kafka:
-  brokers: [${kafka.brokers.join(',')}]
-  producer: { retry: { initialMs: 100, maxMs: 1000 } }
-deadLetter: { topic: ${id}.dlq }
-rules:
-${rules}`;
+    return configYaml(
+      {
+        mqtt: { url: mqtt.broker().url, clientId: id, session: { persistent: true }, maxInFlight: 2000 },
+        kafka: { brokers: kafka.brokers, producer: { retry: { initialMs: 100, maxMs: 1000 } } },
+        deadLetter: { topic: `${id}.dlq` },
+      },
+      { rules },
+    );
   }
 
   /** Publishes `count` numbered QoS 1 messages over `topics` topics, `perTick` every 20 ms, with a few publishers at once. */

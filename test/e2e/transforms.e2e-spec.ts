@@ -7,6 +7,7 @@ import { encodePayload } from '@app/transform';
 import { sharedKafka } from '../harness/shared-kafka';
 import { ConsumedMessage } from '../harness/kafka-client';
 import { mqttClient, startWorker, testMqttBroker, TestMqttBroker, uniqueId, waitFor } from './support/bridge.fixture';
+import { configYaml } from './support/config.builder';
 import { holder, writeTestKeys } from './support/key.fixture';
 
 /**
@@ -44,12 +45,15 @@ describe.each(['decrypt', 'reencrypt'] as const)('process steps with transform %
   const transform = mode === 'decrypt' ? '{ mode: decrypt, sourceKey: devices }' : '{ mode: reencrypt, sourceKey: devices, destinationKey: consumers }';
 
   function config(id: string): string {
-    return `
-mqtt: { url: ${mosquitto.url}, clientId: ${id} }
-kafka: { brokers: [${kafka.brokers.join(',')}] }
-keys: { file: ${keysFile}, reloadIntervalMs: 200 }
-deadLetter: { topic: ${id}.dlq }
-rules:
+    return configYaml(
+      {
+        mqtt: { url: mosquitto.url, clientId: id },
+        kafka: { brokers: kafka.brokers },
+        keys: { file: keysFile, reloadIntervalMs: 200 },
+        deadLetter: { topic: `${id}.dlq` },
+      },
+      {
+        rules: `
   - name: readings
     filters: ["${id}/{site}/{device}/reading"]
     transform: ${transform}
@@ -79,7 +83,9 @@ rules:
       steps:
         - map: { id: captures.device, "reading.t": payload.t, "reading.unit": '"C"' }
     destinations: [{ type: kafka, topic: ${id}.cbor }]
-`;
+`,
+      },
+    );
   }
 
   const seal = (topic: string, bytes: Uint8Array) => {
