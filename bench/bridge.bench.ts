@@ -78,6 +78,8 @@ async function main(): Promise<number> {
   const connections = envNumber('BENCH_PUBLISHERS', 4);
   const partitions = envNumber('BENCH_PARTITIONS', 3);
   const latencySeconds = envNumber('BENCH_LATENCY_SECONDS', 5);
+  // BENCH_ROUNDS > 1 repeats each size's bridge cases and ceiling; comparisons pair them round by round.
+  const rounds = Math.floor(envNumber('BENCH_ROUNDS', 1));
 
   const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bridge-bench-'));
   cleanups.push(async () => fs.rmSync(tmpDir, { recursive: true, force: true }));
@@ -142,25 +144,41 @@ async function main(): Promise<number> {
       }
     }
     const { min } = limitFor(runs, size);
-    for (const c of cases.filter((x) => x.payloadBytes === size)) {
-      const messages = scaled(c.messages);
-      log(`bridge ${c.name}: ${messages} messages, QoS ${c.qos}, ${c.payloadBytes} B`);
-      const out = await attempt(`bridge ${c.name}`, () => runBridgeCase(env, c, messages, { profileDir }));
-      if (!out) continue;
-      const r: RateResult = withDerived({ ...out.result, ratio: min ? out.result.rate / min : undefined });
-      runs.push(r);
-      if (out.profile) profiles.push(out.profile);
-      log(describe(r));
-    }
     // The reference the bridge's cost is read against: as many messages as the size's QoS 1 case.
     const qos1 = cases.find((c) => c.payloadBytes === size && c.qos === 1);
     const ceilingMessages = scaled(qos1?.messages ?? MESSAGES_BY_SIZE[size] ?? limitMessages);
-    log(`ceiling ${sizeLabel(size)}: ${ceilingMessages} messages, QoS 1`);
-    const ceiling = await attempt(`ceiling ${sizeLabel(size)}`, () => measureCeiling(env, 1, size, ceilingMessages));
-    if (ceiling) {
-      const r = withDerived({ ...ceiling, ratio: min ? ceiling.rate / min : undefined });
-      runs.push(r);
-      log(describe(r));
+    const steps: Array<{ label: string; run: (round?: number) => Promise<void> }> = [
+      ...cases
+        .filter((x) => x.payloadBytes === size)
+        .map((c) => ({
+          label: `bridge ${c.name}`,
+          run: async (round?: number) => {
+            const messages = scaled(c.messages);
+            log(`bridge ${c.name}${round ? ` round ${round}` : ''}: ${messages} messages, QoS ${c.qos}, ${c.payloadBytes} B`);
+            const out = await attempt(`bridge ${c.name}`, () => runBridgeCase(env, c, messages, { profileDir, round }));
+            if (!out) return;
+            const r: RateResult = withDerived({ ...out.result, ratio: min ? out.result.rate / min : undefined });
+            runs.push(r);
+            if (out.profile) profiles.push(out.profile);
+            log(describe(r));
+          },
+        })),
+      {
+        label: `ceiling ${sizeLabel(size)}`,
+        run: async (round?: number) => {
+          log(`ceiling ${sizeLabel(size)}${round ? ` round ${round}` : ''}: ${ceilingMessages} messages, QoS 1`);
+          const ceiling = await attempt(`ceiling ${sizeLabel(size)}`, () => measureCeiling(env, 1, size, ceilingMessages, round));
+          if (!ceiling) return;
+          const r = withDerived({ ...ceiling, ratio: min ? ceiling.rate / min : undefined });
+          runs.push(r);
+          log(describe(r));
+        },
+      },
+    ];
+    // Several rounds start from a different step each time, so no case always runs first or last.
+    for (let round = 1; round <= rounds; round++) {
+      const shift = (round - 1) % steps.length;
+      for (const step of [...steps.slice(shift), ...steps.slice(0, shift)]) await step.run(rounds > 1 ? round : undefined);
     }
   }
 
@@ -201,6 +219,7 @@ async function main(): Promise<number> {
       mqttTopics: 100,
       kafkaPartitions: partitions,
       scale: Number(process.env.BENCH_SCALE ?? 1),
+      rounds,
       workerMaxInFlight: workerMaxInFlight(),
       kafkaMaxBatchMessages: 1000,
       mosquitto: brokers.pids.mosquitto ? 'test harness configuration (MosquittoBroker.start())' : 'external (MQTT_URL)',

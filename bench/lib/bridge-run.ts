@@ -42,6 +42,8 @@ export interface BridgeRunOptions {
   /** Write a CPU profile of the worker, covering the measured window, into this directory. */
   readonly profileDir?: string;
   readonly timeoutMs?: number;
+  /** With BENCH_ROUNDS: the round, which keeps the run's topics and profile apart from the other rounds'. */
+  readonly round?: number;
 }
 
 export interface BridgeRunResult {
@@ -68,7 +70,8 @@ export async function startCaseWorker(env: RunEnv, c: BenchCase, topics: CaseTop
  * are polled until every record is there. Throughput = records / (first publish -> last record).
  */
 export async function runBridgeCase(env: RunEnv, c: BenchCase, messages: number, opts: BridgeRunOptions = {}): Promise<BridgeRunResult> {
-  const topics = caseTopics(env, c);
+  const suffix = opts.round ? `-r${opts.round}` : '';
+  const topics = caseTopics(env, c, suffix);
   const worker = await startCaseWorker(env, c, topics);
   try {
     const mqttTopics = topicsUnder(topics.mqttPrefix);
@@ -89,7 +92,7 @@ export async function runBridgeCase(env: RunEnv, c: BenchCase, messages: number,
     arrival.catch(() => undefined);
     const published = await env.publisher.publishAll({ count: messages, qos: c.qos, topics: mqttTopics, payload: (_i, t) => encoded.get(t)! });
     const arrived = await arrival;
-    const profile = opts.profileDir ? await worker.profileStop(path.join(opts.profileDir, `worker-${c.name}.cpuprofile`)) : undefined;
+    const profile = opts.profileDir ? await worker.profileStop(path.join(opts.profileDir, `worker-${c.name}${suffix}.cpuprofile`)) : undefined;
     const info = workerRunInfo(idle, await worker.stats(), await worker.memory(true).catch(() => undefined));
     const deadLettered = info.deadLettered;
     const seconds = (arrived.lastArrivalAt - published.startedAt) / 1000;
@@ -105,6 +108,7 @@ export async function runBridgeCase(env: RunEnv, c: BenchCase, messages: number,
       result: {
         kind: 'bridge',
         name: c.name,
+        round: opts.round,
         qos: c.qos,
         payloadBytes: c.payloadBytes,
         messages,

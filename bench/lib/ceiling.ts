@@ -27,8 +27,8 @@ interface CeilingCounters {
  * worker's extra Node flags (BENCH_WORKER_EXECARGV) but always under ts-node: its RSS includes
  * ts-node even when the worker is compiled; its CPU after start-up does not.
  */
-export async function measureCeiling(env: RunEnv, qos: 0 | 1, payloadBytes: number, messages: number): Promise<RateResult> {
-  const name = `ceiling-q${qos}-${sizeLabel(payloadBytes)}`;
+export async function measureCeiling(env: RunEnv, qos: 0 | 1, payloadBytes: number, messages: number, round?: number): Promise<RateResult> {
+  const name = `ceiling-q${qos}-${sizeLabel(payloadBytes)}${round ? `-r${round}` : ''}`;
   const prefix = mqttPrefix(env, name);
   const topic = kafkaTopic(env, name);
   await createTopic(env, topic);
@@ -62,6 +62,7 @@ export async function measureCeiling(env: RunEnv, qos: 0 | 1, payloadBytes: numb
     return {
       kind: 'ceiling',
       name: `ceiling: at-most-once MQTT.js -> kafkajs ${sizeLabel(payloadBytes)} q${qos}`,
+      round,
       qos,
       payloadBytes,
       messages,

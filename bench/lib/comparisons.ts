@@ -1,4 +1,5 @@
-import { Comparison, RateResult, TargetCheck, TARGETS } from './results';
+import { percentile, sortedCopy } from './percentiles';
+import { Comparison, RateResult, Spread, TargetCheck, TARGETS } from './results';
 
 /**
  * The pairs issue 19 asks about, each measured in the same run so that the machine's load hits
@@ -9,7 +10,15 @@ interface Pair {
   readonly label: string;
   readonly run: (r: RateResult) => boolean;
   readonly reference: (r: RateResult) => boolean;
-  readonly targets?: (c: Omit<Comparison, 'targets'>) => TargetCheck[];
+  readonly targets?: (m: Medians) => TargetCheck[];
+}
+
+/** The medians the targets are checked on. */
+interface Medians {
+  readonly rateRatio: number;
+  readonly cpuUs?: number;
+  readonly referenceCpuUs?: number;
+  readonly cpuDeltaUs?: number;
 }
 
 const bridgeCase = (name: string) => (r: RateResult) => r.kind === 'bridge' && r.name === name;
@@ -46,27 +55,42 @@ const PAIRS: readonly Pair[] = [
   },
 ];
 
-/** The comparisons whose both runs were measured (a run limited by BENCH_CASES may have none). */
+function spread(values: readonly number[]): Spread | undefined {
+  if (!values.length) return undefined;
+  const sorted = sortedCopy(values);
+  return { median: percentile(sorted, 50), min: sorted[0], max: sorted[sorted.length - 1] };
+}
+
+/** The comparisons whose both runs were measured (a run limited by BENCH_CASES may have none), paired per round. */
 export function compareRuns(runs: readonly RateResult[]): Comparison[] {
   const out: Comparison[] = [];
   for (const pair of PAIRS) {
-    const run = runs.find(pair.run);
-    const reference = runs.find(pair.reference);
-    if (!run || !reference || !(reference.rate > 0)) continue;
-    const cpuUs = run.cpuMicrosPerMessage;
-    const referenceCpuUs = reference.cpuMicrosPerMessage;
-    const both = cpuUs !== undefined && referenceCpuUs !== undefined;
-    const base = {
+    const pairs = runs
+      .filter(pair.run)
+      .map((run) => ({ run, reference: runs.find((r) => pair.reference(r) && r.round === run.round) }))
+      .filter((p): p is { run: RateResult; reference: RateResult } => p.reference !== undefined && p.reference.rate > 0);
+    if (!pairs.length) continue;
+    const cpu = pairs.filter(({ run, reference }) => run.cpuMicrosPerMessage !== undefined && reference.cpuMicrosPerMessage !== undefined);
+    const cpuOf = (r: RateResult) => r.cpuMicrosPerMessage ?? 0;
+    const rateRatio = spread(pairs.map(({ run, reference }) => run.rate / reference.rate));
+    if (!rateRatio) continue;
+    const cpuUs = spread(cpu.map((p) => cpuOf(p.run)));
+    const referenceCpuUs = spread(cpu.map((p) => cpuOf(p.reference)));
+    const cpuDeltaUs = spread(cpu.map((p) => cpuOf(p.run) - cpuOf(p.reference)));
+    const cpuChange = spread(cpu.filter((p) => cpuOf(p.reference) > 0).map((p) => (cpuOf(p.run) - cpuOf(p.reference)) / cpuOf(p.reference)));
+    const medians: Medians = { rateRatio: rateRatio.median, cpuUs: cpuUs?.median, referenceCpuUs: referenceCpuUs?.median, cpuDeltaUs: cpuDeltaUs?.median };
+    out.push({
       label: pair.label,
-      run: run.name,
-      reference: reference.name,
-      rateRatio: run.rate / reference.rate,
+      run: pairs[0].run.name,
+      reference: pairs[0].reference.name,
+      rounds: pairs.length,
+      rateRatio,
       cpuUs,
       referenceCpuUs,
-      cpuDeltaUs: both ? cpuUs - referenceCpuUs : undefined,
-      cpuChange: both && referenceCpuUs > 0 ? (cpuUs - referenceCpuUs) / referenceCpuUs : undefined,
-    };
-    out.push({ ...base, targets: pair.targets?.(base) ?? [] });
+      cpuDeltaUs,
+      cpuChange,
+      targets: pair.targets?.(medians) ?? [],
+    });
   }
   return out;
 }

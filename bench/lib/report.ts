@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sizeLabel } from './cases';
-import { BenchReport, Comparison, RateResult, TARGETS } from './results';
+import { BenchReport, Comparison, RateResult, Spread, TARGETS } from './results';
 
 const int = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '-' : Math.round(n).toLocaleString('en-US'));
 const fixed = (n: number | undefined, digits = 1) => (n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits));
@@ -93,7 +93,7 @@ export function formatReport(report: BenchReport): string {
       const w = r.worker;
       const notes = [r.note, ...Object.entries(w?.produceFailures ?? {}).map(([type, n]) => `${n} failed produce requests (${type})`)];
       rows.push([
-        r.kind === 'bridge' ? `bridge ${r.name}` : r.name,
+        (r.kind === 'bridge' ? `bridge ${r.name}` : r.name) + (r.round ? ` #${r.round}` : ''),
         int(r.arrived) + (r.complete ? '' : `/${int(r.messages)}`),
         fixed(r.seconds, 2),
         int(r.rate),
@@ -168,16 +168,23 @@ export function formatReport(report: BenchReport): string {
   return out.join('\n');
 }
 
-const signed = (n: number | undefined, digits: number) => (n !== undefined && n >= 0 ? '+' : '') + fixed(n, digits);
+const signed = (n: number, digits: number, scale = 1) => (n >= 0 ? '+' : '') + fixed(n * scale, digits);
+
+/** A median, with the range over rounds when there were several. */
+function spreadText(v: Spread, rounds: number, format: (n: number) => string): string {
+  return rounds > 1 ? `${format(v.median)} (${format(v.min)}..${format(v.max)})` : format(v.median);
+}
 
 function formatComparison(c: Comparison): string {
+  const f = (format: (n: number) => string) => (v: Spread) => spreadText(v, c.rounds, format);
   const cpu =
-    c.cpuUs === undefined || c.referenceCpuUs === undefined
-      ? ''
-      : `; CPU ${fixed(c.cpuUs, 1)} vs ${fixed(c.referenceCpuUs, 1)} µs/msg (${signed(c.cpuDeltaUs, 1)} µs, ` +
-        `${signed(c.cpuChange === undefined ? undefined : c.cpuChange * 100, 0)} %)`;
+    c.cpuUs && c.referenceCpuUs && c.cpuDeltaUs && c.cpuChange
+      ? `; CPU ${f((n) => fixed(n, 1))(c.cpuUs)} vs ${f((n) => fixed(n, 1))(c.referenceCpuUs)} µs/msg, ` +
+        `${f((n) => signed(n, 1))(c.cpuDeltaUs)} µs, ${f((n) => signed(n, 0, 100))(c.cpuChange)} %`
+      : '';
   const targets = c.targets.map((t) => `target ${t.label}: ${t.met ? 'met' : 'MISSED'}`).join('; ');
-  return `${c.label}: throughput ratio ${fixed(c.rateRatio, 2)}${cpu}${targets ? `      ${targets}` : ''}`;
+  const rounds = c.rounds > 1 ? ` [medians of ${c.rounds} rounds]` : '';
+  return `${c.label}${rounds}: throughput ratio ${f((n) => fixed(n, 2))(c.rateRatio)}${cpu}${targets ? `      ${targets}` : ''}`;
 }
 
 /** Writes bench/results/bridge-<timestamp>.json and bench/results/latest.json; returns the first path. */

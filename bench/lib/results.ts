@@ -7,6 +7,8 @@ export type RunKind = 'publisher-alone' | 'limit-A' | 'limit-B' | 'bridge' | 'ce
 export interface RateResult {
   readonly kind: RunKind;
   readonly name: string;
+  /** With BENCH_ROUNDS > 1: which round of the bridge cases and the ceiling (1-based). */
+  readonly round?: number;
   readonly qos: 0 | 1;
   readonly payloadBytes: number;
   /** Messages sent. */
@@ -140,21 +142,34 @@ export interface TargetCheck {
   readonly met: boolean;
 }
 
-/** Two runs of the same benchmark run side by side: a case against its reference. */
+/** A median over rounds with the range. */
+export interface Spread {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+/**
+ * Two runs of the same benchmark run side by side, a case against its reference, paired round
+ * by round (BENCH_ROUNDS); each figure is the median over the rounds with its range.
+ */
 export interface Comparison {
   readonly label: string;
   /** Names of the runs compared (RateResult.name). */
   readonly run: string;
   readonly reference: string;
+  /** Rounds in which both were measured. */
+  readonly rounds: number;
   /** run.rate / reference.rate. */
-  readonly rateRatio: number;
+  readonly rateRatio: Spread;
   /** µs of CPU per message of the process doing the work (worker, or the ceiling's process). */
-  readonly cpuUs?: number;
-  readonly referenceCpuUs?: number;
-  /** cpuUs - referenceCpuUs. */
-  readonly cpuDeltaUs?: number;
-  /** (cpuUs - referenceCpuUs) / referenceCpuUs. */
-  readonly cpuChange?: number;
+  readonly cpuUs?: Spread;
+  readonly referenceCpuUs?: Spread;
+  /** cpuUs - referenceCpuUs, per round. */
+  readonly cpuDeltaUs?: Spread;
+  /** (cpuUs - referenceCpuUs) / referenceCpuUs, per round. */
+  readonly cpuChange?: Spread;
+  /** Checked on the medians. */
   readonly targets: TargetCheck[];
 }
 
