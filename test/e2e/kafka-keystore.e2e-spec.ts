@@ -5,8 +5,7 @@
  */
 import { Partitioners } from 'kafkajs';
 import { KafkaClientFactory, kafkaConnectionSchema } from '@app/kafka';
-import { KeystoreConflictError, type StoredKey } from '@app/keystore';
-import { KafkaKeystore } from '@app/keystore';
+import { KeystoreConflictError, type StoredKey, KafkaKeystore } from '@app/keystore';
 import { sharedKafka } from '../harness/shared-kafka';
 import { uniqueId, waitFor } from './support/bridge.fixture';
 

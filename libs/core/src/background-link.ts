@@ -1,6 +1,5 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { DestinationUnavailableError, ShutdownError } from './bridge.error';
-import { nextDelay, RetryPolicy } from './retry-policy';
+import { retry, RetryPolicy } from './retry-policy';
 
 /** Where a link reports its state; the destination's Nest Logger fits. */
 export interface LinkLog {
@@ -114,33 +113,40 @@ export class BackgroundLink<T> {
   /** Clears `connecting` before anyone hears of the outcome, so a loss reported at once starts a new round. */
   private async attempts(first: boolean): Promise<void> {
     const { what, log } = this.options;
-    // Unbounded on purpose (see start); only the pacing comes from the destination's policy.
-    const forever: RetryPolicy = { ...this.options.policy, maxAttempts: 0, maxElapsedMs: 0 };
-    const started = Date.now();
-    for (let attempt = 1; ; attempt++) {
-      const signal = this.closing.signal;
-      if (signal.aborted) return void (this.connecting = false);
-      let link: T;
-      try {
-        link = await this.options.open(signal);
-      } catch (error) {
-        // Once per outage, not per attempt: a broker down for hours must not flood the log.
-        if (attempt === 1) {
-          log.warn({
-            msg: first ? 'destination not connected yet; connecting in the background (its writes wait)' : 'destination still down; retrying',
-            destination: what,
-            detail: (error as Error).message,
-          });
-        }
-        await delay(nextDelay(forever, attempt, Date.now() - started)!, undefined, { signal }).catch(() => undefined);
-        continue;
-      }
+    const signal = this.closing.signal;
+    let attempts = 0;
+    let link: T;
+    try {
+      link = await retry(
+        (n) => {
+          attempts = n;
+          return this.options.open(signal);
+        },
+        {
+          // Unbounded on purpose (see start); only the pacing comes from the destination's policy.
+          policy: { ...this.options.policy, maxAttempts: 0, maxElapsedMs: 0 },
+          retriable: () => true,
+          signal,
+          onRetry: (error, attempt) => {
+            // Once per outage, not per attempt: a broker down for hours must not flood the log.
+            if (attempt !== 1) return;
+            log.warn({
+              msg: first ? 'destination not connected yet; connecting in the background (its writes wait)' : 'destination still down; retrying',
+              destination: what,
+              detail: (error as Error).message,
+            });
+          },
+        },
+      );
+    } catch {
+      // Only closing ends the loop (every failure is retried): nothing to connect any more.
       this.connecting = false;
-      if (signal.aborted) return this.options.dispose(link);
-      this.current = link;
-      log.log({ msg: 'destination connected', destination: what, attempts: attempt });
-      for (const waiter of [...this.waiters]) waiter(link);
       return;
     }
+    this.connecting = false;
+    if (signal.aborted) return this.options.dispose(link);
+    this.current = link;
+    log.log({ msg: 'destination connected', destination: what, attempts });
+    for (const waiter of [...this.waiters]) waiter(link);
   }
 }

@@ -1,5 +1,5 @@
 import { DestinationRejectedError, DestinationUnavailableError, ShutdownError } from './bridge.error';
-import { nextDelay, RetryPolicy, withRetries } from './retry-policy';
+import { nextDelay, retry, RetryPolicy, withRetries } from './retry-policy';
 
 const policy: RetryPolicy = { initialMs: 100, maxMs: 1000, maxAttempts: 0, maxElapsedMs: 0 };
 
@@ -65,5 +65,49 @@ describe('withRetries', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(calls).toBe(1);
     await expect(withRetries(fast, async () => Promise.reject(new ShutdownError('closing')))).rejects.toBeInstanceOf(ShutdownError);
+  });
+});
+
+describe('retry', () => {
+  const quick: RetryPolicy = { initialMs: 1, maxMs: 2, maxAttempts: 0, maxElapsedMs: 0 };
+
+  it('tries again what its predicate calls retriable, telling onRetry, and returns the first success', async () => {
+    const told: number[] = [];
+    let calls = 0;
+    const result = await retry(
+      async (n) => {
+        calls++;
+        if (n < 3) throw new Error(`not yet ${n}`);
+        return n;
+      },
+      { policy: quick, retriable: () => true, onRetry: (_e, attempt) => told.push(attempt) },
+    );
+    expect({ result, calls, told }).toEqual({ result: 3, calls: 3, told: [1, 2] });
+  });
+
+  it('throws the failure unchanged when it is not retriable (by default, by its class) or the policy gives up', async () => {
+    const refused = new DestinationRejectedError('too large', 'record-too-large');
+    await expect(retry(async () => Promise.reject(refused), { policy: quick })).rejects.toBe(refused);
+    const down = new DestinationUnavailableError('down');
+    let calls = 0;
+    const limited = retry(
+      async () => {
+        calls++;
+        throw down;
+      },
+      { policy: { ...quick, maxAttempts: 3 } },
+    );
+    await expect(limited).rejects.toBe(down);
+    expect(calls).toBe(3);
+  });
+
+  it('ends a wait at once with a ShutdownError when its signal aborts', async () => {
+    const stop = new AbortController();
+    const waiting = retry(async () => Promise.reject(new DestinationUnavailableError('down')), {
+      policy: { initialMs: 60_000, maxMs: 60_000, maxAttempts: 0, maxElapsedMs: 0 },
+      signal: stop.signal,
+    });
+    stop.abort();
+    await expect(waiting).rejects.toBeInstanceOf(ShutdownError);
   });
 });

@@ -18,32 +18,71 @@ export function nextDelay(policy: RetryPolicy, attempt: number, elapsedMs: numbe
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 
+/** How one retry loop behaves: its pacing, which failures it retries, how it is stopped. */
+export interface RetryOptions {
+  readonly policy: RetryPolicy;
+  /** Whether a failure may be tried again; default: its class says `retriable`. */
+  readonly retriable?: (error: unknown) => boolean;
+  /** Aborting it ends a wait at once with a ShutdownError (and no attempt starts after). */
+  readonly signal?: AbortSignal;
+  /** Told before each wait, e.g. to log the first failure of an outage. */
+  readonly onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
+}
+
 /**
- * Runs `attempt` until it succeeds or `policy` gives up, waiting between tries; what it finally
- * throws is a DeliveryFailedError carrying the last failure (as classified) and the attempt
- * history. A non-retriable failure ends the loop at once. For destinations that own retries.
- * Aborting `signal` (the destination closes) ends the wait at once with a ShutdownError, which
- * also passes through unwrapped when the attempt throws it: the message stays unacknowledged.
+ * The one retry loop of the project: runs `attempt` (numbered from 1) until it succeeds, a
+ * failure is not retriable, or the policy gives up, and then throws that last failure as it
+ * was. A ShutdownError always passes through at once.
  */
-export async function withRetries<T>(policy: RetryPolicy, attempt: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-  let firstFailure: Date | undefined;
+export async function retry<T>(attempt: (n: number) => Promise<T>, options: RetryOptions): Promise<T> {
+  const started = Date.now();
   for (let n = 1; ; n++) {
-    if (signal?.aborted) throw new ShutdownError('stopped while retrying');
+    if (options.signal?.aborted) throw new ShutdownError('stopped while retrying');
     try {
-      return await attempt();
+      return await attempt(n);
     } catch (error) {
       if (error instanceof ShutdownError) throw error;
-      const now = new Date();
-      firstFailure ??= now;
-      const failure = classify(error);
-      const delay = failure.retriable ? nextDelay(policy, n, now.getTime() - firstFailure.getTime()) : undefined;
-      if (delay === undefined) throw new DeliveryFailedError(failure, n, firstFailure, now);
-      await sleep(delay, signal);
+      const again = options.retriable ? options.retriable(error) : classify(error).retriable;
+      const delay = again ? nextDelay(options.policy, n, Date.now() - started) : undefined;
+      if (delay === undefined) throw error;
+      options.onRetry?.(error, n, delay);
+      await sleep(delay, options.signal);
     }
   }
 }
 
+/**
+ * retry() for destinations that own their retries: what it finally throws is a
+ * DeliveryFailedError carrying the last failure (as classified) and the attempt history, for
+ * the dead-letter record. Aborting `signal` (the destination closes) ends the wait at once with
+ * a ShutdownError, which also passes through unwrapped when the attempt throws it: the message
+ * stays unacknowledged.
+ */
+export async function withRetries<T>(policy: RetryPolicy, attempt: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  let attempts = 0;
+  let firstFailure: Date | undefined;
+  try {
+    return await retry(
+      async (n) => {
+        attempts = n;
+        try {
+          return await attempt();
+        } catch (error) {
+          firstFailure ??= new Date();
+          throw error;
+        }
+      },
+      { policy, signal },
+    );
+  } catch (error) {
+    if (error instanceof ShutdownError) throw error;
+    throw new DeliveryFailedError(classify(error), attempts, firstFailure ?? new Date(), new Date());
+  }
+}
+
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  // An abort that came before the wait fires no event: it would wait the whole delay.
+  if (signal?.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);

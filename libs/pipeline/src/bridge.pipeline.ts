@@ -1,13 +1,11 @@
 import { Logger } from '@nestjs/common';
 import { BridgeMessage, classify, Destination, garbledProperty, Inbound, MalformedMessageError, ShutdownError } from '@app/core';
 import { TemplateContext } from '@app/topic';
-import { DeadLetterTarget } from '@app/bridge-config';
+import { DeadLetterTarget, SubscriptionPlan, TransformConfig } from '@app/bridge-config';
 import { BridgeStats } from './bridge-stats';
 import { DeadLetterWriter } from './dead-letter.writer';
 import { PayloadTransformer, PreparedPayload } from './payload.transformer';
 import { previewRule, ruleContext } from './rule.preview';
-import { SubscriptionPlan } from '@app/bridge-config';
-import { TransformConfig } from '@app/bridge-config';
 import { TransformProgram } from '@app/transform';
 import { ReplayGuard } from './replay.guard';
 

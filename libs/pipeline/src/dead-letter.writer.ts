@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { IHeaders } from 'kafkajs';
-import { BridgeMessage, classify, ClassifiedFailure, DeliveryFailedError, nextDelay, RetryPolicy, ShutdownError } from '@app/core';
+import { BridgeMessage, classify, ClassifiedFailure, DeliveryFailedError, retry, RetryPolicy } from '@app/core';
 import { HEADER, KafkaWriter, mqttHeaders } from '@app/kafka';
 import { DeadLetterTarget } from '@app/bridge-config';
 
@@ -81,37 +81,37 @@ export class DeadLetterWriter {
     const sink = this.sinks[letter.target.type] as (l: DeadLetter, h: IHeaders, p: Buffer) => Promise<void>;
     let headers: IHeaders = { ...replayHeaders(letter), ...deadLetterMeta(letter) };
     let payload = letter.message.payload;
-    for (let attempt = 1; ; attempt++) {
+    const send = async (): Promise<void> => {
       try {
         await sink(letter, headers, payload);
-        return;
       } catch (error) {
-        if (this.closing || error instanceof ShutdownError) throw error;
-        const failure = classify(error);
-        if (failure.code === 'record-too-large' && headers[DLQ_HEADER.payload] === undefined) {
-          // Retrying the same bytes can never succeed, and would hold every later acknowledgement.
-          ({ headers, payload } = cutLetter(headers, letter.message.payload));
-          this.log.warn({
-            msg: 'dead letter too large: writing it with its payload cut',
-            rule: letter.rule,
-            topic: letter.message.topic,
-            bytes: letter.message.payload.length,
-          });
-          continue;
-        }
-        const delay = nextDelay({ ...this.retry, maxAttempts: 0, maxElapsedMs: 0 }, attempt, 0);
+        if (classify(error).code !== 'record-too-large' || headers[DLQ_HEADER.payload] !== undefined) throw error;
+        // Retrying the same bytes can never succeed, and would hold every later acknowledgement.
+        ({ headers, payload } = cutLetter(headers, letter.message.payload));
+        this.log.warn({
+          msg: 'dead letter too large: writing it with its payload cut',
+          rule: letter.rule,
+          topic: letter.message.topic,
+          bytes: letter.message.payload.length,
+        });
+        await sink(letter, headers, payload);
+      }
+    };
+    // The last stop: every failure is retried, for as long as it takes, unless the bridge stops.
+    await retry(send, {
+      policy: { ...this.retry, maxAttempts: 0, maxElapsedMs: 0 },
+      retriable: () => !this.closing,
+      onRetry: (error, attempt, delay) =>
         this.log.error({
           msg: 'dead-letter write failed; the message stays unacknowledged',
           rule: letter.rule,
           topic: letter.message.topic,
           target: `${letter.target.type}:${letter.target.topic}`,
-          reason: failure.code,
+          reason: classify(error).code,
           attempt,
           retryInMs: delay,
-        });
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    }
+        }),
+    });
   }
 
   close(): void {

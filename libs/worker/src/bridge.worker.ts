@@ -7,20 +7,14 @@ import { kafkaClientConfig, KafkaClientFactory, KafkaWriter } from '@app/kafka';
 import { MqttClientFactory, MqttSource } from '@app/mqtt';
 import { NatsClientFactory } from '@app/nats';
 import { compileTemplate } from '@app/topic';
-import { LoadedConfig } from '@app/bridge-config';
-import { BridgeStats } from '@app/pipeline';
-import { BridgePipeline, RuntimeRule } from '@app/pipeline';
-import { ParsedRule } from '@app/bridge-config';
+import { LoadedConfig, ParsedRule, sequentialIds, SubscriptionPlan } from '@app/bridge-config';
+import { BridgeStats, BridgePipeline, RuntimeRule, DeadLetterWriter, PayloadTransformer, ReplayGuard, ReplayWindowConfig } from '@app/pipeline';
 import { connectionClientId, connectionOf, MAIN_CONNECTION, onConnection } from './isolation';
-import { sequentialIds, SubscriptionPlan } from '@app/bridge-config';
-import { DeadLetterWriter } from '@app/pipeline';
 import { DeadLetterReplayer, ReplayLine, ReplayReport } from './dead-letter.replayer';
 import { createRuleDestinations } from './destination.factory';
 import { keySourceOpener } from './key-source.factory';
 import { createKafkaRuleRunner, KafkaRuleRunner } from './kafka-rule.runner';
 import { KeyringWatcher } from './keyring.watcher';
-import { PayloadTransformer } from '@app/pipeline';
-import { ReplayGuard, ReplayWindowConfig } from '@app/pipeline';
 
 /** The rules whose messages arrive on one MQTT connection (see isolation.ts). */
 interface RuntimeConnection {

@@ -1,10 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { Kafka } from 'kafkajs';
+import { retry } from '@app/core';
 import { coordinatorNotReady, KafkaWriter, messageFromHeaders } from '@app/kafka';
-import { BridgePipeline } from '@app/pipeline';
-import { BridgeStats } from '@app/pipeline';
-import { DLQ_HEADER } from '@app/pipeline';
+import { BridgePipeline, BridgeStats, DLQ_HEADER } from '@app/pipeline';
 
 /** How long a replay waits for its consumer group's coordinator (a new cluster's first group waits for the offsets topic). */
 const COORDINATOR_WAIT_MS = 60_000;
@@ -136,24 +134,23 @@ export class DeadLetterReplayer {
 
   /** Partitions with dead letters past the group's committed offset, with their end offsets; waits for the group's coordinator. */
   private async pendingPartitions(groupId: string, topic: string): Promise<Map<number, bigint>> {
-    const started = Date.now();
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.readPending(groupId, topic);
-      } catch (error) {
-        if (!coordinatorNotReady(error)) throw error;
-        const waited = Date.now() - started;
-        if (waited >= COORDINATOR_WAIT_MS) {
-          throw new Error(`Kafka has no coordinator for consumer group ${groupId} after ${Math.round(waited / 1000)} s: ${(error as Error).message}`, {
-            cause: error,
-          });
-        }
-        if (attempt === 1)
-          this.log.log(
-            `waiting for Kafka's coordinator of consumer group ${groupId} (a new cluster creates its offsets topic first): ${(error as Error).message}`,
-          );
-        await sleep(500);
-      }
+    try {
+      return await retry(() => this.readPending(groupId, topic), {
+        policy: { initialMs: 500, maxMs: 500, maxAttempts: 0, maxElapsedMs: COORDINATOR_WAIT_MS },
+        retriable: coordinatorNotReady,
+        onRetry: (error, attempt) => {
+          if (attempt === 1) {
+            this.log.log(
+              `waiting for Kafka's coordinator of consumer group ${groupId} (a new cluster creates its offsets topic first): ${(error as Error).message}`,
+            );
+          }
+        },
+      });
+    } catch (error) {
+      if (!coordinatorNotReady(error)) throw error;
+      throw new Error(`Kafka has no coordinator for consumer group ${groupId} after ${Math.round(COORDINATOR_WAIT_MS / 1000)} s: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
 

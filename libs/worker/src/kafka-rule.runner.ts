@@ -4,10 +4,8 @@ import { ConsumedRecord, headerText, KafkaClientFactory, KafkaConnectionConfig, 
 import { MqttClientFactory, MqttConnectionConfig, MqttDestination, MqttSourceConfig } from '@app/mqtt';
 import { RecordFields, TemplateContext } from '@app/topic';
 import { TransformProgram } from '@app/transform';
-import { ReplayGuard } from '@app/pipeline';
-import { DeadLetterTarget } from '@app/bridge-config';
-import { RuleOutcome, RuntimeRule } from '@app/pipeline';
-import { KafkaRuleConfig } from '@app/bridge-config';
+import { ReplayGuard, RuleOutcome, RuntimeRule } from '@app/pipeline';
+import { DeadLetterTarget, KafkaRuleConfig } from '@app/bridge-config';
 
 /** BridgePipeline.deliver: transform, destinations and dead letters of one message under one rule. */
 export type RuleDeliver = (

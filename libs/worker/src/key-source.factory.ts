@@ -1,8 +1,7 @@
 import { PlainKeyFile, KeySource, SodiumProvider } from '@app/crypto';
 import type { KafkaClientFactory, KafkaConnectionConfig } from '@app/kafka';
 import { KeystoreKeySource, managedKeystore } from '@app/keystore';
-import type { KeysConfig } from '@app/bridge-config';
-import type { ConfigSecrets } from '@app/bridge-config';
+import type { ConfigSecrets, KeysConfig } from '@app/bridge-config';
 
 /** How a worker opens its key source: the plain key file, or the wrapped keystore with the master key. */
 export function keySourceOpener(

@@ -3,11 +3,10 @@ import { BridgeMessage } from '@app/core';
 import { EnvelopeSealer, Keyring, SodiumProvider } from '@app/crypto';
 import { LoadedConfig, loadBridgeConfigOrReport } from '@app/bridge-config';
 import { createRuleDestinations, DestinationResources } from './destination.factory';
-import { PayloadTransformer } from '@app/pipeline';
+import { PayloadTransformer, PreviewedRule, previewRule, ruleContext } from '@app/pipeline';
 import { caseMessage, loadRuleTests, testKeyring } from './rule-test.cases';
 import { ActualDeadLetter, ActualOutput, CaseOutcome, compareOutcome } from './rule-test.expectation';
 import { RuleTestCase, RuleTestFile } from './rule-test.schema';
-import { PreviewedRule, previewRule, ruleContext } from '@app/pipeline';
 
 /** The client id expressions and templates see when the configuration sets none. */
 const TEST_CLIENT_ID = 'bridge-test';
