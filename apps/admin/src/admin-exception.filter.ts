@@ -1,6 +1,7 @@
 import { ArgumentsHost, BadRequestException, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { AdminError, InvalidRequestError } from '@app/admin';
+import { LogThrottle } from '@app/core';
 import { KeystoreIntegrityError, KeystoreUnavailableError } from '@app/keystore';
 
 /**
@@ -10,6 +11,8 @@ import { KeystoreIntegrityError, KeystoreUnavailableError } from '@app/keystore'
 @Catch()
 export class AdminExceptionFilter implements ExceptionFilter {
   private readonly log = new Logger('AdminApi');
+  // Every request meets an unavailable keystore alike: one line per 30 s says it all.
+  private readonly unavailable = new LogThrottle(30_000);
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
@@ -23,7 +26,9 @@ export class AdminExceptionFilter implements ExceptionFilter {
     // The message names the keystore and generations, never key material.
     if (e instanceof KeystoreIntegrityError) return [409, { statusCode: 409, error: e.code, message: e.message }];
     if (e instanceof KeystoreUnavailableError) {
-      this.log.error(e.message);
+      const line = this.unavailable.admit(e.message);
+      if (line.due)
+        this.log.error(line.suppressed > 0 ? `${e.message} (${line.suppressed} more requests refused with the same error in the last 30 s)` : e.message);
       return [503, { statusCode: 503, error: e.code, message: 'the keystore is unavailable; retry later' }];
     }
     // The service's own 400s are InvalidRequestError: a BadRequestException is Nest's mapping of

@@ -10,3 +10,4 @@ export * from './background-link';
 export * from './message-properties';
 export * from './template-context';
 export * from './destination.registration';
+export * from './log.throttle';
