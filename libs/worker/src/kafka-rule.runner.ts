@@ -1,11 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { BridgeMessage, ShutdownError } from '@app/core';
-import { ConsumedRecord, headerText, KafkaClientFactory, KafkaConnectionConfig, KafkaInbound, KafkaRecordSource, propertiesFromHeaders } from '@app/kafka';
-import { MqttClientFactory, MqttConnectionConfig, MqttDestination, MqttSourceConfig } from '@app/mqtt';
-import { RecordFields, TemplateContext } from '@app/topic';
+import { KafkaClientFactory, KafkaConnectionConfig, KafkaInbound, KafkaRecordSource } from '@app/kafka';
+import { MqttClientFactory, MqttDestination, MqttSourceConfig } from '@app/mqtt';
+import { TemplateContext } from '@app/topic';
 import { TransformProgram } from '@app/transform';
 import { ReplayGuard, RuleOutcome, RuntimeRule } from '@app/pipeline';
 import { DeadLetterTarget, KafkaRuleConfig } from '@app/bridge-config';
+import { recordInput } from './kafka-record.input';
+import { kafkaRuleDestination } from './kafka-rule.destination';
 
 /** BridgePipeline.deliver: transform, destinations and dead letters of one message under one rule. */
 export type RuleDeliver = (
@@ -14,11 +16,6 @@ export type RuleDeliver = (
   context: TemplateContext,
   origin: Readonly<Record<string, string>>,
 ) => Promise<RuleOutcome>;
-
-/** Dead-letter fields that say which record failed; documented in docs/kafka-to-mqtt.md. */
-export const KAFKA_ORIGIN = { topic: 'kafka.topic', partition: 'kafka.partition', offset: 'kafka.offset', key: 'kafka.key' } as const;
-
-const EMPTY = Buffer.alloc(0);
 
 /**
  * One Kafka -> MQTT rule: a consumer group member feeding the shared pipeline (transform, MQTT
@@ -78,17 +75,8 @@ export class KafkaRuleRunner {
 
   private handle(inbound: KafkaInbound): void {
     const { record } = inbound;
-    const message = recordMessage(record, this.config.mqtt);
-    const context: TemplateContext = {
-      topic: record.topic,
-      levels: [record.topic],
-      captures: {},
-      qos: message.qos,
-      rule: this.name,
-      clientId: this.clientId,
-      record: recordFields(record),
-    };
-    this.deliver(this.rule, message, context, origin(record)).then(
+    const { message, context, origin } = recordInput(record, this.config, this.clientId);
+    this.deliver(this.rule, message, context, origin).then(
       () => inbound.ack(),
       (error: unknown) => {
         inbound.release();
@@ -114,77 +102,10 @@ export function createKafkaRuleRunner(
     clientId: string;
   },
 ): KafkaRuleRunner {
-  const { mqtt } = config;
-  // The source's own client id would take over its session: the rule's connection gets a random one.
-  const { session: _session, maxInFlight: _maxInFlight, status: _status, clientId: _clientId, ...sourceBroker } = shared.mqtt;
-  const broker: MqttConnectionConfig = mqtt.broker ?? sourceBroker;
-  const destination = new MqttDestination(
-    `${config.name}/mqtt`,
-    {
-      type: 'mqtt',
-      broker,
-      topic: mqtt.topic,
-      qos: { qos0: 0, qos1: 1, qos2: 2 },
-      retain: 'keep',
-      messageExpirySeconds: mqtt.messageExpirySeconds,
-      retry: mqtt.retry,
-    },
-    shared.mqttFactory,
-    [],
-    'kafka-record',
-  );
+  const destination = kafkaRuleDestination(config, shared.mqtt, shared.mqttFactory);
   const source = new KafkaRecordSource(shared.kafkaFactory, shared.kafka, config.kafka, config.name);
   return new KafkaRuleRunner(config, shared.deadLetter, source, destination, shared.deliver, shared.clientId, {
     process: shared.process,
     replayGuard: shared.replayGuard,
   });
-}
-
-/** The message a record becomes: its value as payload, the rule's QoS and retain flag, MQTT 5 properties from `mqtt.*` headers. */
-export function recordMessage(record: ConsumedRecord, mqtt: KafkaRuleConfig['mqtt']): BridgeMessage {
-  return {
-    topic: record.topic,
-    // A tombstone publishes an empty payload: with retain, that clears the retained message.
-    payload: record.value ?? EMPTY,
-    qos: mqtt.qos,
-    retain: mqtt.retain,
-    properties: propertiesFromHeaders(record.headers),
-    receivedAt: performance.now(),
-  };
-}
-
-/** What topic templates read from a record; the value is parsed as JSON at most once, when asked. */
-export function recordFields(record: ConsumedRecord): RecordFields {
-  const headers: Record<string, string> = {};
-  for (const name of Object.keys(record.headers)) {
-    const text = headerText(record.headers, name);
-    if (text !== undefined) headers[name] = text;
-  }
-  let parsed: { json: unknown } | undefined;
-  return {
-    kafkaTopic: record.topic,
-    partition: record.partition,
-    key: record.key === null ? null : record.key.toString('utf8'),
-    headers,
-    json() {
-      if (!parsed) {
-        try {
-          parsed = { json: JSON.parse((record.value ?? EMPTY).toString('utf8')) };
-        } catch {
-          parsed = { json: undefined };
-        }
-      }
-      return parsed.json;
-    },
-  };
-}
-
-function origin(record: ConsumedRecord): Record<string, string> {
-  const fields: Record<string, string> = {
-    [KAFKA_ORIGIN.topic]: record.topic,
-    [KAFKA_ORIGIN.partition]: String(record.partition),
-    [KAFKA_ORIGIN.offset]: record.offset,
-  };
-  if (record.key !== null) fields[KAFKA_ORIGIN.key] = record.key.toString('utf8');
-  return fields;
 }
