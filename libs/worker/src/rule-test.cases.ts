@@ -1,8 +1,9 @@
 import { BridgeMessage, MessageProperties } from '@app/core';
 import { Environment, validateDocument, YamlDocument } from '@app/config';
 import { EnvelopeSealer, KeyEntry, Keyring } from '@app/crypto';
+import { ConsumedRecord } from '@app/kafka';
 import { Document, encodePayload } from '@app/transform';
-import { PayloadField, RuleTestCase, RuleTestFile, ruleTestFileSchema } from './rule-test.schema';
+import { KafkaTestCase, MqttTestCase, PayloadField, RuleTestCase, RuleTestFile, ruleTestFileSchema } from './rule-test.schema';
 
 /**
  * Reads and validates a case file; problems (unknown fields, bad hex, a `sealWith` naming no
@@ -48,15 +49,48 @@ export function payloadBytes(value: Partial<Record<PayloadField, unknown>>): Buf
  * The message a case publishes, sealed with its `sealWith` key and bound to its topic as a
  * device would. Throws the CryptoError sealing gives (a revoked key, say).
  */
-export function caseMessage(c: RuleTestCase, sealer: EnvelopeSealer, keyring: Keyring): BridgeMessage {
-  let payload = payloadBytes(c)!;
-  if (c.sealWith !== undefined) payload = Buffer.from(sealer.seal(payload, { keyring, keyName: c.sealWith, topic: c.topic }));
-  const p = c.properties;
+export function caseMessage(c: MqttTestCase, sealer: EnvelopeSealer, keyring: Keyring): BridgeMessage {
+  const p = c.properties ?? {};
   const properties: MessageProperties = {
     ...p,
     correlationData: p.correlationData === undefined ? undefined : Buffer.from(p.correlationData, 'utf8'),
   };
-  // The pipeline reads receipt times relative to performance.timeOrigin.
-  const receivedAt = c.receivedAt === undefined ? performance.now() : Date.parse(c.receivedAt) - performance.timeOrigin;
-  return { topic: c.topic, payload, qos: c.qos, retain: c.retain, properties, receivedAt };
+  return {
+    topic: c.topic,
+    payload: casePayload(c, c.topic, sealer, keyring),
+    qos: c.qos ?? 1,
+    retain: c.retain ?? false,
+    properties,
+    receivedAt: caseReceivedAt(c),
+  };
+}
+
+/**
+ * The record a Kafka case gives fromKafka rules, its value sealed with its `sealWith` key and
+ * bound to the Kafka topic, as the decrypt and reencrypt transforms expect (an MQTT -> Kafka
+ * rule seals so with bindDestinationTopic). Throws the CryptoError sealing gives.
+ */
+export function caseRecord(c: KafkaTestCase, sealer: EnvelopeSealer, keyring: Keyring): ConsumedRecord {
+  const { topic, key, headers, partition } = c.kafka;
+  return {
+    topic,
+    partition,
+    offset: '0',
+    key: key === null ? null : Buffer.from(key, 'utf8'),
+    value: casePayload(c, topic, sealer, keyring),
+    // Bytes, as a consumer receives them.
+    headers: Object.fromEntries(
+      Object.entries(headers).map(([name, value]) => [name, Array.isArray(value) ? value.map((v) => Buffer.from(v)) : Buffer.from(value)]),
+    ),
+  };
+}
+
+/** A case's `receivedAt` on the pipeline's clock (relative to performance.timeOrigin); now without one. */
+export function caseReceivedAt(c: RuleTestCase): number {
+  return c.receivedAt === undefined ? performance.now() : Date.parse(c.receivedAt) - performance.timeOrigin;
+}
+
+function casePayload(c: RuleTestCase, topic: string, sealer: EnvelopeSealer, keyring: Keyring): Buffer {
+  const payload = payloadBytes(c)!;
+  return c.sealWith === undefined ? payload : Buffer.from(sealer.seal(payload, { keyring, keyName: c.sealWith, topic }));
 }

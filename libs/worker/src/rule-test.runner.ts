@@ -1,12 +1,16 @@
 import { ConfigError, Environment, formatProblem } from '@app/config';
 import { BridgeMessage } from '@app/core';
 import { EnvelopeSealer, Keyring, SodiumProvider } from '@app/crypto';
-import { LoadedConfig, loadBridgeConfigOrReport } from '@app/bridge-config';
+import { ConsumedRecord, KafkaSourceConfig } from '@app/kafka';
+import { TemplateContext } from '@app/topic';
+import { KafkaRuleConfig, LoadedConfig, loadBridgeConfigOrReport } from '@app/bridge-config';
 import { createRuleDestinations, DestinationResources } from './destination.factory';
 import { PayloadTransformer, PreviewedRule, previewRule, ruleContext } from '@app/pipeline';
-import { caseMessage, loadRuleTests, testKeyring } from './rule-test.cases';
+import { recordInput } from './kafka-record.input';
+import { kafkaRuleDestination } from './kafka-rule.destination';
+import { caseMessage, caseReceivedAt, caseRecord, loadRuleTests, testKeyring } from './rule-test.cases';
 import { ActualDeadLetter, ActualOutput, CaseOutcome, compareOutcome } from './rule-test.expectation';
-import { RuleTestCase, RuleTestFile } from './rule-test.schema';
+import { KafkaTestCase, MqttTestCase, RuleTestCase, RuleTestFile } from './rule-test.schema';
 
 /** The client id expressions and templates see when the configuration sets none. */
 const TEST_CLIENT_ID = 'bridge-test';
@@ -36,14 +40,30 @@ const OFFLINE: DestinationResources = {
   natsFactory: () => unconnected('the NATS client factory'),
 };
 
+/** A fromKafka rule as `bridge test` runs it. */
+interface KafkaRuleUnderTest {
+  readonly config: KafkaRuleConfig;
+  readonly reads: (topic: string) => boolean;
+  readonly preview: PreviewedRule;
+}
+
+/** One rule taking a case's message, with what it sees of it. */
+interface Take {
+  readonly rule: PreviewedRule;
+  readonly message: BridgeMessage;
+  readonly context: TemplateContext;
+}
+
 /**
  * Runs `bridge test` cases against a loaded configuration, without any broker: each case's
- * message goes through routing (the configuration's subscription plan), every matching rule's
- * transform and process steps, and each destination's addressing and headers, exactly as
- * delivery and the replay dry run do (previewRule); sealed outputs are opened with the test keys.
+ * message goes through routing (the configuration's subscription plan; for a Kafka record, the
+ * fromKafka rules reading its topic), every matching rule's transform and process steps, and
+ * each destination's addressing and headers, exactly as delivery and the replay dry run do
+ * (previewRule); sealed outputs are opened with the test keys.
  */
 export class RuleTestRunner {
   private readonly rules: readonly PreviewedRule[];
+  private readonly kafkaRules: readonly KafkaRuleUnderTest[];
   private readonly transformer: PayloadTransformer;
   private readonly clientId: string;
 
@@ -59,6 +79,16 @@ export class RuleTestRunner {
       transform: config.rules[r].transform,
       process: loaded.processes.get(rule.name),
     }));
+    this.kafkaRules = config.fromKafka.map((rule) => ({
+      config: rule,
+      reads: topicReader(rule.kafka),
+      preview: {
+        name: rule.name,
+        destinations: [kafkaRuleDestination(rule, config.mqtt, OFFLINE.mqttFactory())],
+        transform: rule.transform,
+        process: loaded.processes.get(rule.name),
+      },
+    }));
     this.transformer = new PayloadTransformer(sealer, { current: () => keyring });
     this.clientId = config.mqtt.clientId ?? TEST_CLIENT_ID;
   }
@@ -68,28 +98,44 @@ export class RuleTestRunner {
   }
 
   run(c: RuleTestCase): RuleTestResult {
-    let message: BridgeMessage;
+    let takes: Take[];
     try {
-      message = caseMessage(c, this.sealer, this.keyring);
+      takes = isKafkaCase(c)
+        ? this.kafkaTakes(caseRecord(c, this.sealer, this.keyring), caseReceivedAt(c))
+        : this.mqttTakes(caseMessage(c as MqttTestCase, this.sealer, this.keyring));
     } catch (error) {
       return { name: c.name, differences: [`cannot seal the payload with key ${c.sealWith}: ${error instanceof Error ? error.message : String(error)}`] };
     }
-    return { name: c.name, differences: compareOutcome(c.expect, this.outcome(message)) };
+    return { name: c.name, differences: compareOutcome(c.expect, this.outcome(takes)) };
   }
 
-  private outcome(message: BridgeMessage): CaseOutcome {
-    const routes = this.loaded.plan.route(message.topic, message.retain);
+  private mqttTakes(message: BridgeMessage): Take[] {
     const levels = message.topic.split('/');
+    return this.loaded.plan.route(message.topic, message.retain).map((route) => {
+      const rule = this.rules[route.rule];
+      return { rule, message, context: ruleContext(rule.name, message, levels, route.captures, this.clientId) };
+    });
+  }
+
+  /** The fromKafka rules reading the record's topic, each with the message and context delivery would give it. */
+  private kafkaTakes(record: ConsumedRecord, receivedAt: number): Take[] {
+    return this.kafkaRules
+      .filter((rule) => rule.reads(record.topic))
+      .map((rule) => {
+        const { message, context } = recordInput(record, rule.config, this.clientId);
+        return { rule: rule.preview, message: { ...message, receivedAt }, context };
+      });
+  }
+
+  private outcome(takes: readonly Take[]): CaseOutcome {
     const outcome = {
       rules: [] as string[],
       filtered: [] as Array<{ rule: string; by: string }>,
       deadLetters: [] as ActualDeadLetter[],
       outputs: [] as ActualOutput[],
     };
-    for (const route of routes) {
-      const rule = this.rules[route.rule];
+    for (const { rule, message, context } of takes) {
       outcome.rules.push(rule.name);
-      const context = ruleContext(rule.name, message, levels, route.captures, this.clientId);
       const sealed = rule.transform.mode === 'encrypt' || rule.transform.mode === 'reencrypt';
       const payloads = new Map<string, { plaintext?: Buffer; openProblem?: string }>();
       const preview = previewRule(this.transformer, rule, message, context, (destination, where, bytes) => {
@@ -128,6 +174,20 @@ export class RuleTestRunner {
       return { openProblem: error instanceof Error ? error.message : String(error) };
     }
   }
+}
+
+function isKafkaCase(c: RuleTestCase): c is KafkaTestCase {
+  return c.kafka !== undefined;
+}
+
+/** Whether a fromKafka rule reads a topic: as kafkajs subscribes, a listed name or a match of the pattern. */
+function topicReader(source: KafkaSourceConfig): (topic: string) => boolean {
+  if (source.topics) {
+    const topics = new Set(source.topics);
+    return (topic) => topics.has(topic);
+  }
+  const pattern = new RegExp(source.topicPattern!);
+  return (topic) => pattern.test(topic);
 }
 
 /** Where `bridge test` writes: results to `out`, configuration and case-file problems to `err`. */

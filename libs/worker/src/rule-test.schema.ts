@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { refineWith } from '@app/config';
 import { isValidKeyName, KEY_BYTES, KEY_NAME_MAX_LENGTH } from '@app/crypto';
+import { kafkaTopicProblem } from '@app/kafka';
 import { validateTopicName } from '@app/topic';
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -100,25 +101,68 @@ const propertiesSchema = z
   })
   .strict();
 
+const headerText = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+
+/** A record as a fromKafka rule reads it; offset 0. */
+const kafkaRecordSchema = z
+  .object({
+    topic: z.string().superRefine(refineWith(kafkaTopicProblem)),
+    /** UTF-8; null or left out for none. */
+    key: z.string().nullable().default(null),
+    /** As text (YAML numbers and flags too); a list gives the header several times, as Kafka allows. */
+    headers: z.record(z.string(), z.union([headerText, z.array(headerText)])).default({}),
+    partition: z.number().int().min(0).default(0),
+  })
+  .strict();
+
+export type CaseRecord = z.output<typeof kafkaRecordSchema>;
+
+/** What a record does not have: a fromKafka rule sets QoS and retain, and properties come from `mqtt.*` headers. */
+const MQTT_ONLY = ['qos', 'retain', 'properties'] as const;
+
 const caseSchema = z
   .object({
     name: z.string().min(1),
-    /** The MQTT topic the message is published on. */
-    topic: z.string().superRefine(refineWith(validateTopicName)),
-    qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
-    retain: z.boolean().default(false),
-    properties: propertiesSchema.default({}),
+    /** The MQTT topic the message is published on; exactly one of topic and kafka. */
+    topic: z.string().superRefine(refineWith(validateTopicName)).optional(),
+    /** The Kafka record fromKafka rules read. */
+    kafka: kafkaRecordSchema.optional(),
+    /** Default 1. */
+    qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).optional(),
+    /** Default false. */
+    retain: z.boolean().optional(),
+    properties: propertiesSchema.optional(),
     /** Receipt time for expressions reading `receivedAt` (default: now). */
     receivedAt: z.string().datetime({ offset: true }).optional(),
     ...payloadFields,
-    /** Seals the payload with this test key, bound to the topic, as a device would. */
+    /** Seals the payload with this test key, bound to the (MQTT or Kafka) topic, as a producer would. */
     sealWith: keyName.optional(),
     expect: expectationSchema,
   })
   .strict()
-  .superRefine((value, ctx) => atMostOnePayload(value, ctx, true));
+  .superRefine((value, ctx) => {
+    if ((value.topic === undefined) === (value.kafka === undefined)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'give exactly one of topic (an MQTT message) and kafka (a Kafka record)' });
+    }
+    if (value.kafka !== undefined) {
+      for (const field of MQTT_ONLY.filter((f) => value[f] !== undefined)) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: [field],
+          message: `${field} is for MQTT messages: a fromKafka rule takes QoS and retain from its mqtt section, MQTT 5 properties from mqtt.* headers`,
+        });
+      }
+    }
+    atMostOnePayload(value, ctx, true);
+  });
 
 export type RuleTestCase = z.output<typeof caseSchema>;
+
+/** A case that publishes an MQTT message. */
+export type MqttTestCase = RuleTestCase & { readonly topic: string };
+
+/** A case that gives a Kafka record to fromKafka rules. */
+export type KafkaTestCase = RuleTestCase & { readonly kafka: CaseRecord };
 
 /** A `bridge test` case file; documented in docs/transforms.md. */
 export const ruleTestFileSchema = z
