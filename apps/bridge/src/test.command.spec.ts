@@ -48,6 +48,14 @@ cases:
     json: { kind: power, t: 20 }
     sealWith: devices
     expect: { filtered: true }
+  - name: a command for the wrong device
+    kafka: { topic: plant.commands, key: req-1 }
+    json: { site: berlin, device: lamp-1, op: dim }
+    expect:
+      outputs:
+        - topic: plant/berlin/lamp-2/cmd
+          sealed: true
+          json: { site: berlin, device: lamp-1, op: dim, level: 30, by: control, ref: req-1 }
 `,
     );
     const run = runBridge(['test', example('transforms.example.yaml'), cases]);
@@ -77,7 +85,25 @@ cases:
         '     actual:   output readings/kafka[0]: kafka topic plant.power key th-1 (sealed)',
       ].join('\n'),
     );
-    expect(run.stdout).toMatch(/\n1 passed, 2 failed\n$/);
+    // A Kafka record: the MQTT topic, and the payload opened with the devices' key bound to it.
+    expect(run.stdout).toContain(
+      [
+        'FAIL a command for the wrong device',
+        '     (- expected, + actual)',
+        '     outputs[0] (commands/mqtt) topic:',
+        '       - "plant/berlin/lamp-2/cmd"',
+        '       + "plant/berlin/lamp-1/cmd"',
+        '     outputs[0] (commands/mqtt) json:',
+        '         ...',
+        '           "by": "control",',
+        '           "device": "lamp-1",',
+        '       -   "level": 30,',
+        '       +   "level": 100,',
+        '           "op": "dim",',
+        '           "ref": "req-1",',
+      ].join('\n'),
+    );
+    expect(run.stdout).toMatch(/\n1 passed, 3 failed\n$/);
   });
 
   it('reports case-file problems with file, line and YAML path (exit 1), and a wrong call with the usage (exit 2)', () => {
