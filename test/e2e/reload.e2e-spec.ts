@@ -2,7 +2,9 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sharedKafka } from '../harness/shared-kafka';
-import { mqttClient, recordCount, testMqttBroker, uniqueId, waitFor } from './support/bridge.fixture';
+import { loadBridgeConfig } from '@app/bridge-config';
+import { mqttClient, recordCount, startWorker, testMqttBroker, uniqueId, waitFor } from './support/bridge.fixture';
+import { configYaml } from './support/config.builder';
 import { spawnBridge } from './support/bridge.process';
 
 describe('hot reload of rules', () => {
@@ -79,6 +81,60 @@ rules:
       child.kill('SIGTERM');
       await bridge.exited;
       await publisher.endAsync();
+      await mosquitto.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('opens and closes the MQTT connection of a rule that gets or loses one of its own, without a restart', async () => {
+    const kafka = sharedKafka();
+    const mosquitto = await testMqttBroker();
+    const dir = mkdtempSync(join(tmpdir(), 'bridge-reload-isolation-'));
+    const id = uniqueId();
+    for (const t of ['main', 'side']) await kafka.createTopic(`${id}.${t}`, 1);
+    const sections = { mqtt: { url: mosquitto.url, clientId: id }, kafka: { brokers: kafka.brokers }, http: { enabled: false } };
+    const main = `
+  - name: main
+    filters: ["${id}/main/+"]
+    destinations: [{ type: kafka, topic: ${id}.main }]
+`;
+    const side = `
+  - name: side
+    filters: ["${id}/side/+"]
+    isolation: own
+    destinations: [{ type: kafka, topic: ${id}.side }]
+`;
+    const write = (name: string, rules: string) => {
+      const file = join(dir, name);
+      writeFileSync(file, configYaml(sections, { rules }));
+      return file;
+    };
+    const withSide = write('with-side.yaml', main + side);
+    const withoutSide = write('without-side.yaml', main);
+    const bridge = await startWorker(configYaml(sections, { rules: main }));
+    const publisher = await mqttClient(mosquitto.url);
+    const publish = async (level: string, count: number) => {
+      for (let i = 0; i < count; i++) await publisher.publishAsync(`${id}/${level}/d`, String(i), { qos: 1 });
+    };
+    try {
+      await bridge.worker.reload(await loadBridgeConfig(withSide, {}));
+      await publish('side', 50);
+      await publish('main', 50);
+      await waitFor(async () => (await recordCount(kafka.brokers, `${id}.side`)) === 50, 20_000, 'the new isolated rule to deliver');
+      await waitFor(async () => (await recordCount(kafka.brokers, `${id}.main`)) === 50, 20_000, 'the main rule to deliver');
+
+      await bridge.worker.reload(await loadBridgeConfig(withoutSide, {}));
+      await publish('side', 20);
+      await publish('main', 20);
+      await waitFor(async () => (await recordCount(kafka.brokers, `${id}.main`)) === 70, 20_000, 'the main rule after the second reload');
+      // The side rule's connection is gone: nothing more of its topics reaches the worker.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await recordCount(kafka.brokers, `${id}.side`)).toBe(50);
+      expect(bridge.worker.stats.snapshot().side).toMatchObject({ received: 50, delivered: 50 });
+      expect((await bridge.worker.readiness()).mqtt).toBe(true);
+    } finally {
+      await publisher.endAsync();
+      await bridge.dispose();
       await mosquitto.stop();
       rmSync(dir, { recursive: true, force: true });
     }

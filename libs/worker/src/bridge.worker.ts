@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { AmqpClientFactory } from '@app/amqp';
-import { Destination } from '@app/core';
+import { BridgeError, Destination } from '@app/core';
 import { EnvelopeSealer, SodiumProvider } from '@app/crypto';
 import { kafkaClientConfig, KafkaClientFactory, KafkaWriter } from '@app/kafka';
 import { MqttClientFactory, MqttSource } from '@app/mqtt';
@@ -37,7 +37,10 @@ interface Runtime {
 const RELOADABLE = new Set(['rules', 'deadLetter']);
 
 /** A reload that was refused; the running configuration stays. */
-export class ReloadRefusedError extends Error {}
+export class ReloadRefusedError extends BridgeError {
+  readonly retriable = false;
+  readonly code = 'reload-refused';
+}
 
 /**
  * One bridge worker: an MQTT source, the rules' destinations, the dead-letter writer and
@@ -57,7 +60,10 @@ export class BridgeWorker {
   private readonly writer: KafkaWriter;
   private readonly deadLetters: DeadLetterWriter;
   /** The worker's MQTT connections, by connection key; the main one also carries status and MQTT dead letters. */
-  private readonly sources: ReadonlyMap<string, MqttSource>;
+  private readonly sources: Map<string, MqttSource>;
+  /** Pipelines of isolated connections a reload removed, still settling what they received. */
+  private readonly retired = new Map<string, BridgePipeline>();
+  private readonly statusTopic?: string;
   private readonly keys: KeyringWatcher;
   /** Kafka -> MQTT rules; they need a restart to change (a reload refuses `fromKafka` changes). */
   private readonly kafkaRules: readonly KafkaRuleRunner[];
@@ -95,21 +101,10 @@ export class BridgeWorker {
       config.keys?.reloadIntervalMs,
       (ok) => this.stats.keyReload(ok),
     );
-    const statusTopic = config.mqtt.status
+    this.statusTopic = config.mqtt.status
       ? compileTemplate(config.mqtt.status.topic, []).render({ topic: '', levels: [], captures: {}, qos: 0, rule: '', clientId: this.clientId })
       : undefined;
-    this.sources = new Map(
-      [...this.runtime.connections].map(([key, connection]) => [
-        key,
-        new MqttSource(mqttFactory, {
-          config: config.mqtt,
-          clientId: connectionClientId(this.clientId, key),
-          subscriptions: connection.plan.subscriptions,
-          statusTopic: key === MAIN_CONNECTION ? statusTopic : undefined,
-          onConnectFailure: () => this.stats.mqttConnectFailed(),
-        }),
-      ]),
-    );
+    this.sources = new Map([...this.runtime.connections].map(([key, connection]) => [key, this.createSource(key, connection.plan)]));
     this.kafkaRules = config.fromKafka.map((rule) =>
       createKafkaRuleRunner(rule, {
         kafka: config.kafka,
@@ -189,10 +184,25 @@ export class BridgeWorker {
     return rules.flatMap((rule) => rule.destinations.map((d) => ({ rule: rule.name, destination: d.name, up: d.up ?? true })));
   }
 
+  /** One MQTT connection of the worker: the main one, or a rule's own (isolation). */
+  private createSource(key: string, plan: SubscriptionPlan): MqttSource {
+    return new MqttSource(this.mqttFactory, {
+      config: this.runtime.loaded.config.mqtt,
+      clientId: connectionClientId(this.clientId, key),
+      subscriptions: plan.subscriptions,
+      statusTopic: key === MAIN_CONNECTION ? this.statusTopic : undefined,
+      onConnectFailure: () => this.stats.mqttConnectFailed(),
+    });
+  }
+
+  /** Always the connection's current pipeline: a reload swaps it while the connection stays. */
+  private connectSource(key: string, source: MqttSource): Promise<void> {
+    return source.connect((inbound) => (this.runtime.connections.get(key)?.pipeline ?? this.retired.get(key))!.handle(inbound));
+  }
+
   async start(): Promise<void> {
     await this.prepare();
-    // Always the connection's current pipeline: a reload swaps it while the connection stays.
-    for (const [key, source] of this.sources) await source.connect((inbound) => this.runtime.connections.get(key)!.pipeline!.handle(inbound));
+    for (const [key, source] of this.sources) await this.connectSource(key, source);
     for (const rule of this.kafkaRules) await rule.start();
     this.announce('bridging');
   }
@@ -211,25 +221,35 @@ export class BridgeWorker {
     );
     if (changed.length > 0) throw new ReloadRefusedError(`${changed.join(', ')} changed: restart the worker to apply those`);
     const runtime = this.build(next);
-    const connections = (r: Runtime) =>
-      [...r.connections.keys()]
-        .filter((key) => key !== MAIN_CONNECTION)
-        .sort()
-        .join(', ') || 'none';
-    if (connections(runtime) !== connections(this.runtime)) {
-      throw new ReloadRefusedError(
-        `the rules on MQTT connections of their own (isolation) changed from ${connections(this.runtime)} to ${connections(runtime)}: restart the worker to apply that`,
-      );
-    }
     const previous = this.runtime;
+    const added = [...runtime.connections.keys()].filter((key) => !this.sources.has(key));
+    const removed = [...this.sources.keys()].filter((key) => !runtime.connections.has(key));
     for (const destination of runtime.destinations) await destination.connect();
     this.attachPipelines(runtime);
+    // A removed rule's connection stops taking messages first; what it already received
+    // settles through its old pipeline.
+    const retiring = removed.map((key) => {
+      const source = this.sources.get(key)!;
+      this.retired.set(key, previous.connections.get(key)!.pipeline!);
+      this.sources.delete(key);
+      return [key, source] as const;
+    });
+    for (const [, source] of retiring) await source.updateSubscriptions([]);
     this.runtime = runtime;
     for (const [key, source] of this.sources) await source.updateSubscriptions(runtime.connections.get(key)!.plan.subscriptions);
+    for (const key of added) {
+      const source = this.createSource(key, runtime.connections.get(key)!.plan);
+      this.sources.set(key, source);
+      await this.connectSource(key, source);
+    }
     this.announce('reloaded: bridging');
     const pending = () => [...previous.connections.values()].reduce((n, c) => n + (c.pipeline?.pending ?? 0), 0);
     const deadline = Date.now() + 30_000;
     while (pending() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const [key, source] of retiring) {
+      await source.close(5_000);
+      this.retired.delete(key);
+    }
     for (const destination of previous.destinations) await destination.close();
   }
 
