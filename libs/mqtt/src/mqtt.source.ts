@@ -1,11 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { IClientOptions, IClientPublishOptions, IPublishPacket, MqttClient } from 'mqtt';
-import { BridgeMessage, DestinationUnavailableError, Inbound, MessageProperties, QoS, Source } from '@app/core';
+import { DestinationUnavailableError, Inbound, QoS, Source } from '@app/core';
 import { AckSequencer, AckTicket } from './ack-sequencer';
 import { KeepaliveHold } from './keepalive.hold';
 import { connectionOptions, MqttClientFactory } from './mqtt.client-factory';
 import { assertInternals, interceptSentPackets, releaseInboundQoS2Slot } from './mqtt-js.internals';
 import { MqttSourceConfig } from './mqtt.schema';
+import { messageFromPublish } from './publish.message';
 
 /** One SUBSCRIBE the source keeps at the broker. */
 export interface MqttSubscription {
@@ -307,26 +308,8 @@ export class MqttSource implements Source {
 
   private deliver(topic: string, packet: IPublishPacket, onAck: () => void = () => undefined): void {
     if (this.closing || !this.handler) return;
-    const props = packet.properties;
-    const properties: MessageProperties = props
-      ? {
-          contentType: props.contentType,
-          correlationData: props.correlationData,
-          responseTopic: props.responseTopic,
-          payloadFormatIndicator: props.payloadFormatIndicator,
-          messageExpiryInterval: props.messageExpiryInterval,
-          userProperties: props.userProperties,
-        }
-      : {};
-    const message: BridgeMessage = {
-      topic,
-      payload: typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload,
-      qos: packet.qos,
-      retain: packet.retain,
-      properties,
-      receivedAt: performance.now(),
-    };
-    const ids = props?.subscriptionIdentifier;
+    const message = messageFromPublish(topic, packet);
+    const ids = packet.properties?.subscriptionIdentifier;
     let acked = false;
     const qos0 = packet.qos === 0;
     this.inFlightCount++;
