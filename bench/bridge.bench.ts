@@ -18,7 +18,7 @@ import { Kafka } from 'kafkajs';
 import { kafkaClientConfig, kafkaConnectionSchema } from '@app/kafka';
 import { startBrokers, Brokers } from './lib/brokers';
 import { runBridgeCase } from './lib/bridge-run';
-import { BenchCase, benchMqttHeaders, LATENCY_BASE_CASE, MESSAGES_BY_SIZE, scaled, selectedCases, sizeLabel } from './lib/cases';
+import { BenchCase, benchMqttHeaders, benchWorkers, LATENCY_BASE_CASE, MESSAGES_BY_SIZE, SCALE_CASE, scaled, selectedCases, sizeLabel } from './lib/cases';
 import { measureCeiling } from './lib/ceiling';
 import { compareRuns } from './lib/comparisons';
 import { formatSummary, summarizeProfile } from './lib/cpu-profile';
@@ -30,6 +30,7 @@ import { Publisher, topicsUnder } from './lib/publisher';
 import { formatReport, limitFor, withDerived, writeReport } from './lib/report';
 import { BenchReport, LatencyResult, RateResult, TARGETS } from './lib/results';
 import { RunEnv, mqttPrefix } from './lib/run-env';
+import { runSharedCase } from './lib/shared-run';
 import { workerMaxInFlight } from './lib/bridge-config';
 import { rssBaselines } from './lib/rss-baseline';
 import { workerExecArgv } from '../test/harness/worker/worker-handle';
@@ -149,7 +150,7 @@ async function main(): Promise<number> {
     const ceilingMessages = scaled(qos1?.messages ?? MESSAGES_BY_SIZE[size] ?? limitMessages);
     const steps: Array<{ label: string; run: (round?: number) => Promise<void> }> = [
       ...cases
-        .filter((x) => x.payloadBytes === size)
+        .filter((x) => x.payloadBytes === size && x.name !== SCALE_CASE)
         .map((c) => ({
           label: `bridge ${c.name}`,
           run: async (round?: number) => {
@@ -163,6 +164,23 @@ async function main(): Promise<number> {
             log(describe(r));
           },
         })),
+      // The scaling case as two steps, so the rounds' rotation also alternates which of them runs first.
+      ...cases
+        .filter((x) => x.payloadBytes === size && x.name === SCALE_CASE)
+        .flatMap((c) =>
+          [1, benchWorkers()].map((workers) => ({
+            label: `bridge ${c.name} ${workers}w`,
+            run: async (round?: number) => {
+              const messages = scaled(c.messages);
+              log(`bridge ${c.name} ${workers} worker(s)${round ? ` round ${round}` : ''}: ${messages} messages, QoS ${c.qos}, ${c.payloadBytes} B`);
+              const out = await attempt(`bridge ${c.name} ${workers}w`, () => runSharedCase(env, c, workers, messages, round));
+              if (!out) return;
+              const r = withDerived({ ...out, ratio: min ? out.rate / min : undefined });
+              runs.push(r);
+              log(describe(r));
+            },
+          })),
+        ),
       {
         label: `ceiling ${sizeLabel(size)}`,
         run: async (round?: number) => {
@@ -228,6 +246,7 @@ async function main(): Promise<number> {
       worker: process.env.BENCH_WORKER === 'compiled' ? 'compiled (tsc, node)' : 'ts-node',
       kafkaNoDelayExperiment: process.env.BENCH_KAFKA_NODELAY === '1',
       mqttHeaders: benchMqttHeaders(),
+      scaleWorkers: cases.some((c) => c.name === SCALE_CASE) ? [1, benchWorkers()] : undefined,
     },
     targets: TARGETS,
     runs,

@@ -42,12 +42,16 @@ export interface BenchCase {
   readonly hasRatioTarget?: boolean;
 }
 
-/** One rule, one Kafka destination, payload untouched; key = MQTT topic (the default). */
-export function passthroughRules(qos: 0 | 1, headers?: MqttHeaderMode): (topics: CaseTopics) => string {
+/**
+ * One rule, one Kafka destination, payload untouched; key = MQTT topic (the default). With
+ * `shareGroup` the rule subscribes as `$share/<group>/...`, so several workers split the stream.
+ */
+export function passthroughRules(qos: 0 | 1, headers?: MqttHeaderMode, shareGroup?: string): (topics: CaseTopics) => string {
   return ({ mqttPrefix, kafkaTopic }) =>
     [
       '- name: passthrough',
       `  filters: [${JSON.stringify(`${mqttPrefix}/{device}`)}]`,
+      ...(shareGroup ? [`  shareGroup: ${JSON.stringify(shareGroup)}`] : []),
       `  qos: ${qos}`,
       '  destinations:',
       '    - type: kafka',
@@ -73,6 +77,8 @@ const CASE_MESSAGES: Readonly<Record<string, number>> = {
   // Same count as qos1-256b: the cases compared with it run as long or longer.
   'qos1-256b-reencrypt': 80_000,
   'qos1-256b-minimal': 80_000,
+  // Each of its runs (1 worker, then several) sends this many.
+  'qos1-256b-scale': 80_000,
   'qos0-1k': 50_000,
   'qos1-1k': 40_000,
   // ~1,000 msg/s: the worker's batches exceed Kafka's 1 MB limit at this size (see docs/performance.md).
@@ -114,6 +120,34 @@ export const CASES: readonly BenchCase[] = [
   passthroughWithHeaders(1, 256, 'minimal'),
 ];
 
+/**
+ * Opt-in (BENCH_CASES or BENCH_WORKERS, never in the default run, which it would lengthen by two
+ * worker runs): the `qos1-256b` load through 1 worker and then through `benchWorkers()` workers
+ * on one shared subscription (bench/lib/shared-run.ts). The single worker subscribes through the
+ * share group too, so the worker count is the only difference between the two runs.
+ */
+export const SCALE_CASE = 'qos1-256b-scale';
+
+const OPT_IN_CASES: readonly BenchCase[] = [
+  {
+    name: SCALE_CASE,
+    qos: 1,
+    payloadBytes: 256,
+    messages: CASE_MESSAGES[SCALE_CASE],
+    rulesYaml: passthroughRules(1, undefined, 'bench'),
+    hasRatioTarget: false,
+  },
+];
+
+/** Workers of the scaling case's second run (BENCH_WORKERS, default 2). */
+export function benchWorkers(): number {
+  const raw = process.env.BENCH_WORKERS;
+  if (raw === undefined || raw === '') return 2;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 2 || value > 16) throw new Error(`BENCH_WORKERS must be an integer 2..16, got ${raw}`);
+  return value;
+}
+
 /** The case whose measured rate sets the latency run's offered load (half of it). */
 export const LATENCY_BASE_CASE = 'qos1-256b';
 
@@ -127,15 +161,24 @@ export function scaled(messages: number): number {
   return Math.max(100, Math.round(messages * (Number.isFinite(scale) && scale > 0 ? scale : 1)));
 }
 
-/** `BENCH_CASES=qos1-256b,qos0-1k` runs only those cases (limits still run for their sizes). */
+/**
+ * `BENCH_CASES=qos1-256b,qos0-1k` runs only those cases (limits still run for their sizes).
+ * Opt-in cases run only when named there, or (the scaling case) when BENCH_WORKERS is set.
+ */
 export function selectedCases(): BenchCase[] {
   const only = process.env.BENCH_CASES?.split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  const cases = only?.length ? CASES.filter((c) => only.includes(c.name)) : [...CASES];
-  if (only?.length && cases.length !== only.length) {
-    const unknown = only.filter((n) => !CASES.some((c) => c.name === n));
-    throw new Error(`BENCH_CASES: unknown case(s) ${unknown.join(', ')}; known: ${CASES.map((c) => c.name).join(', ')}`);
+  const known = [...CASES, ...OPT_IN_CASES];
+  if (only?.length) {
+    const cases = known.filter((c) => only.includes(c.name));
+    if (cases.length !== only.length) {
+      const unknown = only.filter((n) => !known.some((c) => c.name === n));
+      throw new Error(`BENCH_CASES: unknown case(s) ${unknown.join(', ')}; known: ${known.map((c) => c.name).join(', ')}`);
+    }
+    return cases;
   }
-  return cases;
+  // A bad BENCH_WORKERS fails here, before brokers start, rather than after the limits.
+  benchWorkers();
+  return process.env.BENCH_WORKERS ? [...known] : [...CASES];
 }

@@ -4,10 +4,12 @@ import { Comparison, RateResult, Spread, TargetCheck, TARGETS } from './results'
 /**
  * The pairs issue 19 asks about, each measured in the same run so that the machine's load hits
  * both alike: re-encryption against passthrough (its targets), the header modes (whether
- * `minimal` should be the default), and passthrough against the at-most-once ceiling.
+ * `minimal` should be the default), passthrough against the at-most-once ceiling, and (opt-in)
+ * several workers on one shared subscription against one.
  */
 interface Pair {
-  readonly label: string;
+  /** A function when the label names something of the run (the scaling case's worker count). */
+  readonly label: string | ((run: RateResult) => string);
   readonly run: (r: RateResult) => boolean;
   readonly reference: (r: RateResult) => boolean;
   readonly targets?: (m: Medians) => TargetCheck[];
@@ -53,6 +55,12 @@ const PAIRS: readonly Pair[] = [
             { label: "worker CPU <= the ceiling's", met: c.cpuUs <= c.referenceCpuUs },
           ],
   },
+  {
+    // The scaling figure: the rate ratio is the speed-up, the CPU the workers' sum per message.
+    label: (run) => `${run.workers} workers vs 1 on one shared subscription, QoS 1 256 B (CPU: the workers' sum)`,
+    run: (r) => r.kind === 'bridge' && (r.workers ?? 0) > 1,
+    reference: (r) => r.kind === 'bridge' && r.workers === 1,
+  },
 ];
 
 function spread(values: readonly number[]): Spread | undefined {
@@ -80,7 +88,7 @@ export function compareRuns(runs: readonly RateResult[]): Comparison[] {
     const cpuChange = spread(cpu.filter((p) => cpuOf(p.reference) > 0).map((p) => (cpuOf(p.run) - cpuOf(p.reference)) / cpuOf(p.reference)));
     const medians: Medians = { rateRatio: rateRatio.median, cpuUs: cpuUs?.median, referenceCpuUs: referenceCpuUs?.median, cpuDeltaUs: cpuDeltaUs?.median };
     out.push({
-      label: pair.label,
+      label: typeof pair.label === 'string' ? pair.label : pair.label(pairs[0].run),
       run: pairs[0].run.name,
       reference: pairs[0].reference.name,
       rounds: pairs.length,

@@ -36,8 +36,12 @@ export interface RateResult {
   readonly ratio?: number;
   /** The ratio this case is expected to reach (targets are reported, never asserted). */
   readonly ratioTarget?: number;
-  /** What the worker did during the run (bridge cases only). */
+  /** What the worker did during the run (bridge cases only; several workers: summed, see shared-run.ts). */
   readonly worker?: WorkerRunInfo;
+  /** The scaling case: workers on the shared subscription (`cpuPercent.worker` is their sum). */
+  readonly workers?: number;
+  /** The scaling case, per worker: messages it delivered (how the broker split the stream) and its CPU, % of one core. */
+  readonly perWorker?: Array<{ readonly delivered: number; readonly cpuPercent?: number; readonly rssMaxMb?: number }>;
   /** Records per produce request of a bare producer (limit B: fixed; ceiling: average). */
   readonly batchRecords?: number;
   /** Average sendBatch round trip of the ceiling's producer (the worker's is in `worker`). */
