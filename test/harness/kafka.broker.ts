@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -24,6 +23,7 @@ import {
   terminate,
   waitForStopState,
   writeOwner,
+  spawnToLog,
 } from './proc';
 
 const STOP_GRACE_MS = 20_000;
@@ -342,20 +342,10 @@ export class KafkaBroker {
     const [java, ...args] = owner ? dieWithParent(st.command) : st.command;
     if (this.livePid()) throw new Error(`KafkaBroker: broker pid ${st.pid} is still running`);
     if (await canConnect(st.port)) throw new Error(`KafkaBroker: port ${st.port} is already taken by another process (Address already in use)`);
-    const out = fs.openSync(st.logFile, 'a');
-    fs.writeSync(out, `\n===== harness: starting broker at ${new Date().toISOString()} =====\n`);
-    // Not detached: the broker stays in jest's process group, so Ctrl-C reaches it too. Its stdio
-    // goes to the log file (never the test's console), and unref() lets the starting process exit
-    // (teardown stops the shared broker by pid; private ones die with their process via the exit hook).
-    const child = spawn(java, args, { cwd: st.dir, stdio: ['ignore', out, out] });
-    fs.closeSync(out);
-    child.unref();
-    let spawnError: Error | undefined;
-    child.once('error', (err) => (spawnError = err));
-    if (!child.pid) {
-      await sleep(0);
-      throw new Error(`KafkaBroker: could not spawn ${java}: ${spawnError?.message ?? 'unknown error'}`);
-    }
+    // Not detached: the broker stays in jest's process group, so Ctrl-C reaches it too. unref()
+    // lets the starting process exit (teardown stops the shared broker by pid; private ones die
+    // with their process via the exit hook).
+    const child = await spawnToLog('KafkaBroker', 'broker', [java, ...args], st.dir, st.logFile);
     this.st = { ...st, pid: child.pid, startedAt: new Date().toISOString() };
     if (this.mode === 'owned') {
       owned.add(this);

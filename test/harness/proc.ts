@@ -1,3 +1,4 @@
+import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -228,4 +229,25 @@ let swept: Promise<void> | undefined;
 /** `sweepStaleDirs()` once per process. */
 export function sweepStaleDirsOnce(): Promise<void> {
   return (swept ??= sweepStaleDirs().catch(() => undefined));
+}
+
+/**
+ * Starts a long-running server (Kafka, the schema registry) with its output appended to
+ * `logFile` under a start banner, never on the test's console; unref'd, so the starting process
+ * may exit. Resolves with the child, which has a pid. `who` names it in errors.
+ */
+export async function spawnToLog(who: string, what: string, command: readonly string[], cwd: string, logFile: string): Promise<ChildProcess & { pid: number }> {
+  const [program, ...args] = command;
+  const out = fs.openSync(logFile, 'a');
+  fs.writeSync(out, `\n===== harness: starting ${what} at ${new Date().toISOString()} =====\n`);
+  const child = spawn(program, args, { cwd, stdio: ['ignore', out, out] });
+  fs.closeSync(out);
+  child.unref();
+  let spawnError: Error | undefined;
+  child.once('error', (err) => (spawnError = err));
+  if (!child.pid) {
+    await sleep(0);
+    throw new Error(`${who}: could not spawn ${program}: ${spawnError?.message ?? 'unknown error'}`);
+  }
+  return child as ChildProcess & { pid: number };
 }

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -20,6 +19,7 @@ import {
   waitForStopState,
   which,
   writeOwner,
+  spawnToLog,
 } from './proc';
 
 /*
@@ -215,17 +215,7 @@ export class SchemaRegistryServer {
   private async launch(): Promise<void> {
     if (await canConnect(this.port)) throw new Error(`SchemaRegistryServer: port ${this.port} is already taken by another process (Address already in use)`);
     const [java, ...args] = dieWithParent(this.command);
-    const out = fs.openSync(this.logFile, 'a');
-    fs.writeSync(out, `\n===== harness: starting registry at ${new Date().toISOString()} =====\n`);
-    const child = spawn(java, args, { cwd: this.dir, stdio: ['ignore', out, out] });
-    fs.closeSync(out);
-    child.unref();
-    let spawnError: Error | undefined;
-    child.once('error', (err) => (spawnError = err));
-    if (!child.pid) {
-      await sleep(0);
-      throw new Error(`SchemaRegistryServer: could not spawn ${java}: ${spawnError?.message ?? 'unknown error'}`);
-    }
+    const child = await spawnToLog('SchemaRegistryServer', 'registry', [java, ...args], this.dir, this.logFile);
     this.pid = child.pid;
     owned.add(this);
     writeOwner(this.dir, { ownerPid: process.pid, pid: child.pid });
