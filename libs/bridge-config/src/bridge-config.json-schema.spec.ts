@@ -19,7 +19,19 @@ describe('docs/bridge-config.schema.json', () => {
   const root = schema.definitions.BridgeConfig;
 
   it('describes the top-level sections, refusing unknown ones', () => {
-    expect(Object.keys(root.properties).sort()).toEqual(['admin', 'control', 'deadLetter', 'fromKafka', 'http', 'kafka', 'keys', 'log', 'mqtt', 'rules']);
+    expect(Object.keys(root.properties).sort()).toEqual([
+      'admin',
+      'control',
+      'deadLetter',
+      'fromKafka',
+      'http',
+      'kafka',
+      'keys',
+      'log',
+      'mqtt',
+      'rules',
+      'schemaRegistries',
+    ]);
     expect(root.required).toEqual(['mqtt', 'kafka']);
     expect(root.additionalProperties).toBe(false);
   });

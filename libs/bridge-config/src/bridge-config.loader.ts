@@ -10,6 +10,8 @@ import { parseRule, ParsedRule } from './compiled-rule';
 import { checkKeys, checkSecrets, ConfigRole, ConfigSecrets, readPlainKeys } from './key-config.checks';
 import { TransformProgram } from '@app/transform';
 import { checkProcesses } from './process-config.checks';
+import { checkSchemas } from './schema-config.checks';
+import { RuleSchemaPlan } from '@app/registry';
 import { SubscriptionPlan } from './subscription-plan';
 import { SourceBrokerMatcher, sourceBrokerMatcher } from './source-broker.matcher';
 
@@ -24,6 +26,8 @@ export interface LoadedConfig {
   readonly secrets: ConfigSecrets;
   /** Each rule's processing, compiled at validation, by rule name (rules without one are absent). */
   readonly processes: ReadonlyMap<string, TransformProgram>;
+  /** Each rule's schema stage (process.schema), checked and its file compiled, by rule name. */
+  readonly schemas: ReadonlyMap<string, RuleSchemaPlan>;
 }
 
 /**
@@ -57,8 +61,10 @@ export async function loadBridgeConfig(file: string, env: Environment, role: Con
   const rules: ParsedRule[] = [];
   const secrets: ConfigSecrets = { previousMasterKeys: [] };
   const processes = new Map<string, TransformProgram>();
+  const schemas = new Map<string, RuleSchemaPlan>();
   const config = validateDocument(doc, bridgeConfigSchema, [
     (c, report) => checkProcesses(c, report, file, processes),
+    (c, report) => checkSchemas(c, report, file, schemas),
     (c, report) => checkControlTransport(c.control, report, file),
     (c, report) => checkRules(c, report, rules),
     checkMqtt,
@@ -73,7 +79,7 @@ export async function loadBridgeConfig(file: string, env: Environment, role: Con
   // Relative paths in the keys section are relative to the configuration file.
   if (config.keys?.file) config.keys.file = resolve(dirname(file), config.keys.file);
   if (config.keys?.store?.type === 'file') config.keys.store.path = resolve(dirname(file), config.keys.store.path);
-  return { file, config, rules, plan: new SubscriptionPlan(rules), keys: keys.entries, secrets, processes };
+  return { file, config, rules, plan: new SubscriptionPlan(rules), keys: keys.entries, secrets, processes, schemas };
 }
 
 function checkRules(config: BridgeConfig, report: Report, out: ParsedRule[]): void {

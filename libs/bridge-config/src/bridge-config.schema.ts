@@ -4,7 +4,8 @@ import { refineWith } from '@app/config';
 import { kafkaConnectionSchema } from '@app/kafka/kafka.schema';
 import { keystoreSchema, masterKeySchema } from '@app/keystore';
 import { mqttSourceSchema } from '@app/mqtt/mqtt.schema';
-import { processSchema } from '@app/transform';
+import { schemaRegistrySchema } from '@app/registry/schema-registry.schema';
+import { ruleProcessSchema } from './rule-process.schema';
 import { byteLengthProblem, compileTemplate, mqttStringProblem, parseTopicFilter, TemplateError, TopicFilterError } from '@app/topic';
 import { deadLetterSchema, DeadLetterTarget } from './dead-letter.schema';
 import { destinationSchema, destinationSpec } from './destination.specs';
@@ -38,7 +39,7 @@ const ruleObjectSchema = z
     /** What happens to the payload; default: passed through untouched. */
     transform: transformSchema.default({ mode: 'passthrough' }),
     /** Decode, steps (validate, filter, map, enrich, rename, drop), encode: between opening and sealing. */
-    process: processSchema.optional(),
+    process: ruleProcessSchema.optional(),
     deadLetter: deadLetterSchema.optional(),
   })
   .strict();
@@ -146,6 +147,8 @@ export const bridgeConfigSchema = z
     /** Control-plane events between the admin service and the workers. */
     control: controlSchema.optional(),
     deadLetter: deadLetterSchema.default({ type: 'kafka', topic: 'bridge.dead-letter' }),
+    /** Schema registries by name, for rules whose process section reads or writes Avro or Protobuf. */
+    schemaRegistries: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a name of letters, digits, _ . -'), schemaRegistrySchema).default({}),
     /** MQTT -> other brokers; the loader wants at least one rule here or in fromKafka. */
     rules: z.array(ruleSchema).default([]),
     /** Kafka -> MQTT. */

@@ -15,7 +15,7 @@ describe('docs/configuration-reference.md', () => {
 
   it('lists nested fields with type, requirement, default and allowed values', () => {
     expect(generated).toContain('| `mqtt.keepaliveSeconds` | integer |  | `30` | ≥ 0; ≤ 65535 |');
-    expect(generated).toContain('| `rules[].process.input` | string |  | `"json"` | `"json"`, `"cbor"`, `"text"`, `"raw"` |');
+    expect(generated).toContain('| `rules[].process.input` | string |  | `"json"` | `"json"`, `"cbor"`, `"text"`, `"raw"`, `"avro"`, `"protobuf"` |');
     expect(generated).toContain('| `rules[].transform.replayWindow.seconds` | integer | yes |  | ≥ 1; ≤ 86400 |');
   });
 

@@ -3,7 +3,7 @@ import { retryPolicySchema } from '@app/core';
 import { kafkaSourceSchema } from '@app/kafka/kafka-source.schema';
 import { mqttConnectionSchema, mqttTopicTemplateSchema } from '@app/mqtt/mqtt.schema';
 import { compileTemplate, TemplateError } from '@app/topic';
-import { processSchema } from '@app/transform';
+import { ruleProcessSchema } from './rule-process.schema';
 import { deadLetterSchema } from './dead-letter.schema';
 import { ruleNameSchema } from './rule-name.schema';
 import { transformProblems, transformSchema } from './transform.schema';
@@ -32,7 +32,7 @@ const kafkaRuleObjectSchema = z
     /** Same modes as MQTT rules; `encrypt` seals for devices, bound to the MQTT topic by default. */
     transform: transformSchema.default({ mode: 'passthrough' }),
     /** As for MQTT rules; with it, {payload.PATH} in the topic reads the processed document. */
-    process: processSchema.optional(),
+    process: ruleProcessSchema.optional(),
     deadLetter: deadLetterSchema.optional(),
   })
   .strict();

@@ -4,9 +4,10 @@ import { TemplateContext } from '@app/topic';
 import { DeadLetterTarget, SubscriptionPlan, TransformConfig } from '@app/bridge-config';
 import { BridgeStats } from './bridge-stats';
 import { DeadLetterWriter } from './dead-letter.writer';
-import { PayloadTransformer, PreparedPayload } from './payload.transformer';
-import { previewRule, ruleContext } from './rule.preview';
+import { PayloadTransformer, PreparedPayload, usesSchema } from './payload.transformer';
+import { addressesOf, previewRule, ruleContext } from './rule.preview';
 import { TransformProgram } from '@app/transform';
+import { SchemaDecoder, SchemaEncoder } from '@app/registry';
 import { ReplayGuard } from './replay.guard';
 
 const NO_HEADERS: Readonly<Record<string, string | Buffer>> = Object.freeze({});
@@ -31,6 +32,9 @@ export interface RuntimeRule {
   readonly process?: TransformProgram;
   /** The rule's replay window, kept across reloads. */
   readonly replayGuard?: ReplayGuard;
+  /** The rule's schema stage (process.schema), when its input or output is avro or protobuf. */
+  readonly schemaDecoder?: SchemaDecoder;
+  readonly schemaEncoder?: SchemaEncoder;
 }
 
 /**
@@ -94,7 +98,7 @@ export class BridgePipeline {
     const captures = index < 0 ? undefined : this.plan.captures(index, message.topic);
     if (!captures) return undefined;
     const context = this.contextFor(this.rules[index], message, message.topic.split('/'), captures);
-    return dryRun ? this.describe(this.rules[index], message, context) : this.deliver(this.rules[index], message, context);
+    return dryRun ? await this.describe(this.rules[index], message, context) : this.deliver(this.rules[index], message, context);
   }
 
   private contextFor(rule: RuntimeRule, message: BridgeMessage, levels: string[], captures: Readonly<Record<string, string>>): TemplateContext {
@@ -117,8 +121,11 @@ export class BridgePipeline {
     }
     let payload: PreparedPayload;
     try {
-      payload = this.transformer.prepare(rule, message, context);
+      payload = usesSchema(rule)
+        ? await this.transformer.prepareWithSchema(rule, message, context, (document) => addressesOf(rule, message, { ...context, document }))
+        : this.transformer.prepare(rule, message, context);
     } catch (error) {
+      if (error instanceof ShutdownError) throw error;
       outcome.failed.push(await this.deadLetter(rule, message, 'transform', error, origin));
       return outcome;
     }
@@ -147,8 +154,8 @@ export class BridgePipeline {
     return outcome;
   }
 
-  private describe(rule: RuntimeRule, message: BridgeMessage, context: TemplateContext): RuleOutcome {
-    const preview = previewRule(this.transformer, rule, message, context);
+  private async describe(rule: RuntimeRule, message: BridgeMessage, context: TemplateContext): Promise<RuleOutcome> {
+    const preview = await previewRule(this.transformer, rule, message, context);
     const outcome: RuleOutcome = { delivered: preview.outputs.map((o) => o.preview.summary), failed: preview.failures.map((f) => f.failure.code) };
     if (preview.filtered !== undefined) outcome.filtered = preview.filtered;
     return outcome;

@@ -2,6 +2,7 @@ import { BridgeMessage } from '@app/core';
 import { EnvelopeSealer, Keyring } from '@app/crypto';
 import { TemplateContext } from '@app/topic';
 import { Document, MessageFacts, TransformProgram } from '@app/transform';
+import { ResolvedSchema, SchemaDecoder, SchemaEncoder } from '@app/registry';
 import { ReplayGuard } from './replay.guard';
 import { TransformConfig } from '@app/bridge-config';
 
@@ -25,6 +26,15 @@ export interface TransformingRule {
   readonly process?: TransformProgram;
   /** Refuses envelopes opened before within the rule's replay window. */
   readonly replayGuard?: ReplayGuard;
+  /** `process.input` avro or protobuf: decodes what was opened, before the steps. */
+  readonly schemaDecoder?: SchemaDecoder;
+  /** `process.output` avro or protobuf: encodes the steps' document, before sealing. */
+  readonly schemaEncoder?: SchemaEncoder;
+}
+
+/** Whether a rule needs prepareWithSchema (it may wait for a schema registry). */
+export function usesSchema(rule: TransformingRule): boolean {
+  return rule.schemaDecoder !== undefined || rule.schemaEncoder !== undefined;
 }
 
 /** Carries the opened envelope's id (hex): consumers can drop duplicates by it. */
@@ -55,9 +65,10 @@ export class PayloadTransformer {
   ) {}
 
   prepare(rule: TransformingRule, message: BridgeMessage, context: TemplateContext): PreparedPayload {
+    if (usesSchema(rule)) throw new TypeError('a rule with a schema is prepared by prepareWithSchema');
     const { transform, process } = rule;
     const keyring = this.keys.current();
-    const opened = transform.mode === 'decrypt' || transform.mode === 'reencrypt' ? this.open(rule, message, keyring) : undefined;
+    const opened = opens(transform) ? this.open(rule, message, keyring) : undefined;
     const headers = opened && { [ENVELOPE_ID_HEADER]: opened.id };
     let plain = opened?.plaintext ?? message.payload;
     let document: Document | undefined;
@@ -73,16 +84,75 @@ export class PayloadTransformer {
         if (plain !== message.payload) wipe(plain);
         return { filteredBy: result.by, forAddress: FILTERED_ADDRESS, dispose: NOTHING_TO_WIPE };
       }
-      if (result.bytes !== plain && plain !== message.payload) wipe(plain);
-      plain = result.bytes;
+      const bytes = emitted(result);
+      if (bytes !== plain && plain !== message.payload) wipe(plain);
+      plain = bytes;
       document = result.document;
     }
     const output = plain;
-    const dispose = output === message.payload ? NOTHING_TO_WIPE : () => wipe(output);
-    if (transform.mode === 'encrypt' || transform.mode === 'reencrypt') {
-      return { document, headers, dispose, forAddress: (address) => this.seal(transform, output, address, keyring) };
+    return this.finish(transform, keyring, () => output, output === message.payload ? [] : [output], document, headers);
+  }
+
+  /**
+   * prepare() for a rule with a schema stage: opens, decodes with the schema (input), runs the
+   * steps, then encodes with the schema of each address `addressesOf` gives for the document
+   * (output), before sealing. Waits while the schema registry is down; throws what prepare()
+   * throws, a SchemaUnavailableError, or a ShutdownError when the worker stops meanwhile.
+   */
+  async prepareWithSchema(
+    rule: TransformingRule,
+    message: BridgeMessage,
+    context: TemplateContext,
+    addressesOf: (document: Document) => string[],
+  ): Promise<PreparedPayload> {
+    const { transform, process, schemaDecoder, schemaEncoder } = rule;
+    if (!process) throw new TypeError('a rule with a schema has a process section');
+    const keyring = this.keys.current();
+    const opened = opens(transform) ? this.open(rule, message, keyring) : undefined;
+    const headers = opened && { [ENVELOPE_ID_HEADER]: opened.id };
+    const plain = opened?.plaintext ?? message.payload;
+    // Kept until dispose: a decoded document's byte fields may be views on it.
+    const owned: Buffer[] = plain === message.payload ? [] : [plain];
+    try {
+      const found = facts(message, context);
+      const result = schemaDecoder ? process.runDecoded(await schemaDecoder.decode(plain), found) : process.run(plain, found);
+      if (result.kind === 'filtered') {
+        owned.forEach(wipe);
+        return { filteredBy: result.by, forAddress: FILTERED_ADDRESS, dispose: NOTHING_TO_WIPE };
+      }
+      if (result.kind === 'emit') {
+        owned.push(result.bytes);
+        return this.finish(transform, keyring, () => result.bytes, owned, result.document, headers);
+      }
+      if (!schemaEncoder) throw new TypeError('a program that leaves a document needs a schema encoder');
+      const encoded = await encodeForAddresses(schemaEncoder, result.document, addressesOf);
+      owned.push(...new Set(encoded.values()));
+      const bytesFor = (address: string): Buffer => {
+        const bytes = encoded.get(schemaEncoder.byAddress ? address : '');
+        if (!bytes) throw new Error(`no schema was resolved for address ${address}`);
+        return bytes;
+      };
+      return this.finish(transform, keyring, bytesFor, owned, result.document, headers);
+    } catch (error) {
+      owned.forEach(wipe);
+      throw error;
     }
-    return { document, headers, dispose, forAddress: () => output };
+  }
+
+  /** Seals per address when the rule encrypts; `owned` is wiped once every destination confirmed. */
+  private finish(
+    transform: TransformConfig,
+    keyring: Keyring,
+    bytesFor: (address: string) => Buffer,
+    owned: readonly Buffer[],
+    document: Document | undefined,
+    headers: Readonly<Record<string, string>> | undefined,
+  ): PreparedPayload {
+    const dispose = owned.length === 0 ? NOTHING_TO_WIPE : () => owned.forEach(wipe);
+    if (transform.mode === 'encrypt' || transform.mode === 'reencrypt') {
+      return { document, headers, dispose, forAddress: (address) => this.seal(transform, bytesFor(address), address, keyring) };
+    }
+    return { document, headers, dispose, forAddress: bytesFor };
   }
 
   private open(rule: TransformingRule, message: BridgeMessage, keyring: Keyring): { plaintext: Buffer; id: string } {
@@ -111,6 +181,40 @@ export class PayloadTransformer {
     });
     return Buffer.from(envelope.buffer, envelope.byteOffset, envelope.byteLength);
   }
+}
+
+/**
+ * The document encoded for every address it goes to, once per distinct schema; keyed by
+ * address, or by '' when the schema does not depend on it.
+ */
+async function encodeForAddresses(encoder: SchemaEncoder, document: Document, addressesOf: (document: Document) => string[]): Promise<Map<string, Buffer>> {
+  const addresses = encoder.byAddress ? [...new Set(addressesOf(document))] : [''];
+  const schemas = await Promise.all(addresses.map((address) => encoder.resolve(address)));
+  const bySchema = new Map<ResolvedSchema, Buffer>();
+  const byAddress = new Map<string, Buffer>();
+  try {
+    addresses.forEach((address, i) => {
+      let bytes = bySchema.get(schemas[i]);
+      if (!bytes) {
+        bytes = encoder.encode(schemas[i], document);
+        bySchema.set(schemas[i], bytes);
+      }
+      byAddress.set(address, bytes);
+    });
+  } catch (error) {
+    bySchema.forEach(wipe);
+    throw error;
+  }
+  return byAddress;
+}
+
+function opens(transform: TransformConfig): boolean {
+  return transform.mode === 'decrypt' || transform.mode === 'reencrypt';
+}
+
+function emitted(result: Extract<ReturnType<TransformProgram['run']>, { kind: 'emit' | 'document' }>): Buffer {
+  if (result.kind === 'document') throw new TypeError('a program that leaves a document is prepared by prepareWithSchema');
+  return result.bytes;
 }
 
 /** What a rule's expressions read besides the payload; names documented in docs/transforms.md. */

@@ -1,8 +1,9 @@
-import { BridgeMessage, classify, ClassifiedFailure, Destination, DestinationPreview } from '@app/core';
+import { BridgeMessage, classify, ClassifiedFailure, Destination, DestinationPreview, ShutdownError } from '@app/core';
 import { TemplateContext } from '@app/topic';
-import { PayloadTransformer, PreparedPayload, TransformingRule } from './payload.transformer';
+import { PayloadTransformer, PreparedPayload, TransformingRule, usesSchema } from './payload.transformer';
 
 const NO_HEADERS: Readonly<Record<string, string | Buffer>> = Object.freeze({});
+const NO_PAYLOAD = (): Buffer => Buffer.alloc(0);
 
 /** What a rule needs for a preview: its transform and its destinations. */
 export interface PreviewedRule extends TransformingRule {
@@ -41,17 +42,20 @@ export function ruleContext(
  * without writing anything: the dry run of a replay and `bridge test` both see the rule
  * exactly as delivery would run it.
  */
-export function previewRule(
+export async function previewRule(
   transformer: PayloadTransformer,
   rule: PreviewedRule,
   message: BridgeMessage,
   context: TemplateContext,
   inspect?: PayloadInspector,
-): RulePreview {
+): Promise<RulePreview> {
   let payload: PreparedPayload;
   try {
-    payload = transformer.prepare(rule, message, context);
+    payload = usesSchema(rule)
+      ? await transformer.prepareWithSchema(rule, message, context, (document) => addressesOf(rule, message, { ...context, document }))
+      : transformer.prepare(rule, message, context);
   } catch (error) {
+    if (error instanceof ShutdownError) throw error;
     return { failures: [{ stage: 'transform', failure: classify(error) }], outputs: [] };
   }
   if (payload.filteredBy !== undefined) return { filtered: payload.filteredBy, failures: [], outputs: [] };
@@ -73,4 +77,21 @@ export function previewRule(
     payload.dispose();
   }
   return { failures, outputs };
+}
+
+/**
+ * Where a rule's destinations would write this message, by the same code as their writes (a
+ * schema's subject may be named after it); a destination that cannot address the message is
+ * left out: its write meets the same problem and dead-letters the message for it alone.
+ */
+export function addressesOf(rule: PreviewedRule, message: BridgeMessage, context: TemplateContext): string[] {
+  const addresses: string[] = [];
+  for (const destination of rule.destinations) {
+    try {
+      addresses.push(destination.describe({ message, rule: rule.name, context, payload: NO_PAYLOAD, headers: NO_HEADERS }).address);
+    } catch {
+      // See above: write() reports it.
+    }
+  }
+  return addresses;
 }

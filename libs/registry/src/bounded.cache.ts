@@ -26,6 +26,10 @@ export class BoundedCache<K, V> {
     return entry.value;
   }
 
+  delete(key: K): void {
+    this.entries.delete(key);
+  }
+
   /** Stores `value`; `ttlMs` undefined keeps it until it is pushed out. */
   set(key: K, value: V, ttlMs?: number): void {
     this.entries.delete(key);

@@ -11,6 +11,8 @@ export interface ProtobufCodecOptions extends CodecOptions {
    * serialiser takes it.
    */
   messageName?: string;
+  /** Instead of a name: the message's path as a Confluent frame gives it (decoding). */
+  messageIndexes?: readonly number[];
 }
 
 const WELL_KNOWN = /^google\/protobuf\/[a-z_]+\.proto$/;
@@ -27,7 +29,7 @@ const TO_DOCUMENT: protobuf.IConversionOptions = { enums: String, longs: Number,
  */
 export function compileProtobufSchema(schema: string, options: ProtobufCodecOptions = {}): SchemaCodec {
   const { root, fileScope } = parseSchema(schema);
-  const type = findMessage(root, fileScope, options.messageName);
+  const type = options.messageIndexes ? messageAt(fileScope, options.messageIndexes) : findMessage(root, fileScope, options.messageName);
   return new ProtobufCodec(type, messageIndexes(fileScope, type), options.undeclaredFields ?? 'refuse');
 }
 
@@ -89,6 +91,18 @@ function findMessage(root: protobuf.Root, fileScope: protobuf.Namespace, name: s
   const found = fileScope.lookup(name) ?? root.lookup(name);
   if (!(found instanceof protobuf.Type) || !isWithin(found, fileScope)) throw new SchemaUnavailableError(`Protobuf schema declares no message ${name}`);
   return found;
+}
+
+/** The message a frame's index path names: the inverse of messageIndexes(). */
+function messageAt(fileScope: protobuf.Namespace, indexes: readonly number[]): protobuf.Type {
+  let scope: protobuf.Namespace = fileScope;
+  for (const index of indexes) {
+    const next = messagesOf(scope)[index];
+    if (!next) throw new SchemaUnavailableError(`Protobuf schema has no message at index path [${indexes.join(', ')}]`);
+    scope = next;
+  }
+  if (!(scope instanceof protobuf.Type)) throw new SchemaUnavailableError('Protobuf message index path is empty');
+  return scope;
 }
 
 function messagesOf(scope: protobuf.Namespace): protobuf.Type[] {

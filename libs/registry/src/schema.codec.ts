@@ -1,8 +1,7 @@
-import { Document, SchemaInvalidError } from '@app/transform';
+import { Document, SchemaFormat, SchemaInvalidError } from '@app/transform';
 import { encodeConfluentFrame } from './confluent-wire';
 
-export const SCHEMA_FORMATS = ['avro', 'protobuf'] as const;
-export type SchemaFormat = (typeof SCHEMA_FORMATS)[number];
+export { SCHEMA_FORMATS, type SchemaFormat } from '@app/transform';
 
 /**
  * What to do with a document field that the schema does not declare: `refuse` it as
@@ -30,7 +29,13 @@ export interface SchemaCodec {
 
 /** Encodes and frames a document in the Confluent wire format under `schemaId`. */
 export function encodeFramed(codec: SchemaCodec, schemaId: number, document: Document): Buffer {
-  return encodeConfluentFrame(schemaId, codec.encode(document), codec.messageIndexes);
+  const body = codec.encode(document);
+  try {
+    return encodeConfluentFrame(schemaId, body, codec.messageIndexes);
+  } finally {
+    // The body may be a decrypted payload re-encoded: only the framed copy goes on.
+    body.fill(0);
+  }
 }
 
 /** A JSON pointer (RFC 6901) from path segments, as SchemaInvalidError carries it. */

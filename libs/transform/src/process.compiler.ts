@@ -2,7 +2,7 @@ import { BridgeError } from '@app/core';
 import { CompiledExpression, compileExpression, ExpressionError } from './expression';
 import { fieldPathProblem, parseFieldPath } from './field-path';
 import { compileJsonSchema, SchemaDefinitionError } from './json-schema.validator';
-import { ProcessConfig, StepConfig } from './process.schema';
+import { isSchemaFormat, ProcessConfig, StepConfig } from './process.schema';
 import { CompiledStep, TransformProgram } from './transform.program';
 
 /** A problem of a rule's `process` section, located by its path within that section. */
@@ -37,7 +37,12 @@ export function compileProcess(config: ProcessConfig, readSchemaFile: SchemaFile
     });
   }
   if (problems.length > 0) return { problems };
-  return { program: new TransformProgram(config.input, config.output ?? config.input, steps), problems };
+  // A schema format is decoded and encoded by the caller (it may need the registry).
+  const output = config.output ?? (isSchemaFormat(config.input) ? 'json' : config.input);
+  return {
+    program: new TransformProgram(isSchemaFormat(config.input) ? 'document' : config.input, isSchemaFormat(output) ? 'document' : output, steps),
+    problems,
+  };
 }
 
 type Report = (path: ReadonlyArray<string | number>, message: string) => void;

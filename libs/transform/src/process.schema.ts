@@ -45,13 +45,27 @@ const stepSchema = z
 export type StepConfig = z.output<typeof stepSchema>;
 
 /**
+ * Formats written against a schema (`process.schema`, @app/registry): the transform stage
+ * receives their documents decoded and hands its document over unencoded.
+ */
+export const SCHEMA_FORMATS = ['avro', 'protobuf'] as const;
+export type SchemaFormat = (typeof SCHEMA_FORMATS)[number];
+
+const FORMATS = [...PAYLOAD_FORMATS, ...SCHEMA_FORMATS] as const;
+export type ProcessFormat = (typeof FORMATS)[number];
+
+export function isSchemaFormat(format: ProcessFormat | undefined): format is SchemaFormat {
+  return format === 'avro' || format === 'protobuf';
+}
+
+/**
  * A rule's processing between opening and sealing: decode `input`, run `steps` in order,
- * encode `output` (default: the input format).
+ * encode `output` (default: the input format; JSON after a schema format).
  */
 export const processSchema = z
   .object({
-    input: z.enum(PAYLOAD_FORMATS).default('json'),
-    output: z.enum(PAYLOAD_FORMATS).optional(),
+    input: z.enum(FORMATS).default('json'),
+    output: z.enum(FORMATS).optional(),
     steps: z.array(stepSchema).default([]),
   })
   .strict();

@@ -147,6 +147,19 @@ describe('compileProcess', () => {
     ]);
   });
 
+  it('hands a schema format over as documents: decoded by the caller on the way in, unencoded on the way out', () => {
+    const fromAvro = program({ input: 'avro', steps: [{ enrich: { site: 'captures.site' } }] });
+    expect([fromAvro.input, fromAvro.output]).toEqual(['document', 'json']);
+    const out = fromAvro.runDecoded({ t: 20 }, facts);
+    expect(out.kind === 'emit' && JSON.parse(out.bytes.toString())).toEqual({ t: 20, site: 'berlin' });
+    expect(() => fromAvro.run(json({ t: 20 }), facts)).toThrow(/runDecoded/);
+
+    const toProtobuf = program({ input: 'cbor', output: 'protobuf', steps: [{ rename: { t: 'temperature' } }] });
+    expect(toProtobuf.run(encodePayload('cbor', { t: 21.5 }), facts)).toEqual({ kind: 'document', document: { temperature: 21.5 } });
+    expect(() => toProtobuf.runDecoded({ t: 1 }, facts)).toThrow(/decodes cbor itself/);
+    expect(toProtobuf.hasFields).toBe(true);
+  });
+
   it('refuses a step entry naming two kinds', () => {
     const parsed = processSchema.safeParse({ steps: [{ filter: 'true', drop: ['a'] }] });
     expect(parsed.success).toBe(false);

@@ -45,6 +45,12 @@ function topLevelRenames(moves: ReadonlyArray<readonly [FieldPath, FieldPath]>):
   return [...renames.values()].some((to) => renames.has(to)) ? undefined : renames;
 }
 
+/**
+ * Where a program's documents come from and go to: a payload format it decodes or encodes
+ * itself, or `document` when the caller does (schema formats, which may need the registry).
+ */
+export type ProgramFormat = PayloadFormat | 'document';
+
 /** What a rule's processing made of one payload. */
 export type TransformResult =
   | { readonly kind: 'filtered'; /** Label of the filter step that dropped it. */ readonly by: string }
@@ -56,6 +62,11 @@ export type TransformResult =
       readonly document: Document;
       /** False when `bytes` is the input unchanged (it must not be wiped twice). */
       readonly reencoded: boolean;
+    }
+  | {
+      /** Output `document`: the caller encodes it. */
+      readonly kind: 'document';
+      readonly document: Document;
     };
 
 /**
@@ -70,8 +81,8 @@ export class TransformProgram {
   private readonly drops: ReadonlyArray<ReadonlySet<string> | undefined>;
 
   constructor(
-    readonly input: PayloadFormat,
-    readonly output: PayloadFormat,
+    readonly input: ProgramFormat,
+    readonly output: ProgramFormat,
     readonly steps: readonly CompiledStep[],
   ) {
     this.mutates = input !== output || steps.some((s) => s.kind !== 'validate' && s.kind !== 'filter');
@@ -79,8 +90,19 @@ export class TransformProgram {
     this.drops = steps.map((s) => (s.kind === 'drop' && s.paths.every((p) => p.length === 1) ? new Set(s.paths.map((p) => p[0])) : undefined));
   }
 
+  /** Decodes `bytes` in the input format, then runs the steps. */
   run(bytes: Buffer, facts: MessageFacts): TransformResult {
-    let document = decodePayload(this.input, bytes);
+    if (this.input === 'document') throw new TypeError('this program takes decoded documents: call runDecoded');
+    return this.apply(decodePayload(this.input, bytes), bytes, facts);
+  }
+
+  /** Runs the steps on a document the caller decoded (input `document`). */
+  runDecoded(document: Document, facts: MessageFacts): TransformResult {
+    if (this.input !== 'document') throw new TypeError(`this program decodes ${this.input} itself: call run`);
+    return this.apply(document, undefined, facts);
+  }
+
+  private apply(document: Document, bytes: Buffer | undefined, facts: MessageFacts): TransformResult {
     // One literal, not a spread of facts: this object is built per message. CEL's int is a
     // BigInt and its timestamp a Date: the variables must have those types.
     const vars: Record<string, unknown> = {
@@ -153,13 +175,14 @@ export class TransformProgram {
       }
       vars.payload = document;
     }
-    if (!this.mutates) return { kind: 'emit', bytes, document, reencoded: false };
+    if (this.output === 'document') return { kind: 'document', document };
+    if (!this.mutates && bytes) return { kind: 'emit', bytes, document, reencoded: false };
     return { kind: 'emit', bytes: encodePayload(this.output, document), document, reencoded: true };
   }
 
   /** Whether `{payload.PATH}` can read anything: raw and text payloads have no fields. */
   get hasFields(): boolean {
-    return this.output === 'json' || this.output === 'cbor' || this.steps.some((s) => s.kind === 'map' || s.kind === 'map-whole');
+    return this.output === 'json' || this.output === 'cbor' || this.output === 'document' || this.steps.some((s) => s.kind === 'map' || s.kind === 'map-whole');
   }
 }
 

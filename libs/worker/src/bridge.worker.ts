@@ -8,6 +8,7 @@ import { MqttClientFactory, MqttSource } from '@app/mqtt';
 import { NatsClientFactory } from '@app/nats';
 import { compileTemplate } from '@app/topic';
 import { LoadedConfig, ParsedRule, sequentialIds, SubscriptionPlan } from '@app/bridge-config';
+import { SchemaRegistries, schemaStage } from '@app/registry';
 import { BridgeStats, BridgePipeline, RuntimeRule, DeadLetterWriter, PayloadTransformer, ReplayGuard, ReplayWindowConfig } from '@app/pipeline';
 import { connectionClientId, connectionOf, MAIN_CONNECTION, onConnection } from './isolation';
 import { DeadLetterReplayer, ReplayLine, ReplayReport } from './dead-letter.replayer';
@@ -76,6 +77,8 @@ export class BridgeWorker {
   private readonly amqpFactory = new AmqpClientFactory();
   private readonly natsFactory = new NatsClientFactory();
   private sealer?: EnvelopeSealer;
+  /** For the worker's lifetime: a reload cannot change schemaRegistries. */
+  private readonly registries: SchemaRegistries;
 
   constructor(
     loaded: LoadedConfig,
@@ -86,6 +89,7 @@ export class BridgeWorker {
     const { config } = loaded;
     this.maxHeldMs = config.http.maxHeldSeconds * 1000;
     this.clientId = config.mqtt.clientId ?? `mqtt-bridge-${randomBytes(4).toString('hex')}`;
+    this.registries = new SchemaRegistries(config.schemaRegistries);
     this.writer = new KafkaWriter(kafkaFactory, config.kafka, (records) => {
       for (const record of records) if (record.rule) this.stats.retried(record.rule);
     });
@@ -112,6 +116,7 @@ export class BridgeWorker {
         deadLetter: config.deadLetter,
         process: loaded.processes.get(rule.name),
         replayGuard: this.replayGuard(rule.name, rule.transform.replayWindow),
+        schema: schemaStage(loaded.schemas.get(rule.name), this.registries),
         kafkaFactory,
         mqttFactory,
         // Always the current pipeline, as for MQTT messages.
@@ -286,6 +291,7 @@ export class BridgeWorker {
         transform: ruleConfig.transform,
         process: loaded.processes.get(rule.name),
         replayGuard: this.replayGuard(rule.name, ruleConfig.transform.replayWindow),
+        ...schemaStage(loaded.schemas.get(rule.name), this.registries),
       };
       const key = connectionOf(ruleConfig);
       const group = grouped.get(key) ?? { parsed: [], rules: [] };
@@ -354,6 +360,9 @@ export class BridgeWorker {
   }
 
   async stop(drainMs = 10_000): Promise<void> {
+    // Messages waiting for a schema registry that is down stay unacknowledged: ending the
+    // waits first lets the drain finish instead of timing out on them.
+    this.registries.close();
     // Kafka -> MQTT rules first: their dead letters may still need the source connection.
     await Promise.all(this.kafkaRules.map((rule) => rule.stop(drainMs)));
     // Isolated connections first: their dead letters may go to an MQTT topic through the main one.

@@ -4,6 +4,7 @@ import { KafkaClientFactory, KafkaConnectionConfig, KafkaInbound, KafkaRecordSou
 import { MqttClientFactory, MqttDestination, MqttSourceConfig } from '@app/mqtt';
 import { TemplateContext } from '@app/topic';
 import { TransformProgram } from '@app/transform';
+import { SchemaStage } from '@app/registry';
 import { ReplayGuard, RuleOutcome, RuntimeRule } from '@app/pipeline';
 import { DeadLetterTarget, KafkaRuleConfig } from '@app/bridge-config';
 import { recordInput } from './kafka-record.input';
@@ -34,7 +35,7 @@ export class KafkaRuleRunner {
     private readonly destination: MqttDestination,
     private readonly deliver: RuleDeliver,
     private readonly clientId: string,
-    extras: Pick<RuntimeRule, 'process' | 'replayGuard'> = {},
+    extras: Pick<RuntimeRule, 'process' | 'replayGuard' | 'schemaDecoder' | 'schemaEncoder'> = {},
   ) {
     this.rule = { name: config.name, destinations: [destination], deadLetter: config.deadLetter ?? deadLetter, transform: config.transform, ...extras };
   }
@@ -96,6 +97,8 @@ export function createKafkaRuleRunner(
     /** The rule's process section, compiled at validation. */
     process?: TransformProgram;
     replayGuard?: ReplayGuard;
+    /** The rule's schema stage (process.schema). */
+    schema?: SchemaStage;
     kafkaFactory: KafkaClientFactory;
     mqttFactory: MqttClientFactory;
     deliver: RuleDeliver;
@@ -107,5 +110,6 @@ export function createKafkaRuleRunner(
   return new KafkaRuleRunner(config, shared.deadLetter, source, destination, shared.deliver, shared.clientId, {
     process: shared.process,
     replayGuard: shared.replayGuard,
+    ...shared.schema,
   });
 }

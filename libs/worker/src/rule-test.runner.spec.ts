@@ -59,7 +59,7 @@ describe('RuleTestRunner with Kafka records (fromKafka rules)', () => {
   const run = async (text: string) => {
     const tests = cases(text);
     const runner = await RuleTestRunner.create(loaded, tests);
-    return tests.cases.map((c) => runner.run(c));
+    return Promise.all(tests.cases.map((c) => runner.run(c)));
   };
 
   beforeAll(async () => {

@@ -6,6 +6,7 @@ import { TemplateContext } from '@app/topic';
 import { KafkaRuleConfig, LoadedConfig, loadBridgeConfigOrReport } from '@app/bridge-config';
 import { createRuleDestinations, DestinationResources } from './destination.factory';
 import { PayloadTransformer, PreviewedRule, previewRule, ruleContext } from '@app/pipeline';
+import { SchemaRegistries, schemaStage } from '@app/registry';
 import { recordInput } from './kafka-record.input';
 import { kafkaRuleDestination } from './kafka-rule.destination';
 import { caseMessage, caseReceivedAt, caseRecord, loadRuleTests, testKeyring } from './rule-test.cases';
@@ -14,6 +15,7 @@ import { KafkaTestCase, MqttTestCase, RuleTestCase, RuleTestFile } from './rule-
 
 /** The client id expressions and templates see when the configuration sets none. */
 const TEST_CLIENT_ID = 'bridge-test';
+const ASK_ONCE = { initialMs: 1, maxMs: 1, maxAttempts: 1, maxElapsedMs: 0 };
 
 /** How one case went: no differences means it passed. */
 export interface RuleTestResult {
@@ -71,6 +73,7 @@ export class RuleTestRunner {
     private readonly loaded: LoadedConfig,
     private readonly sealer: EnvelopeSealer,
     private readonly keyring: Keyring,
+    registries: SchemaRegistries,
   ) {
     const { config } = loaded;
     this.rules = loaded.rules.map((rule, r) => ({
@@ -78,6 +81,7 @@ export class RuleTestRunner {
       destinations: createRuleDestinations(config.rules[r].destinations, rule.name, rule.captures, OFFLINE),
       transform: config.rules[r].transform,
       process: loaded.processes.get(rule.name),
+      ...schemaStage(loaded.schemas.get(rule.name), registries),
     }));
     this.kafkaRules = config.fromKafka.map((rule) => ({
       config: rule,
@@ -87,17 +91,23 @@ export class RuleTestRunner {
         destinations: [kafkaRuleDestination(rule, config.mqtt, OFFLINE.mqttFactory())],
         transform: rule.transform,
         process: loaded.processes.get(rule.name),
+        ...schemaStage(loaded.schemas.get(rule.name), registries),
       },
     }));
     this.transformer = new PayloadTransformer(sealer, { current: () => keyring });
     this.clientId = config.mqtt.clientId ?? TEST_CLIENT_ID;
   }
 
+  /**
+   * Rules with a schema registry ask it for real, once per schema: a registry that cannot be
+   * reached shows as a `registry-unavailable` dead letter rather than a wait.
+   */
   static async create(loaded: LoadedConfig, tests: RuleTestFile, sodium: SodiumProvider = new SodiumProvider()): Promise<RuleTestRunner> {
-    return new RuleTestRunner(loaded, await EnvelopeSealer.create(sodium), testKeyring(tests, loaded.keys ?? []));
+    const registries = new SchemaRegistries(loaded.config.schemaRegistries, { retry: ASK_ONCE });
+    return new RuleTestRunner(loaded, await EnvelopeSealer.create(sodium), testKeyring(tests, loaded.keys ?? []), registries);
   }
 
-  run(c: RuleTestCase): RuleTestResult {
+  async run(c: RuleTestCase): Promise<RuleTestResult> {
     let takes: Take[];
     try {
       takes = isKafkaCase(c)
@@ -106,7 +116,7 @@ export class RuleTestRunner {
     } catch (error) {
       return { name: c.name, differences: [`cannot seal the payload with key ${c.sealWith}: ${error instanceof Error ? error.message : String(error)}`] };
     }
-    return { name: c.name, differences: compareOutcome(c.expect, this.outcome(takes)) };
+    return { name: c.name, differences: compareOutcome(c.expect, await this.outcome(takes)) };
   }
 
   private mqttTakes(message: BridgeMessage): Take[] {
@@ -127,7 +137,7 @@ export class RuleTestRunner {
       });
   }
 
-  private outcome(takes: readonly Take[]): CaseOutcome {
+  private async outcome(takes: readonly Take[]): Promise<CaseOutcome> {
     const outcome = {
       rules: [] as string[],
       filtered: [] as Array<{ rule: string; by: string }>,
@@ -138,7 +148,7 @@ export class RuleTestRunner {
       outcome.rules.push(rule.name);
       const sealed = rule.transform.mode === 'encrypt' || rule.transform.mode === 'reencrypt';
       const payloads = new Map<string, { plaintext?: Buffer; openProblem?: string }>();
-      const preview = previewRule(this.transformer, rule, message, context, (destination, where, bytes) => {
+      const preview = await previewRule(this.transformer, rule, message, context, (destination, where, bytes) => {
         payloads.set(destination, sealed ? this.open(rule, where.address, bytes) : { plaintext: Buffer.from(bytes) });
       });
       if (preview.filtered !== undefined) outcome.filtered.push({ rule: rule.name, by: preview.filtered });
@@ -222,7 +232,7 @@ export async function runRuleTestFiles(configFile: string, casesFile: string, en
   const runner = await RuleTestRunner.create(loaded, tests);
   let failed = 0;
   for (const c of tests.cases) {
-    const result = runner.run(c);
+    const result = await runner.run(c);
     if (result.differences.length === 0) {
       output.out(`ok   ${result.name}`);
       continue;
