@@ -19,6 +19,7 @@ import { decodePayload, Document, SchemaInvalidError } from '@app/transform';
 import { readAvroWithJava, readProtobufWithJava, referenceDecoders } from '../harness/reference-decoders';
 import { SchemaRegistryServer } from '../harness/schema-registry';
 import { makeTestPki } from '../harness/test-pki';
+import { AVRO_TELEMETRY, PROTO_TELEMETRY, telemetry, TELEMETRY_JSON } from './support/telemetry.schemas';
 
 /*
  * @app/registry against a real Confluent-compatible registry (Apicurio Registry, started by the
@@ -26,62 +27,6 @@ import { makeTestPki } from '../harness/test-pki';
  * protobuf-java with protoc): registration, lookup by subject and id, the wire frame, the
  * registry's refusals, the registry going away and coming back, and TLS with a private CA.
  */
-
-const AVRO_TELEMETRY = JSON.stringify({
-  type: 'record',
-  name: 'Telemetry',
-  namespace: 'iot.v1',
-  fields: [
-    { name: 'device_id', type: 'string' },
-    { name: 'ts', type: 'long' },
-    { name: 'temperature', type: 'double' },
-    { name: 'battery', type: ['null', 'int'], default: null },
-    { name: 'status', type: { type: 'enum', name: 'Status', symbols: ['OK', 'FAULT'] } },
-    {
-      name: 'readings',
-      type: {
-        type: 'array',
-        items: {
-          type: 'record',
-          name: 'Reading',
-          fields: [
-            { name: 'k', type: 'string' },
-            { name: 'v', type: 'float' },
-          ],
-        },
-      },
-    },
-    { name: 'tags', type: { type: 'map', values: 'string' } },
-  ],
-});
-
-// Two messages, so that the one written is not the first and the frame carries index [1].
-const PROTO_TELEMETRY = `syntax = "proto3";
-package iot.v1;
-
-import "google/protobuf/timestamp.proto";
-
-message Ack { string id = 1; }
-
-enum Status { STATUS_UNSPECIFIED = 0; OK = 1; FAULT = 2; }
-
-message Telemetry {
-  message Reading { string k = 1; float v = 2; }
-  string device_id = 1;
-  int64 ts = 2;
-  double temperature = 3;
-  uint32 battery = 4;
-  Status status = 5;
-  repeated Reading readings = 6;
-  map<string, string> tags = 7;
-  bytes raw = 8;
-  google.protobuf.Timestamp seen = 9;
-}
-`;
-
-const TELEMETRY_JSON =
-  '{"device_id":"th-1","ts":1764250000123,"temperature":21.5,"battery":87,"status":"OK","readings":[{"k":"rh","v":40.5}],"tags":{"site":"plant-1"}}';
-const telemetry = JSON.parse(TELEMETRY_JSON) as { [field: string]: Document };
 
 // The same document as a device would send it, JSON text and CBOR, decoded as the transform stage does.
 const payloads: [string, Document][] = [

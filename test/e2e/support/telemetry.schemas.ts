@@ -1,0 +1,63 @@
+import { Document } from '@app/transform';
+
+/*
+ * One telemetry document and its schemas, shared by the registry and pipeline e2e specs: the
+ * Avro record and the Protobuf message declare the same fields, so the same JSON or CBOR
+ * payload fits both.
+ */
+
+export const AVRO_TELEMETRY = JSON.stringify({
+  type: 'record',
+  name: 'Telemetry',
+  namespace: 'iot.v1',
+  fields: [
+    { name: 'device_id', type: 'string' },
+    { name: 'ts', type: 'long' },
+    { name: 'temperature', type: 'double' },
+    { name: 'battery', type: ['null', 'int'], default: null },
+    { name: 'status', type: { type: 'enum', name: 'Status', symbols: ['OK', 'FAULT'] } },
+    {
+      name: 'readings',
+      type: {
+        type: 'array',
+        items: {
+          type: 'record',
+          name: 'Reading',
+          fields: [
+            { name: 'k', type: 'string' },
+            { name: 'v', type: 'float' },
+          ],
+        },
+      },
+    },
+    { name: 'tags', type: { type: 'map', values: 'string' } },
+  ],
+});
+
+// Two messages, so that the one written is not the first and the frame carries index [1].
+export const PROTO_TELEMETRY = `syntax = "proto3";
+package iot.v1;
+
+import "google/protobuf/timestamp.proto";
+
+message Ack { string id = 1; }
+
+enum Status { STATUS_UNSPECIFIED = 0; OK = 1; FAULT = 2; }
+
+message Telemetry {
+  message Reading { string k = 1; float v = 2; }
+  string device_id = 1;
+  int64 ts = 2;
+  double temperature = 3;
+  uint32 battery = 4;
+  Status status = 5;
+  repeated Reading readings = 6;
+  map<string, string> tags = 7;
+  bytes raw = 8;
+  google.protobuf.Timestamp seen = 9;
+}
+`;
+
+export const TELEMETRY_JSON =
+  '{"device_id":"th-1","ts":1764250000123,"temperature":21.5,"battery":87,"status":"OK","readings":[{"k":"rh","v":40.5}],"tags":{"site":"plant-1"}}';
+export const telemetry = JSON.parse(TELEMETRY_JSON) as { [field: string]: Document };
