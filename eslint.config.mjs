@@ -15,7 +15,7 @@ export const LAYERS = {
   nats: ['core', 'config', 'topic'],
   keystore: ['core', 'config', 'crypto', 'kafka'],
   admin: ['core', 'config', 'crypto', 'kafka', 'keystore'],
-  registry: ['core', 'config', 'transform'],
+  registry: ['core', 'transform'],
   'bridge-config': ['core', 'config', 'topic', 'crypto', 'transform', 'kafka', 'mqtt', 'amqp', 'nats', 'keystore', 'admin', 'registry'],
   pipeline: ['core', 'config', 'topic', 'crypto', 'transform', 'kafka', 'registry', 'bridge-config'],
   worker: ['core', 'config', 'topic', 'crypto', 'transform', 'kafka', 'mqtt', 'amqp', 'nats', 'keystore', 'admin', 'registry', 'bridge-config', 'pipeline'],
