@@ -52,7 +52,11 @@ export function typicalSchemaRule(format: 'avro' | 'protobuf'): { process: Trans
   const section = { ...TYPICAL_PROCESS, output: format };
   const { program, problems } = compileProcess(processSchema.parse(section), () => undefined);
   const text = format === 'avro' ? TYPICAL_OUTPUT_AVRO : TYPICAL_OUTPUT_PROTO;
-  const planned = planRuleSchema({ input: 'json', output: format, schema: { registry: 'bench', file: 'bench', undeclaredFields: 'refuse' } }, ['bench'], () => text);
+  const planned = planRuleSchema(
+    { input: 'json', output: format, schema: { registry: 'bench', file: 'bench', undeclaredFields: 'refuse' } },
+    ['bench'],
+    () => text,
+  );
   if (!program || !planned.plan) throw new Error(`the benchmark's ${format} rule does not compile: ${JSON.stringify([...problems, ...planned.problems])}`);
   return { process: program, schemaEncoder: new SchemaEncoder(planned.plan as Extract<typeof planned.plan, { direction: 'encode' }>, RESOLVED_REGISTRY) };
 }

@@ -8,9 +8,11 @@ import { createPublisherCrypto, KeyEntry, PublisherCrypto } from '@app/crypto';
 import { compileAvroSchema, createSchemaRegistryClient, encodeFramed, SchemaRegistryClient, subjectName } from '@app/registry';
 import { ConsumedMessage, quietKafka } from '../harness/kafka-client';
 import { readAvroWithJava, readProtobufWithJava, referenceDecoders } from '../harness/reference-decoders';
+import { freePort } from '../harness/free-port';
 import { SchemaRegistryServer } from '../harness/schema-registry';
 import { sharedKafka } from '../harness/shared-kafka';
 import { mqttClient, recordCount, startWorker, testMqttBroker, TestMqttBroker, uniqueId, waitFor } from './support/bridge.fixture';
+import { ROOT, runBridge } from './support/bridge.process';
 import { configYaml } from './support/config.builder';
 import { holder, writeTestKeys } from './support/key.fixture';
 import { AVRO_TELEMETRY, PROTO_TELEMETRY, telemetry } from './support/telemetry.schemas';
@@ -267,5 +269,21 @@ describe('Avro and Protobuf rules through Mosquitto, Kafka and a schema registry
       await subscriber.endAsync();
       await bridge.dispose();
     }
+  });
+
+  it('runs the shipped example cases with bridge test against the registry, comparing Avro outputs as documents', async () => {
+    const example = (name: string) => join(ROOT, 'config', name);
+    const args = ['test', example('schemas.example.yaml'), example('schemas.example.cases.yaml')];
+    const run = runBridge(args, { ...process.env, SCHEMA_REGISTRY_URL: server.url });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toMatch(/^2 passed, 0 failed$/m);
+    expect(run.status).toBe(0);
+
+    // No registry there: each case shows why instead of waiting (the schema comes before the fit).
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const unreachable = runBridge(args, { ...process.env, SCHEMA_REGISTRY_URL: closed });
+    expect(unreachable.stdout).toContain('dead letter: rule telemetry at transform: registry-unavailable');
+    expect(unreachable.stdout).toMatch(/^0 passed, 2 failed$/m);
+    expect(unreachable.status).toBe(1);
   });
 });

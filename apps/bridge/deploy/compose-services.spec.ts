@@ -41,6 +41,7 @@ function userSecret(name: string): string {
 const OTHER_USES: Record<string, { by: string; role: 'worker'; env: Record<string, string> }> = {
   'bridge.demo.yaml': { by: 'npm run demo', role: 'worker', env: { MQTT_URL: 'mqtt://127.0.0.1:1883', MQTT_PROTOCOL: '5', KAFKA_BROKERS: '127.0.0.1:9092' } },
   'transforms.example.yaml': { by: 'npm run bridge -- test (its cases file)', role: 'worker', env: {} },
+  'schemas.example.yaml': { by: 'npm run bridge -- test (its cases file, against a registry)', role: 'worker', env: {} },
 };
 
 const composeText = fs.readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');

@@ -121,7 +121,7 @@ export class PayloadTransformer {
         return { filteredBy: result.by, forAddress: FILTERED_ADDRESS, dispose: NOTHING_TO_WIPE };
       }
       if (result.kind === 'emit') {
-        owned.push(result.bytes);
+        if (result.reencoded) owned.push(result.bytes);
         return this.finish(transform, keyring, () => result.bytes, owned, result.document, headers);
       }
       if (!schemaEncoder) throw new TypeError('a program that leaves a document needs a schema encoder');

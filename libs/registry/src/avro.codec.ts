@@ -60,11 +60,15 @@ class AvroCodec implements SchemaCodec {
     const type = failure?.type ?? this.type;
     const at = valueAt(value, path);
     if (at === undefined) return schemaInvalid(path, 'required', `avro ${label(type)}`);
-    // noUndeclaredFields blames the record that holds the extra field: name the field.
-    if (type.typeName === 'record' && isDocumentObject(at as Document) && type.isValid(at)) {
-      const declared = new Set((type as types.RecordType).fields.map((field) => field.name));
-      const extra = Object.keys(at as object).find((name) => !declared.has(name));
-      if (extra !== undefined) return schemaInvalid([...path, extra], 'undeclared', `avro ${label(type)}`);
+    // avsc blames the record for a field it lacks or has too many of: name the field.
+    if (type.typeName === 'record' && isDocumentObject(at as Document)) {
+      const fields = (type as types.RecordType).fields;
+      const record = at as Record<string, unknown>;
+      const missing = fields.find((field) => record[field.name] === undefined && field.defaultValue() === undefined);
+      if (missing) return schemaInvalid([...path, missing.name], 'required', `avro ${label(type)}`);
+      const declared = new Set(fields.map((field) => field.name));
+      const extra = Object.keys(record).find((name) => !declared.has(name));
+      if (extra !== undefined && this.undeclared === 'refuse') return schemaInvalid([...path, extra], 'undeclared', `avro ${label(type)}`);
     }
     return schemaInvalid(path, 'type', `avro ${label(type)}`);
   }

@@ -81,7 +81,8 @@ export function planRuleSchema(
   if (direction === 'decode') {
     if (schema.registry !== undefined) {
       const why = "does not apply to input: each record's frame names its schema id, which the registry resolves";
-      for (const field of ['file', 'register', 'subject', 'subjectStrategy', 'version', 'message'] as const) misplaced(field, why);
+      const fields = ['file', 'register', 'subject', 'subjectStrategy', 'version', ...(format === 'protobuf' ? (['message'] as const) : [])] as const;
+      for (const field of fields) misplaced(field, why);
     } else {
       if (schema.file === undefined) report(['schema'], `input ${format} needs registry (Confluent-framed records) or file (bare ${format} bodies)`);
       for (const field of ['register', 'subject', 'subjectStrategy', 'version'] as const) misplaced(field, 'applies with a registry');

@@ -1,5 +1,6 @@
 import { Document } from '@app/transform';
 import { BoundedCache } from './bounded.cache';
+import { decodeConfluentFrame } from './confluent-wire';
 import { RegistryUnavailableError, SchemaUnavailableError } from './registry.errors';
 import { compileRuleSchema, RuleSchemaPlan } from './rule-schema.plan';
 import { RegistryHandle } from './schema-registries';
@@ -72,6 +73,17 @@ export class SchemaEncoder {
   /** @throws SchemaInvalidError naming the field that does not fit. */
   encode(resolved: ResolvedSchema, document: Document): Buffer {
     return resolved.id === undefined ? resolved.codec.encode(document) : encodeFramed(resolved.codec, resolved.id, document);
+  }
+
+  /**
+   * Reads back what `encode` wrote for `address` (a framed record's body after its header): for
+   * `bridge test`, which compares outputs as documents.
+   * @throws DecodeFailedError when the bytes are not a record of that schema.
+   */
+  async read(address: string, bytes: Buffer): Promise<Document> {
+    const resolved = await this.resolve(address);
+    const body = resolved.id === undefined ? bytes : decodeConfluentFrame(bytes, this.plan.format === 'protobuf').body;
+    return resolved.codec.decode(body);
   }
 
   private subjectFor(address: string): string {

@@ -1,5 +1,5 @@
 import { PreviewHeaderValue } from '@app/core';
-import { decodePayload, encodePayload } from '@app/transform';
+import { decodePayload, Document, encodePayload } from '@app/transform';
 import { fieldDiff, sameValue } from './rule-test.diff';
 import { Expectation, ExpectedOutput } from './rule-test.schema';
 
@@ -16,6 +16,8 @@ export interface ActualOutput {
   readonly plaintext?: Buffer;
   /** Why a sealed payload could not be opened with the test keys. */
   readonly openProblem?: string;
+  /** Avro or Protobuf outputs: the record decoded with the rule's schema, in JSON terms, or why it could not be. */
+  readonly decoded?: { value: unknown } | { problem: string };
 }
 
 export interface ActualDeadLetter {
@@ -82,7 +84,7 @@ function compareOutput(label: string, want: ExpectedOutput, got: ActualOutput): 
   for (const [name, value] of Object.entries(want.headers ?? {}))
     check(`headers.${name}`, headerText(value), got.headers[name] === undefined ? undefined : headerText(got.headers[name]));
   if (want.sealed !== undefined) check('sealed', want.sealed, got.sealed);
-  if (got.openProblem !== undefined && (want.json ?? want.text ?? want.hex ?? want.cbor) !== undefined) {
+  if (got.openProblem !== undefined && (want.json ?? want.text ?? want.hex ?? want.cbor ?? want.decoded) !== undefined) {
     lines.push(`${label}: the sealed payload does not open with the test keys: ${got.openProblem}`);
     return lines;
   }
@@ -98,6 +100,11 @@ function compareOutput(label: string, want: ExpectedOutput, got: ActualOutput): 
     const decoded = parseCbor(bytes);
     if (decoded === undefined) lines.push(...fieldDiff(`${label} cbor (the payload is not CBOR; shown as hex)`, want.cbor, bytes.toString('hex')));
     else check('cbor', want.cbor, decoded.value);
+  }
+  if (want.decoded !== undefined) {
+    if (got.decoded === undefined) lines.push(`${label} decoded: the rule writes no Avro or Protobuf; compare its payload with json, cbor, text or hex`);
+    else if ('problem' in got.decoded) lines.push(`${label} decoded: the output does not decode with the rule's schema: ${got.decoded.problem}`);
+    else check('decoded', want.decoded, got.decoded.value);
   }
   return lines;
 }
@@ -119,10 +126,15 @@ function parseJson(bytes: Buffer): { value: unknown } | undefined {
 /** A CBOR payload in JSON terms (byte strings as base64), comparable with a YAML value. */
 function parseCbor(bytes: Buffer): { value: unknown } | undefined {
   try {
-    return { value: JSON.parse(encodePayload('json', decodePayload('cbor', bytes)).toString('utf8')) };
+    return { value: inJsonTerms(decodePayload('cbor', bytes)) };
   } catch {
     return undefined;
   }
+}
+
+/** A document as JSON shows it (byte strings as base64), comparable with a YAML value. */
+export function inJsonTerms(document: Document): unknown {
+  return JSON.parse(encodePayload('json', document).toString('utf8'));
 }
 
 function labelled(label: string, lines: readonly string[]): string[] {

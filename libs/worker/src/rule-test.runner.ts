@@ -6,11 +6,11 @@ import { TemplateContext } from '@app/topic';
 import { KafkaRuleConfig, LoadedConfig, loadBridgeConfigOrReport } from '@app/bridge-config';
 import { createRuleDestinations, DestinationResources } from './destination.factory';
 import { PayloadTransformer, PreviewedRule, previewRule, ruleContext } from '@app/pipeline';
-import { SchemaRegistries, schemaStage } from '@app/registry';
+import { SchemaEncoder, SchemaRegistries, schemaStage } from '@app/registry';
 import { recordInput } from './kafka-record.input';
 import { kafkaRuleDestination } from './kafka-rule.destination';
 import { caseMessage, caseReceivedAt, caseRecord, loadRuleTests, testKeyring } from './rule-test.cases';
-import { ActualDeadLetter, ActualOutput, CaseOutcome, compareOutcome } from './rule-test.expectation';
+import { ActualDeadLetter, ActualOutput, CaseOutcome, compareOutcome, inJsonTerms } from './rule-test.expectation';
 import { KafkaTestCase, MqttTestCase, RuleTestCase, RuleTestFile } from './rule-test.schema';
 
 /** The client id expressions and templates see when the configuration sets none. */
@@ -154,6 +154,7 @@ export class RuleTestRunner {
       if (preview.filtered !== undefined) outcome.filtered.push({ rule: rule.name, by: preview.filtered });
       for (const { stage, failure } of preview.failures) outcome.deadLetters.push({ rule: rule.name, stage, reason: failure.code, message: failure.message });
       for (const { destination, preview: where } of preview.outputs) {
+        const payload = payloads.get(destination);
         outcome.outputs.push({
           rule: rule.name,
           destination,
@@ -162,7 +163,8 @@ export class RuleTestRunner {
           key: where.key,
           headers: where.headers,
           sealed,
-          ...payloads.get(destination),
+          ...payload,
+          decoded: rule.schemaEncoder && payload?.plaintext ? await decodedOutput(rule.schemaEncoder, where.address, payload.plaintext) : undefined,
         });
       }
     }
@@ -183,6 +185,15 @@ export class RuleTestRunner {
     } catch (error) {
       return { openProblem: error instanceof Error ? error.message : String(error) };
     }
+  }
+}
+
+/** An Avro or Protobuf output read back with the rule's schema, in JSON terms. */
+async function decodedOutput(encoder: SchemaEncoder, address: string, bytes: Buffer): Promise<{ value: unknown } | { problem: string }> {
+  try {
+    return { value: inJsonTerms(await encoder.read(address, bytes)) };
+  } catch (error) {
+    return { problem: error instanceof Error ? error.message : String(error) };
   }
 }
 

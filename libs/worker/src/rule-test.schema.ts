@@ -56,6 +56,8 @@ const expectedOutputSchema = z
     /** Headers the output must have (others may be there too). */
     headers: z.record(z.string(), headerValue).optional(),
     ...payloadFields,
+    /** Avro or Protobuf outputs: the record decoded with the rule's schema, as a YAML value (bytes as base64). */
+    decoded: z.unknown().optional(),
     /** Whether the bridge sealed the payload; the other payload fields compare the plaintext. */
     sealed: z.boolean().optional(),
   })

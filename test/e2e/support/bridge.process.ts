@@ -47,8 +47,8 @@ function spawnApp(entry: readonly string[], args: readonly string[], env: NodeJS
   return { child, output: () => out, started: () => started(out), exited };
 }
 
-export function runBridge(args: readonly string[]): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [...BRIDGE, ...args], { cwd: ROOT, encoding: 'utf8' });
+export function runBridge(args: readonly string[], env: NodeJS.ProcessEnv = process.env): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [...BRIDGE, ...args], { cwd: ROOT, encoding: 'utf8', env });
 }
 
 /**
