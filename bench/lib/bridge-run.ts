@@ -29,6 +29,7 @@ export function workerRunInfo(idle: { rss?: number; heapUsed?: number }, s: Work
     delivered: Object.values(s.stats).reduce((n, r) => n + r.delivered, 0),
     loopDelayP99Ms: s.loopDelayP99Ms,
     loopDelayMaxMs: s.loopDelayMaxMs,
+    gc: s.gc,
   };
 }
 

@@ -138,7 +138,11 @@ export function formatReport(report: BenchReport): string {
         (l.worker
           ? `; worker ${fixed(l.worker.recordsPerRequest, 1)} rec/req, ${fixed(l.worker.msPerRequest, 1)} ms/req, ` +
             `in-flight avg ${fixed(l.worker.inFlightAvg, 0)} max ${l.worker.inFlightMax}, ` +
-            `event-loop delay p99 ${fixed(l.worker.loopDelayP99Ms, 1)} max ${fixed(l.worker.loopDelayMaxMs, 1)} ms`
+            `event-loop delay p99 ${fixed(l.worker.loopDelayP99Ms, 1)} max ${fixed(l.worker.loopDelayMaxMs, 1)} ms` +
+            (l.worker.gc
+              ? `, GC pauses: ${l.worker.gc.scavenges} scavenges ${fixed(l.worker.gc.scavengeMs, 0)} ms (max ${fixed(l.worker.gc.scavengeMaxMs, 1)}), ` +
+                `${l.worker.gc.majors} other ${fixed(l.worker.gc.majorMs, 0)} ms (max ${fixed(l.worker.gc.majorMaxMs, 1)})`
+              : '')
           : '') +
         '):',
     );

@@ -1,4 +1,5 @@
 /** The shapes of what the benchmark measures (also the JSON written under bench/results/). */
+import type { GcPauses } from '../../test/harness/worker/worker-handle';
 
 /** `ceiling`: the at-most-once reference bridge of bench/lib/ceiling-bridge-process.ts. */
 export type RunKind = 'publisher-alone' | 'limit-A' | 'limit-B' | 'bridge' | 'ceiling';
@@ -76,6 +77,8 @@ export interface WorkerRunInfo {
   /** Event-loop delay in the worker (5 ms resolution): p99 and max. */
   readonly loopDelayP99Ms: number;
   readonly loopDelayMaxMs: number;
+  /** Main-thread GC pauses during the run. */
+  readonly gc?: GcPauses;
 }
 
 export interface LatencyResult {

@@ -13,6 +13,17 @@ export interface WorkerStats {
   /** Event-loop delay since `reset()` (perf_hooks.monitorEventLoopDelay, 5 ms resolution). */
   readonly loopDelayP99Ms: number;
   readonly loopDelayMaxMs: number;
+  /** Main-thread GC pauses since `reset()`: scavenges (young generation) and the rest (mark-sweep, incremental marking). */
+  readonly gc: GcPauses;
+}
+
+export interface GcPauses {
+  readonly scavenges: number;
+  readonly scavengeMs: number;
+  readonly scavengeMaxMs: number;
+  readonly majors: number;
+  readonly majorMs: number;
+  readonly majorMaxMs: number;
 }
 
 export interface WorkerMemory {

@@ -13,7 +13,7 @@
  */
 import * as fs from 'node:fs';
 import { Session } from 'node:inspector';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { constants as perf, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
 import { readEnvironment } from '@app/config';
 import { MqttClientFactory } from '@app/mqtt';
@@ -46,6 +46,22 @@ async function main(): Promise<void> {
   // How long callbacks wait for the event loop (a busy loop delays Kafka responses and MQTT reads alike).
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
+  // GC pauses (main thread): how much of the loop delay the collector explains.
+  const gc = { scavenges: 0, scavengeMs: 0, scavengeMaxMs: 0, majors: 0, majorMs: 0, majorMaxMs: 0 };
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === perf.NODE_PERFORMANCE_GC_MINOR) {
+        gc.scavenges++;
+        gc.scavengeMs += entry.duration;
+        gc.scavengeMaxMs = Math.max(gc.scavengeMaxMs, entry.duration);
+      } else {
+        gc.majors++;
+        gc.majorMs += entry.duration;
+        gc.majorMaxMs = Math.max(gc.majorMaxMs, entry.duration);
+      }
+    }
+  }).observe({ entryTypes: ['gc'] });
   setInterval(() => {
     const n = worker.inFlight;
     inFlight.max = Math.max(inFlight.max, n);
@@ -63,6 +79,7 @@ async function main(): Promise<void> {
           Object.assign(kafkaFactory.counters, { requests: 0, records: 0, maxRecords: 0, failures: 0, failureTypes: {}, busyMs: 0 });
           Object.assign(inFlight, { max: 0, sum: 0, samples: 0 });
           loopDelay.reset();
+          Object.assign(gc, { scavenges: 0, scavengeMs: 0, scavengeMaxMs: 0, majors: 0, majorMs: 0, majorMaxMs: 0 });
           send({ type: 'reset-done' });
           break;
         case 'stats':
@@ -75,6 +92,7 @@ async function main(): Promise<void> {
             produce: kafkaFactory.counters,
             loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
             loopDelayMaxMs: loopDelay.max / 1e6,
+            gc: { ...gc },
           });
           break;
         case 'memory': {
