@@ -1,5 +1,4 @@
 import type { KeyType, Sodium } from '@app/crypto';
-import { Logger } from '@nestjs/common';
 import {
   isAuthentic,
   Keystore,
@@ -16,6 +15,7 @@ import { AuditUnavailableError, InvalidRequestError, KeyNotFoundError, KeyStateE
 import type { AuditLog } from './audit.log';
 import { KeyMaterialInput, readKeyMaterial } from './key-material';
 import { KeyView, toKeyView } from './key.view';
+import { VerifiedKeys } from './verified-keys';
 
 /** Who asked: the token's configured id and the client address, for the audit log. */
 export interface Actor {
@@ -55,22 +55,23 @@ export interface ExportedKey {
  * overwriting each other.
  */
 export class KeyService {
-  private readonly log = new Logger('Keys');
-  // Integrity problems already reported, so each is logged and audited once, not on every read.
-  private reported = new Set<string>();
+  /** The store as far as its manifest and the master keys vouch for it. */
+  private readonly keys: VerifiedKeys;
 
-  constructor(private readonly options: KeyServiceOptions) {}
+  constructor(private readonly options: KeyServiceOptions) {
+    this.keys = new VerifiedKeys(options.store, options.masters, options.audit);
+  }
 
   list(actor: Actor, includeDeleted: boolean): Promise<KeyView[]> {
     return this.audited(actor, 'list', undefined, undefined, 200, async () => {
       const usage = this.options.keyUsage();
-      const keys = await this.authentic();
+      const keys = await this.keys.authentic();
       return keys.filter((k) => includeDeleted || !k.deletedAt).map((k) => toKeyView(k, usage.get(k.name) ?? []));
     });
   }
 
   get(actor: Actor, name: string): Promise<KeyView> {
-    return this.audited(actor, 'get', name, undefined, 200, async () => this.view(await this.find(name, true)));
+    return this.audited(actor, 'get', name, undefined, 200, async () => this.view(await this.keys.find(name, true)));
   }
 
   create(actor: Actor, req: { name: string; type: KeyType; exportable: boolean }): Promise<KeyView> {
@@ -140,7 +141,7 @@ export class KeyService {
    */
   export(actor: Actor, name: string, version?: number, allowRetired = false): Promise<ExportedKey> {
     return this.audited(actor, allowRetired ? 'export-retired' : 'export', name, version, 200, async () => {
-      const key = live(await this.find(name, false), name);
+      const key = live(await this.keys.find(name, false), name);
       if (!key.exportable) throw new KeyStateError('not-exportable', `key "${name}" was created non-exportable; its secret never leaves the keystore`);
       const target = version === undefined ? undefined : key.versions.find((v) => v.version === version);
       if (version !== undefined && !target) throw new VersionNotFoundError(name, version);
@@ -200,7 +201,7 @@ export class KeyService {
   /** Removes a soft-deleted key for good; `confirm` must repeat its name. */
   purge(actor: Actor, name: string, confirm: string | undefined): Promise<void> {
     return this.audited(actor, 'purge', name, undefined, 204, async () => {
-      const key = await this.find(name, true);
+      const key = await this.keys.find(name, true);
       if (!key.deletedAt) throw new KeyStateError('not-deleted', `key "${name}" must be deleted before it is purged`);
       if (confirm !== name) throw new InvalidRequestError([{ field: 'confirm', message: `must repeat the key name "${name}" to purge it` }]);
       this.refuseInUse(name, 'purge');
@@ -213,7 +214,7 @@ export class KeyService {
   masterKeyStatus(actor: Actor): Promise<{ current: string; previous: string[]; keysByMasterKey: Record<string, number> }> {
     return this.audited(actor, 'master-key-status', undefined, undefined, 200, async () => {
       const counts: Record<string, number> = Object.fromEntries(this.options.masters.ids.map((id) => [id, 0]));
-      for (const key of (await this.state()).keys) {
+      for (const key of (await this.keys.state()).keys) {
         const signer = this.options.masters.signerOf(key);
         if (signer) counts[signer.id]++;
       }
@@ -229,7 +230,7 @@ export class KeyService {
     return this.audited(actor, 'rewrap', undefined, undefined, 200, async () => {
       const rewrapped: string[] = [];
       const current = this.options.masters.current;
-      for (const stored of (await this.state()).keys) {
+      for (const stored of (await this.keys.state()).keys) {
         const signer = this.options.masters.signerOf(stored);
         if (signer === current) continue;
         await this.write('rewrap', stored.name, (key) => {
@@ -258,8 +259,8 @@ export class KeyService {
   }
 
   private async write(action: string, name: string, change: (current: StoredKey | undefined, now: Date) => StoredKey): Promise<KeyView> {
-    const stored = await this.entry(name);
-    const current = stored && this.checked(stored);
+    const stored = await this.keys.entry(name);
+    const current = stored && this.keys.checked(stored);
     const now = this.options.now?.() ?? new Date();
     const next = signed({ ...change(current, now), revision: (stored?.revision ?? 0) + 1, updatedAt: now.toISOString() }, this.options.masters.current);
     await this.options.store.put(next, stored?.revision ?? 0).catch(conflictAs(name));
@@ -305,65 +306,6 @@ export class KeyService {
     if (type === 'symmetric') return { secret: this.options.sodium.crypto_aead_xchacha20poly1305_ietf_keygen() };
     const pair = this.options.sodium.crypto_box_keypair();
     return { secret: pair.privateKey, publicKey: pair.publicKey };
-  }
-
-  private async find(name: string, includeDeleted: boolean): Promise<StoredKey> {
-    const stored = await this.entry(name);
-    const key = stored && this.checked(stored);
-    if (!key || (key.deletedAt && !includeDeleted)) throw new KeyNotFoundError(name);
-    return key;
-  }
-
-  /** Keys whose MAC holds; the others are reported and left out. */
-  private async authentic(): Promise<StoredKey[]> {
-    const { keys } = await this.state();
-    const good = keys.filter((k) => isAuthentic(k, this.options.masters));
-    if (good.length < keys.length)
-      this.log.error(
-        `keys failing their integrity check, not shown: ${keys
-          .filter((k) => !good.includes(k))
-          .map((k) => k.name)
-          .join(', ')}`,
-      );
-    return good;
-  }
-
-  /**
-   * The keys the store's manifest vouches for. Entries it refuses (an old copy put back, one
-   * deleted or added outside the service) are logged and audited once each; a store refused as
-   * a whole (rolled back) throws KeystoreIntegrityError, answered 409.
-   */
-  private async state(): Promise<KeystoreSnapshot> {
-    const snapshot = await this.options.store.snapshot().catch(async (error: unknown) => {
-      if (error instanceof KeystoreIntegrityError) await this.report(error.code, undefined, error.message);
-      throw error;
-    });
-    for (const p of snapshot.problems) await this.report('integrity-failed', p.path, p.message);
-    return snapshot;
-  }
-
-  /** The entry for `name`, or undefined when there is none; a name the manifest refuses is a 409. */
-  private async entry(name: string): Promise<StoredKey | undefined> {
-    const { keys, problems } = await this.state();
-    const problem = problems.find((p) => p.path === name);
-    if (problem)
-      throw new KeyStateError('integrity-failed', `key "${name}" fails the keystore's integrity check: ${problem.message}; restore the keystore from a backup`);
-    return keys.find((k) => k.name === name);
-  }
-
-  private async report(code: string, key: string | undefined, message: string): Promise<void> {
-    const id = `${code}\0${key ?? ''}\0${message}`;
-    if (this.reported.has(id)) return;
-    this.reported.add(id);
-    this.log.error(key ? `key "${key}": ${message}` : message);
-    await this.options.audit.record({ tokenId: '-', action: 'integrity-check', ...(key !== undefined ? { key } : {}), result: 'failed', status: 409, code });
-  }
-
-  /** A record someone altered outside the service (or wrote without the master key) is refused, not trusted. */
-  private checked(key: StoredKey): StoredKey {
-    if (isAuthentic(key, this.options.masters)) return key;
-    this.log.error(`key "${key.name}" fails its integrity check (altered outside the admin service?)`);
-    throw new KeyStateError('integrity-failed', `key "${key.name}" fails its integrity check; restore the keystore from a backup or purge the key`);
   }
 
   private view(key: StoredKey): KeyView {

@@ -5,6 +5,7 @@ import { KafkaClientFactory, kafkaClientConfig, KafkaConnectionConfig } from '@a
 import { Keystore, KeystoreConflictError, KeystoreSnapshot, KeystoreUnavailableError } from './keystore';
 import type { KeystoreManifest, ManifestAuthority } from './keystore.manifest';
 import { StoredKey, storedKeySchema } from './stored-key';
+import { ReadPosition } from './read-position';
 
 export interface KafkaKeystoreOptions {
   topic: string;
@@ -17,7 +18,6 @@ export interface KafkaKeystoreOptions {
 
 // origin: offset of the accepted write the entry stems from (a repair keeps its original's).
 type Entry = { key: StoredKey; offset: number; origin: number };
-type Waiter = { target: number; resolve(): void; reject(error: Error): void };
 type Clients = { admin: Admin; producer: Producer; consumer: Consumer };
 // A key record written together with a manifest, held until that manifest is judged.
 type Pending = { name: string; key: StoredKey | null; offset: number; mine: boolean; commit(): void };
@@ -50,8 +50,8 @@ export class KafkaKeystore implements Keystore {
   // Accept/reject verdicts on this instance's own records, read once by the writer.
   private readonly verdicts = new Map<number, boolean>();
   private readonly listeners: (() => void)[] = [];
-  private waiters: Waiter[] = [];
-  private position = 0;
+  /** How far the mirror has read; writes and reads wait on it. */
+  private readonly read: ReadPosition;
   private liveFrom = Infinity;
   private lastApplied = -1;
   private manifest?: KeystoreManifest;
@@ -67,6 +67,7 @@ export class KafkaKeystore implements Keystore {
     private readonly options: KafkaKeystoreOptions,
   ) {
     this.timeoutMs = options.timeoutMs ?? 15_000;
+    this.read = new ReadPosition(this.timeoutMs, () => this.describe());
   }
 
   describe(): string {
@@ -89,7 +90,7 @@ export class KafkaKeystore implements Keystore {
       await this.createTopic(clients.admin);
       const target = (this.liveFrom = await this.highWatermark(true));
       await Promise.all([clients.producer.connect(), this.startMirror(clients.consumer)]);
-      await this.reach(target);
+      await this.read.reach(target);
     } catch (error) {
       this.clients = undefined;
       await this.disconnect(clients);
@@ -98,7 +99,7 @@ export class KafkaKeystore implements Keystore {
   }
 
   async list(): Promise<StoredKey[]> {
-    await this.reach(await this.highWatermark());
+    await this.read.reach(await this.highWatermark());
     return [...this.entries.values()].map((e) => e.key).sort((a, b) => a.name.localeCompare(b.name));
   }
 
@@ -131,7 +132,7 @@ export class KafkaKeystore implements Keystore {
       clearTimeout(this.changeTimer);
       const clients = this.clients;
       this.clients = undefined;
-      for (const w of this.waiters.splice(0)) w.reject(new KeystoreUnavailableError(`keystore ${this.describe()} closed`));
+      this.read.rejectAll(new KeystoreUnavailableError(`keystore ${this.describe()} closed`));
       await this.bounded(this.queue);
       if (clients) await this.disconnect(clients);
     })();
@@ -142,7 +143,7 @@ export class KafkaKeystore implements Keystore {
     const actual = () => this.entries.get(name)?.key.revision ?? 0;
     for (let attempt = 0; ; attempt++) {
       this.verdicts.clear();
-      await this.reach(await this.highWatermark());
+      await this.read.reach(await this.highWatermark());
       if (actual() !== expected) throw new KeystoreConflictError(name, expected, actual());
       const messages = [{ key: name, value: key && this.encode(key), headers }];
       const manifests = this.options.manifests;
@@ -192,13 +193,13 @@ export class KafkaKeystore implements Keystore {
     } catch (error) {
       throw unavailable(`cannot write to the keystore ${this.describe()}`, error);
     }
-    await this.reach(offset + records.length);
+    await this.read.reach(offset + records.length);
     return this.verdicts.get(offset) ?? false; // cleared by the next write
   }
 
   private async startMirror(consumer: Consumer): Promise<void> {
     // Batches made only of compacted-away or control records never reach eachMessage.
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => payload.partition === 0 && this.advance(Number(payload.lastOffset) + 1));
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => payload.partition === 0 && this.read.advance(Number(payload.lastOffset) + 1));
     consumer.on(consumer.events.CRASH, ({ payload: p }) =>
       this.log.warn(`keystore ${this.describe()}: reader failed (${errorText(p.error)})${p.restart ? ', restarting' : ''}`),
     );
@@ -222,7 +223,7 @@ export class KafkaKeystore implements Keystore {
   // checks the entries against it and the generation against the watermark.
   private apply(message: KafkaMessage): void {
     const offset = Number(message.offset);
-    if (offset < this.position) return; // a restarted reader starts over from the beginning
+    if (offset < this.read.position) return; // a restarted reader starts over from the beginning
     const name = message.key?.toString('utf8') ?? '';
     const header = (h: string) => (message.headers?.[h] === undefined ? undefined : String(message.headers[h]));
     const pending = this.pending;
@@ -238,7 +239,7 @@ export class KafkaKeystore implements Keystore {
       if (this.manifest && this.options.manifests && header(GENERATION) !== undefined) {
         if (verdict.accepted && verdict.commit) this.pending = { name, key: verdict.key ?? null, offset, mine, commit: verdict.commit };
         if (mine && !verdict.accepted) this.verdicts.set(offset, false);
-        this.advance(offset + 1);
+        this.read.advance(offset + 1);
         return;
       }
       verdict.commit?.();
@@ -247,7 +248,7 @@ export class KafkaKeystore implements Keystore {
       else if (accepted && offset >= this.liveFrom) this.changed();
     }
     if (accepted) this.lastApplied = offset;
-    this.advance(offset + 1);
+    this.read.advance(offset + 1);
   }
 
   // The per-key rule, without applying anything: `commit` makes the change.
@@ -326,28 +327,6 @@ export class KafkaKeystore implements Keystore {
           .then(listener)
           .catch((e) => this.log.warn(`keystore ${this.describe()}: change listener failed (${errorText(e)})`));
     }, CHANGE_DEBOUNCE_MS);
-  }
-
-  private advance(to: number): void {
-    if (to <= this.position) return;
-    this.position = to;
-    const due = this.waiters.filter((w) => w.target <= to);
-    this.waiters = this.waiters.filter((w) => w.target > to);
-    for (const w of due) w.resolve();
-  }
-
-  private reach(target: number): Promise<void> {
-    if (this.position >= target) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(
-          new KeystoreUnavailableError(`keystore ${this.describe()}: not caught up to offset ${target} within ${this.timeoutMs} ms (at ${this.position})`),
-        );
-      }, this.timeoutMs);
-      const waiter: Waiter = { target, resolve: () => (clearTimeout(timer), resolve()), reject: (e) => (clearTimeout(timer), reject(e)) };
-      this.waiters.push(waiter);
-    });
   }
 
   // On open, retried while a topic just created by another process gets its leader.
