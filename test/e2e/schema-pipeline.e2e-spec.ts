@@ -5,7 +5,7 @@ import { encode as cborEncode } from 'cbor-x';
 import { Producer } from 'kafkajs';
 import { MqttClient } from 'mqtt';
 import { createPublisherCrypto, KeyEntry, PublisherCrypto } from '@app/crypto';
-import { compileAvroSchema, createSchemaRegistryClient, encodeFramed, SchemaRegistryClient, subjectName } from '@app/registry';
+import { compileAvroSchema, compileProtobufSchema, createSchemaRegistryClient, encodeFramed, SchemaRegistryClient, subjectName } from '@app/registry';
 import { ConsumedMessage, quietKafka } from '../harness/kafka-client';
 import { readAvroWithJava, readProtobufWithJava, referenceDecoders } from '../harness/reference-decoders';
 import { freePort } from '../harness/free-port';
@@ -198,6 +198,11 @@ describe('Avro and Protobuf rules through Mosquitto, Kafka and a schema registry
       await waitFor(() => bridge.worker.inFlight === count, 10_000, 'every message to be taken');
       await new Promise((resolve) => setTimeout(resolve, 20_000));
       expect(bridge.worker.inFlight).toBe(count);
+      // One request retried for the subject they all wait on, not one per message.
+      const retries = await bridge.worker.stats.registry.getSingleMetricAsString('bridge_schema_registry_retries_total');
+      const retried = Number(/bridge_schema_registry_retries_total\{registry="main"\} (\d+)/.exec(retries)?.[1]);
+      expect(retried).toBeGreaterThan(3);
+      expect(retried).toBeLessThan(60);
       expect(await recordCount(kafka.brokers, `${id}.avro`)).toBe(0);
       expect(await recordCount(kafka.brokers, `${id}.dlq`)).toBe(0);
 
@@ -218,16 +223,20 @@ describe('Avro and Protobuf rules through Mosquitto, Kafka and a schema registry
     }
   });
 
-  it('decodes Avro records from Kafka into JSON MQTT payloads (fromKafka); bytes that are not a frame and unknown ids are dead-lettered', async () => {
+  it('decodes Avro and Protobuf records from Kafka into JSON MQTT payloads (fromKafka); bytes that are not a frame and unknown ids are dead-lettered', async () => {
     const id = uniqueId();
     const source = `${id}.cmd`;
-    for (const t of [source, `${id}.dlq`]) await kafka.createTopic(t, 1);
+    const protoSource = `${id}.cmd-proto`;
+    for (const t of [source, protoSource, `${id}.dlq`]) await kafka.createTopic(t, 1);
     const schemaId = await registry.register(`${source}-value`, { schemaType: 'AVRO', schema: AVRO_TELEMETRY, references: [] });
     const framed = encodeFramed(compileAvroSchema(AVRO_TELEMETRY), schemaId, telemetry);
+    // What Confluent's Protobuf serialiser writes for the schema's second message: index path [1].
+    const protoId = await registry.register(`${protoSource}-value`, { schemaType: 'PROTOBUF', schema: PROTO_TELEMETRY, references: [] });
+    const protoFramed = encodeFramed(compileProtobufSchema(PROTO_TELEMETRY, { messageName: 'iot.v1.Telemetry' }), protoId, telemetry);
     const received: Array<{ topic: string; payload: string }> = [];
     const subscriber = await mqttClient(mosquitto.url, { clientId: uniqueId('sub') });
     subscriber.on('message', (topic, payload) => received.push({ topic, payload: payload.toString() }));
-    await subscriber.subscribeAsync(`${id}/cmd/#`, { qos: 1 });
+    await subscriber.subscribeAsync(`${id}/#`, { qos: 1 });
     const bridge = await startWorker(
       config(id, {
         fromKafka: `
@@ -238,6 +247,10 @@ describe('Avro and Protobuf rules through Mosquitto, Kafka and a schema registry
       input: avro
       steps: [{ enrich: { site: 'headers.site' } }]
       schema: { registry: main }
+  - name: cmd-proto
+    kafka: { groupId: ${id}.gp, topics: [${protoSource}] }
+    mqtt: { topic: "${id}/cmd-proto/{key}" }
+    process: { input: protobuf, schema: { registry: main } }
 `,
       }),
     );
@@ -253,9 +266,12 @@ describe('Avro and Protobuf rules through Mosquitto, Kafka and a schema registry
           { key: 'dev-3', value: unknownId, headers: { site: 'lyon' } },
         ],
       });
-      await waitFor(() => received.length === 1, 30_000, 'the decoded record on MQTT');
-      expect(received[0].topic).toBe(`${id}/cmd/dev-1/OK`);
-      expect(JSON.parse(received[0].payload)).toEqual({ ...telemetry, site: 'lyon' });
+      await producer.send({ topic: protoSource, messages: [{ key: 'dev-4', value: protoFramed }] });
+      await waitFor(() => received.length === 2, 30_000, 'the decoded records on MQTT');
+      const byTopicName = Object.fromEntries(received.map((r) => [r.topic, JSON.parse(r.payload) as unknown]));
+      expect(byTopicName[`${id}/cmd/dev-1/OK`]).toEqual({ ...telemetry, site: 'lyon' });
+      // protobufjs fills the fields the record left out with their defaults (bytes as base64, an unset message as null).
+      expect(byTopicName[`${id}/cmd-proto/dev-4`]).toEqual({ ...telemetry, raw: '', seen: null });
       const letters = await kafka.consume(`${id}.dlq`, { count: 2 });
       const reasons = Object.fromEntries(
         letters.map((l) => [String(l.headers['kafka.key']), [String(l.headers['bridge.dlq.reason']), String(l.headers['bridge.dlq.message'])]]),

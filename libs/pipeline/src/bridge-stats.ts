@@ -77,6 +77,12 @@ export class BridgeStats {
       help: 'Connection attempts to the source MQTT broker that it did not accept (refused, closed, unreachable)',
       registers: [this.registry],
     }),
+    registryRetries: new Counter({
+      name: 'bridge_schema_registry_retries_total',
+      help: 'Schema registry requests that failed for a transient reason and are retried while messages wait',
+      labelNames: ['registry'],
+      registers: [this.registry],
+    }),
   };
 
   constructor(live?: LiveState) {
@@ -185,6 +191,10 @@ export class BridgeStats {
 
   mqttConnectFailed(): void {
     this.metrics.mqttConnectFailures.inc();
+  }
+
+  schemaRegistryRetried(registry: string): void {
+    this.metrics.registryRetries.inc({ registry });
   }
 
   snapshot(): Record<string, RuleCounters> {

@@ -25,6 +25,7 @@ export class SchemaRegistries {
   private readonly throttle = new LogThrottle(10_000);
   private readonly abort = new AbortController();
   private readonly handles = new Map<string, RegistryHandle>();
+  private readonly onRetry?: (registry: string) => void;
 
   constructor(
     configs: Readonly<Record<string, SchemaRegistryConfig>>,
@@ -33,8 +34,11 @@ export class SchemaRegistries {
       retry?: RetryPolicy;
       /** Replaces the client (unit specs). */
       create?: (options: SchemaRegistryClientOptions) => SchemaRegistryClient;
+      /** Told of every retry, by registry name (the worker's metric). */
+      onRetry?: (registry: string) => void;
     } = {},
   ) {
+    this.onRetry = options.onRetry;
     const create = options.create ?? createSchemaRegistryClient;
     for (const [name, config] of Object.entries(configs)) {
       const client = create(clientOptions(config));
@@ -58,6 +62,7 @@ export class SchemaRegistries {
       policy,
       signal: this.abort.signal,
       onRetry: (error, attempt, delayMs) => {
+        this.onRetry?.(name);
         const due = this.throttle.admit(`${name}:${what}`);
         if (!due.due) return;
         const failure = classify(error);

@@ -89,7 +89,7 @@ export class BridgeWorker {
     const { config } = loaded;
     this.maxHeldMs = config.http.maxHeldSeconds * 1000;
     this.clientId = config.mqtt.clientId ?? `mqtt-bridge-${randomBytes(4).toString('hex')}`;
-    this.registries = new SchemaRegistries(config.schemaRegistries);
+    this.registries = new SchemaRegistries(config.schemaRegistries, { onRetry: (registry) => this.stats.schemaRegistryRetried(registry) });
     this.writer = new KafkaWriter(kafkaFactory, config.kafka, (records) => {
       for (const record of records) if (record.rule) this.stats.retried(record.rule);
     });
