@@ -1,12 +1,13 @@
 import { Logger } from '@nestjs/common';
-import { IClientOptions, IClientPublishOptions, IPublishPacket, MqttClient } from 'mqtt';
+import { IClientPublishOptions, IPublishPacket, MqttClient } from 'mqtt';
 import { DestinationUnavailableError, Inbound, QoS, Source } from '@app/core';
 import { AckSequencer, AckTicket } from './ack-sequencer';
 import { KeepaliveHold } from './keepalive.hold';
-import { connectionOptions, MqttClientFactory } from './mqtt.client-factory';
+import { MqttClientFactory } from './mqtt.client-factory';
 import { assertInternals, interceptSentPackets, releaseInboundQoS2Slot } from './mqtt-js.internals';
 import { MqttSourceConfig } from './mqtt.schema';
 import { messageFromPublish } from './publish.message';
+import { sourceClientOptions, statusPayload } from './source-client.options';
 
 /** One SUBSCRIBE the source keeps at the broker. */
 export interface MqttSubscription {
@@ -92,7 +93,10 @@ export class MqttSource implements Source {
 
   connect(handler: (inbound: Inbound) => void): Promise<void> {
     this.handler = handler;
-    const client = this.factory.createClient(this.options.config.url, this.clientOptions());
+    const client = this.factory.createClient(
+      this.options.config.url,
+      sourceClientOptions(this.options.config, this.options.clientId, this.options.statusTopic),
+    );
     this.client = client;
     this.keepalive = new KeepaliveHold(client);
     assertInternals(client);
@@ -213,35 +217,6 @@ export class MqttSource implements Source {
     this.attemptError = undefined;
     this.options.onConnectFailure?.();
     this.log.warn(`connection to ${this.options.config.url} as ${this.options.clientId} failed (attempt ${this.failedAttempts}): ${this.lastFailureReason}`);
-  }
-
-  private clientOptions(): IClientOptions {
-    const { config, clientId, statusTopic } = this.options;
-    const v5 = config.protocolVersion === 5;
-    const options: IClientOptions = {
-      ...connectionOptions(config, clientId),
-      clean: !config.session.persistent,
-      resubscribe: false,
-      // MQTT.js calls its debug logger about ten times per packet; even disabled, that was ~1 % of
-      // the worker's CPU under load. DEBUG=mqttjs* still gets MQTT.js's own logging.
-      ...(mqttJsDebugEnabled() ? {} : { log: noop }),
-    };
-    if (v5) {
-      options.properties = {
-        receiveMaximum: config.maxInFlight,
-        ...(config.maxPacketBytes === undefined ? {} : { maximumPacketSize: config.maxPacketBytes }),
-        ...(config.session.persistent ? { sessionExpiryInterval: config.session.expirySeconds } : {}),
-      };
-    }
-    if (statusTopic) {
-      options.will = {
-        topic: statusTopic,
-        payload: statusPayload('offline', clientId),
-        qos: config.status?.qos ?? 1,
-        retain: config.status?.retain ?? true,
-      };
-    }
-    return options;
   }
 
   private async onConnect(client: MqttClient, sessionPresent: boolean): Promise<void> {
@@ -387,14 +362,4 @@ export class MqttSource implements Source {
       this.releaseCapacity();
     });
   }
-}
-
-function noop(): void {}
-
-function mqttJsDebugEnabled(): boolean {
-  return /mqttjs/.test(process.env.DEBUG ?? '');
-}
-
-function statusPayload(status: 'online' | 'offline', clientId: string): string {
-  return JSON.stringify({ status, clientId, at: new Date().toISOString() });
 }
