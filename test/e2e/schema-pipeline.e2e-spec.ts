@@ -15,7 +15,7 @@ import { mqttClient, recordCount, startWorker, testMqttBroker, TestMqttBroker, u
 import { ROOT, runBridge } from './support/bridge.process';
 import { configYaml } from './support/config.builder';
 import { holder, writeTestKeys } from './support/key.fixture';
-import { AVRO_TELEMETRY, PROTO_TELEMETRY, telemetry } from './support/telemetry.schemas';
+import { AVRO_TELEMETRY, PROTO_TELEMETRY, telemetry } from '@app/registry/testing/schemas.fixture';
 
 /*
  * Rules that write Avro and Protobuf: devices publish JSON or CBOR on real Mosquitto, the

@@ -19,7 +19,7 @@ import { decodePayload, Document, SchemaInvalidError } from '@app/transform';
 import { readAvroWithJava, readProtobufWithJava, referenceDecoders } from '../harness/reference-decoders';
 import { SchemaRegistryServer } from '../harness/schema-registry';
 import { makeTestPki } from '../harness/test-pki';
-import { AVRO_TELEMETRY, PROTO_TELEMETRY, telemetry, TELEMETRY_JSON } from './support/telemetry.schemas';
+import { AVRO_TELEMETRY, PROTO_TELEMETRY, telemetry, TELEMETRY_JSON } from '@app/registry/testing/schemas.fixture';
 
 /*
  * @app/registry against a real Confluent-compatible registry (Apicurio Registry, started by the

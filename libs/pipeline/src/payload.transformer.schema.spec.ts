@@ -5,6 +5,7 @@ import { compileProcess, processSchema, SchemaInvalidError, TransformProgram } f
 import { compileAvroSchema, planRuleSchema, RuleSchemaPlan, ruleSchemaSchema, SchemaDecoder, SchemaEncoder } from '@app/registry';
 import { TransformConfig } from '@app/bridge-config';
 import { PayloadTransformer, TransformingRule } from './payload.transformer';
+import { context, message, transform } from './testing/transformer.fixture';
 
 const READING_AVSC = JSON.stringify({
   type: 'record',
@@ -42,20 +43,6 @@ describe('PayloadTransformer.prepareWithSchema', () => {
   });
   afterEach(() => jest.restoreAllMocks());
 
-  const message = (payload: Buffer, topic = 'site/a/temp'): BridgeMessage => ({ topic, payload, qos: 1, retain: false, properties: {}, receivedAt: 0 });
-  const transform = (t: Partial<TransformConfig> & Pick<TransformConfig, 'mode'>): TransformConfig => ({
-    requireTopicBinding: true,
-    bindDestinationTopic: true,
-    ...t,
-  });
-  const context = (m: BridgeMessage): TemplateContext => ({
-    topic: m.topic,
-    levels: m.topic.split('/'),
-    captures: { site: 'a' },
-    qos: m.qos,
-    rule: 'r',
-    clientId: 'c',
-  });
   const prepare = (rule: TransformingRule, m: BridgeMessage) => transformer.prepareWithSchema(rule, m, context(m), () => ['telemetry.a']);
   const sealFromDevice = (text: string, topic = 'site/a/temp') =>
     Buffer.from(sealer.seal(new TextEncoder().encode(text), { keyring, keyName: 'devices', topic }));

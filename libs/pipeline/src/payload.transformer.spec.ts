@@ -5,6 +5,7 @@ import { compileProcess, processSchema, TransformFailedError, TransformProgram }
 import { PayloadTransformer } from './payload.transformer';
 import { ReplayDetectedError, ReplayGuard } from './replay.guard';
 import { TransformConfig } from '@app/bridge-config';
+import { context, message, transform } from './testing/transformer.fixture';
 
 describe('PayloadTransformer', () => {
   let sodium: Sodium;
@@ -20,20 +21,6 @@ describe('PayloadTransformer', () => {
     transformer = new PayloadTransformer(sealer, { current: entries });
   });
 
-  const message = (payload: Buffer, topic = 'site/a/temp'): BridgeMessage => ({ topic, payload, qos: 1, retain: false, properties: {}, receivedAt: 0 });
-  const transform = (t: Partial<TransformConfig> & Pick<TransformConfig, 'mode'>): TransformConfig => ({
-    requireTopicBinding: true,
-    bindDestinationTopic: true,
-    ...t,
-  });
-  const context = (m: BridgeMessage): TemplateContext => ({
-    topic: m.topic,
-    levels: m.topic.split('/'),
-    captures: { site: 'a' },
-    qos: m.qos,
-    rule: 'r',
-    clientId: 'c',
-  });
   const prepare = (t: TransformConfig, m: BridgeMessage, process?: TransformProgram) => transformer.prepare({ transform: t, process }, m, context(m));
   const program = (config: unknown): TransformProgram => compileProcess(processSchema.parse(config), () => ({})).program!;
   /** Captures the plaintext buffers the sealer opens, to check they are wiped. */

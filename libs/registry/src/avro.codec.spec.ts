@@ -1,35 +1,11 @@
 import { DecodeFailedError, SchemaInvalidError } from '@app/transform';
 import { compileAvroSchema } from './avro.codec';
 import { SchemaUnavailableError } from './registry.errors';
+import { AVRO_TELEMETRY } from './testing/schemas.fixture';
 
-const TELEMETRY = {
-  type: 'record',
-  name: 'Telemetry',
-  namespace: 'iot.v1',
-  fields: [
-    { name: 'device_id', type: 'string' },
-    { name: 'ts', type: 'long' },
-    { name: 'temperature', type: 'double' },
-    { name: 'battery', type: ['null', 'int'], default: null },
-    { name: 'status', type: { type: 'enum', name: 'Status', symbols: ['OK', 'FAULT'] } },
-    {
-      name: 'readings',
-      type: {
-        type: 'array',
-        items: {
-          type: 'record',
-          name: 'Reading',
-          fields: [
-            { name: 'k', type: 'string' },
-            { name: 'v', type: 'float' },
-          ],
-        },
-      },
-    },
-    { name: 'tags', type: { type: 'map', values: 'string' } },
-    { name: 'raw', type: 'bytes' },
-  ],
-};
+// The shared telemetry record with a bytes field, which only Avro's own specs need.
+const shared = JSON.parse(AVRO_TELEMETRY) as { fields: object[] };
+const TELEMETRY = { ...shared, fields: [...shared.fields, { name: 'raw', type: 'bytes' }] };
 
 const document = {
   device_id: 'th-1',

@@ -8,18 +8,10 @@ import { ruleSchemaSchema } from './rule-schema.schema';
 import { RegistryHandle } from './schema-registries';
 import { RegisteredSchema, SchemaRegistryClient } from './schema-registry.client';
 import { SchemaDecoder } from './schema.decoder';
+import { READING_AVSC } from './testing/schemas.fixture';
 
 type DecodePlan = Extract<RuleSchemaPlan, { direction: 'decode' }>;
 
-const READING_AVSC = JSON.stringify({
-  type: 'record',
-  name: 'Reading',
-  namespace: 'iot.v1',
-  fields: [
-    { name: 'device', type: 'string' },
-    { name: 't', type: 'double' },
-  ],
-});
 // Field 1 is a string in every message: decoding with the wrong one would not fail, only differ.
 const READING_PROTO = `syntax = "proto3";
 package iot.v1;

@@ -7,19 +7,10 @@ import { ruleSchemaSchema } from './rule-schema.schema';
 import { RegistryHandle } from './schema-registries';
 import { SchemaRegistryClient, SubjectVersion } from './schema-registry.client';
 import { SchemaEncoder } from './schema.encoder';
+import { READING_AVSC, READING_PROTO } from './testing/schemas.fixture';
 
 type EncodePlan = Extract<RuleSchemaPlan, { direction: 'encode' }>;
 
-const READING_AVSC = JSON.stringify({
-  type: 'record',
-  name: 'Reading',
-  namespace: 'iot.v1',
-  fields: [
-    { name: 'device', type: 'string' },
-    { name: 't', type: 'double' },
-  ],
-});
-const READING_PROTO = 'syntax = "proto3";\npackage iot.v1;\nmessage Reading { string device = 1; double t = 2; }\nmessage Second { string note = 1; }\n';
 const FILES: Record<string, string> = { 'reading.avsc': READING_AVSC, 'reading.proto': READING_PROTO };
 const reading = { device: 'th-1', t: 21.5 };
 

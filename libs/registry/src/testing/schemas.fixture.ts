@@ -1,9 +1,9 @@
 import { Document } from '@app/transform';
 
 /*
- * One telemetry document and its schemas, shared by the registry and pipeline e2e specs: the
- * Avro record and the Protobuf message declare the same fields, so the same JSON or CBOR
- * payload fits both.
+ * Schemas and documents for the registry's specs, the pipeline's and the e2e tests. The
+ * telemetry Avro record and Protobuf message declare the same fields, so the same JSON or CBOR
+ * payload fits both; the reading schemas are the smallest that still name a record.
  */
 
 export const AVRO_TELEMETRY = JSON.stringify({
@@ -61,3 +61,17 @@ message Telemetry {
 export const TELEMETRY_JSON =
   '{"device_id":"th-1","ts":1764250000123,"temperature":21.5,"battery":87,"status":"OK","readings":[{"k":"rh","v":40.5}],"tags":{"site":"plant-1"}}';
 export const telemetry = JSON.parse(TELEMETRY_JSON) as { [field: string]: Document };
+
+/** The smallest record: a device and a temperature. */
+export const READING_AVSC = JSON.stringify({
+  type: 'record',
+  name: 'Reading',
+  namespace: 'iot.v1',
+  fields: [
+    { name: 'device', type: 'string' },
+    { name: 't', type: 'double' },
+  ],
+});
+
+/** The same as Protobuf, with a second message for the frame's message indexes. */
+export const READING_PROTO = 'syntax = "proto3";\npackage iot.v1;\nmessage Reading { string device = 1; double t = 2; }\nmessage Second { string note = 1; }\n';
