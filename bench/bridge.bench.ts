@@ -181,17 +181,18 @@ async function main(): Promise<number> {
             },
           })),
         ),
-      {
-        label: `ceiling ${sizeLabel(size)}`,
+      // kafkajs always; librdkafka too when BENCH_RDKAFKA_MODULE names a built @confluentinc/kafka-javascript.
+      ...(process.env.BENCH_RDKAFKA_MODULE ? (['kafkajs', 'rdkafka'] as const) : (['kafkajs'] as const)).map((client) => ({
+        label: `ceiling ${client} ${sizeLabel(size)}`,
         run: async (round?: number) => {
-          log(`ceiling ${sizeLabel(size)}${round ? ` round ${round}` : ''}: ${ceilingMessages} messages, QoS 1`);
-          const ceiling = await attempt(`ceiling ${sizeLabel(size)}`, () => measureCeiling(env, 1, size, ceilingMessages, round));
+          log(`ceiling ${client} ${sizeLabel(size)}${round ? ` round ${round}` : ''}: ${ceilingMessages} messages, QoS 1`);
+          const ceiling = await attempt(`ceiling ${client} ${sizeLabel(size)}`, () => measureCeiling(env, 1, size, ceilingMessages, round, client));
           if (!ceiling) return;
           const r = withDerived({ ...ceiling, ratio: min ? ceiling.rate / min : undefined });
           runs.push(r);
           log(describe(r));
         },
-      },
+      })),
     ];
     // Several rounds start from a different step each time, so no case always runs first or last.
     for (let round = 1; round <= rounds; round++) {

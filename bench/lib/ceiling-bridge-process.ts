@@ -8,7 +8,10 @@
  * headers from @app/kafka's mqttHeaders. No routing, no rule, no ordered acknowledgements, no
  * metrics: what the bridge costs above this is its own.
  *
- * argv: <mqtt url> <filter> <qos> <kafka brokers, comma-separated> <kafka topic> <mqttHeaders mode>
+ * With a 7th argument `rdkafka` the Kafka side is librdkafka's native producer instead
+ * (ceiling-rdkafka.sink.ts, module path in BENCH_RDKAFKA_MODULE).
+ *
+ * argv: <mqtt url> <filter> <qos> <kafka brokers, comma-separated> <kafka topic> <mqttHeaders mode> [kafkajs|rdkafka]
  * IPC, child -> parent: { type: 'ready', pid } | { type: 'stats', requests, records, maxRecords, failures, dropped, busyMs } |
  *   { type: 'stopped' } | { type: 'error', message }
  * parent -> child: { type: 'stats' } | { type: 'stop' }
@@ -16,6 +19,7 @@
 import { CompressionTypes, Kafka, Message, Partitioners } from 'kafkajs';
 import { connectAsync } from 'mqtt';
 import { kafkaClientConfig, kafkaConnectionSchema, MQTT_HEADER_MODES, mqttHeaders } from '@app/kafka';
+import { CeilingCounters, rdkafkaSink } from './ceiling-rdkafka.sink';
 
 /** The bridge's defaults: kafka.producer.maxBatchMessages (the benchmark's 1000) and maxBatchBytes. */
 const MAX_BATCH = 1000;
@@ -27,7 +31,7 @@ function send(message: Record<string, unknown>): void {
 }
 
 async function main(): Promise<void> {
-  const [url, filter, qosText, brokers, topic, modeText] = process.argv.slice(2);
+  const [url, filter, qosText, brokers, topic, modeText, client = 'kafkajs'] = process.argv.slice(2);
   const qos = Number(qosText) as 0 | 1;
   const mode = MQTT_HEADER_MODES.find((m) => m === modeText);
   if (!url || !filter || !(qos === 0 || qos === 1) || !brokers || !topic || !mode) {
@@ -40,8 +44,9 @@ async function main(): Promise<void> {
     allowAutoTopicCreation: true,
     createPartitioner: Partitioners.DefaultPartitioner,
   });
-  await producer.connect();
-  const counters = { requests: 0, records: 0, maxRecords: 0, failures: 0, dropped: 0, busyMs: 0 };
+  const counters: CeilingCounters = { requests: 0, records: 0, maxRecords: 0, failures: 0, dropped: 0, busyMs: 0 };
+  const native = client === 'rdkafka' ? await rdkafkaSink(process.env.BENCH_RDKAFKA_MODULE ?? '', brokers, counters) : undefined;
+  if (!native) await producer.connect();
   const queue: Array<{ record: Message; bytes: number }> = [];
   let sending = false;
 
@@ -75,32 +80,37 @@ async function main(): Promise<void> {
     }
   };
 
-  const client = await connectAsync(url, {
+  const mqtt = await connectAsync(url, {
     protocolVersion: 5,
     clean: true,
     clientId: `bench-ceiling-${process.pid}`,
     reconnectPeriod: 0,
     properties: { receiveMaximum: 1000 },
   });
-  client.on('message', (mqttTopic, payload, packet) => {
+  mqtt.on('message', (mqttTopic, payload, packet) => {
     const headers = mqttHeaders(
       { topic: mqttTopic, payload, qos: packet.qos, retain: packet.retain, properties: {}, receivedAt: performance.now() },
       RULE,
       mode,
     );
-    queue.push({ record: { key: mqttTopic, value: payload, headers }, bytes: payload.length + 2 * mqttTopic.length + 80 });
+    const record = { key: mqttTopic, value: payload, headers };
+    if (native) {
+      native.write(topic, record);
+      return;
+    }
+    queue.push({ record, bytes: payload.length + 2 * mqttTopic.length + 80 });
     if (!sending) {
       sending = true;
       // Like the bridge's SerialBatcher: start on the next turn, so one socket read's burst is one batch.
       setImmediate(() => void drain());
     }
   });
-  await client.subscribeAsync(filter, { qos });
+  await mqtt.subscribeAsync(filter, { qos });
   process.on('message', (raw: unknown) => {
     const m = raw as { type: string };
     if (m.type === 'stats') send({ type: 'stats', ...counters });
     if (m.type === 'stop') {
-      void Promise.allSettled([client.endAsync(false), producer.disconnect()]).finally(() => {
+      void Promise.allSettled([mqtt.endAsync(false), producer.disconnect(), native?.close()]).finally(() => {
         send({ type: 'stopped' });
         setTimeout(() => process.exit(0), 20);
       });

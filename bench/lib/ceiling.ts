@@ -9,15 +9,7 @@ import { RateResult } from './results';
 import { createTopic, kafkaTopic, mqttPrefix, RunEnv } from './run-env';
 import { workerExecArgv } from '../../test/harness/worker/worker-handle';
 import { TsChild } from '../../test/harness/worker/ts-child';
-
-interface CeilingCounters {
-  readonly requests: number;
-  readonly records: number;
-  readonly maxRecords: number;
-  readonly failures: number;
-  readonly dropped: number;
-  readonly busyMs: number;
-}
+import { CeilingCounters } from './ceiling-rdkafka.sink';
 
 /**
  * The ceiling reference: `ceiling-bridge-process.ts` (an at-most-once MQTT.js -> kafkajs bridge
@@ -27,8 +19,15 @@ interface CeilingCounters {
  * worker's extra Node flags (BENCH_WORKER_EXECARGV) but always under ts-node: its RSS includes
  * ts-node even when the worker is compiled; its CPU after start-up does not.
  */
-export async function measureCeiling(env: RunEnv, qos: 0 | 1, payloadBytes: number, messages: number, round?: number): Promise<RateResult> {
-  const name = `ceiling-q${qos}-${sizeLabel(payloadBytes)}${round ? `-r${round}` : ''}`;
+export async function measureCeiling(
+  env: RunEnv,
+  qos: 0 | 1,
+  payloadBytes: number,
+  messages: number,
+  round?: number,
+  client: 'kafkajs' | 'rdkafka' = 'kafkajs',
+): Promise<RateResult> {
+  const name = `ceiling-${client === 'rdkafka' ? 'rd-' : ''}q${qos}-${sizeLabel(payloadBytes)}${round ? `-r${round}` : ''}`;
   const prefix = mqttPrefix(env, name);
   const topic = kafkaTopic(env, name);
   await createTopic(env, topic);
@@ -36,7 +35,7 @@ export async function measureCeiling(env: RunEnv, qos: 0 | 1, payloadBytes: numb
   const child = TsChild.spawn(
     name,
     path.join(__dirname, 'ceiling-bridge-process.ts'),
-    [env.mqttUrl, `${prefix}/+`, String(qos), env.kafkaBrokers.join(','), topic, headers],
+    [env.mqttUrl, `${prefix}/+`, String(qos), env.kafkaBrokers.join(','), topic, headers, client],
     { execArgv: workerExecArgv() },
   );
   try {
@@ -61,7 +60,7 @@ export async function measureCeiling(env: RunEnv, qos: 0 | 1, payloadBytes: numb
     if (counters.failures) notes.push(`${counters.failures} failed produce requests, ${counters.dropped} records dropped`);
     return {
       kind: 'ceiling',
-      name: `ceiling: at-most-once MQTT.js -> kafkajs ${sizeLabel(payloadBytes)} q${qos}`,
+      name: `ceiling: at-most-once MQTT.js -> ${client === 'rdkafka' ? 'librdkafka' : 'kafkajs'} ${sizeLabel(payloadBytes)} q${qos}`,
       round,
       qos,
       payloadBytes,
@@ -73,6 +72,7 @@ export async function measureCeiling(env: RunEnv, qos: 0 | 1, payloadBytes: numb
       publisherRate: published.rate,
       cpuPercent: end.cpu,
       rssMaxMb: end.rss?.maxMb,
+      // librdkafka batches inside: no requests of ours to count.
       batchRecords: counters.requests ? counters.records / counters.requests : undefined,
       msPerRequest: counters.requests ? counters.busyMs / counters.requests : undefined,
       complete: arrived.complete,

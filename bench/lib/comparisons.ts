@@ -24,7 +24,8 @@ interface Medians {
 }
 
 const bridgeCase = (name: string) => (r: RateResult) => r.kind === 'bridge' && r.name === name;
-const ceiling256 = (r: RateResult) => r.kind === 'ceiling' && r.payloadBytes === 256 && r.qos === 1;
+const ceiling256 = (client: 'kafkajs' | 'librdkafka') => (r: RateResult) =>
+  r.kind === 'ceiling' && r.payloadBytes === 256 && r.qos === 1 && r.name.includes(`-> ${client} `);
 
 const PAIRS: readonly Pair[] = [
   {
@@ -46,7 +47,7 @@ const PAIRS: readonly Pair[] = [
   {
     label: 'passthrough vs the at-most-once ceiling, QoS 1 256 B',
     run: bridgeCase('qos1-256b'),
-    reference: ceiling256,
+    reference: ceiling256('kafkajs'),
     targets: (c) =>
       c.cpuUs === undefined || c.referenceCpuUs === undefined
         ? []
@@ -54,6 +55,12 @@ const PAIRS: readonly Pair[] = [
             { label: `worker CPU <= ${TARGETS.passthroughCpuMaxUs} µs/msg`, met: c.cpuUs <= TARGETS.passthroughCpuMaxUs },
             { label: "worker CPU <= the ceiling's", met: c.cpuUs <= c.referenceCpuUs },
           ],
+  },
+  {
+    // Issue 19 item 2: the same at-most-once bridge with librdkafka's native producer (BENCH_RDKAFKA_MODULE).
+    label: 'the ceiling on librdkafka vs on kafkajs, QoS 1 256 B',
+    run: ceiling256('librdkafka'),
+    reference: ceiling256('kafkajs'),
   },
   {
     // The scaling figure: the rate ratio is the speed-up, the CPU the workers' sum per message.
