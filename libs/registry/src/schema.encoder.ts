@@ -60,9 +60,9 @@ export class SchemaEncoder {
     const subject = this.subjectFor(address);
     const cached = this.resolving.get(subject);
     if (cached) return cached;
-    const started = this.find(subject).catch((error: unknown) => {
-      // Only answers are kept: a failure is asked again by the next message.
-      this.resolving.delete(subject);
+    const started: Promise<ResolvedSchema> = this.find(subject).catch((error: unknown) => {
+      // Only answers are kept: a failure is asked again by the next message (unless a newer ask replaced this one).
+      if (this.resolving.get(subject) === started) this.resolving.delete(subject);
       throw error;
     });
     // `latest` is asked again after the registry's latestTtlMs, by the client's own cache.
