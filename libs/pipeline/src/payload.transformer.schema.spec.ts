@@ -5,7 +5,7 @@ import { compileProcess, processSchema, SchemaInvalidError, TransformProgram } f
 import { compileAvroSchema, planRuleSchema, RuleSchemaPlan, ruleSchemaSchema, SchemaDecoder, SchemaEncoder } from '@app/registry';
 import { TransformConfig } from '@app/bridge-config';
 import { PayloadTransformer, TransformingRule } from './payload.transformer';
-import { context, message, transform } from './testing/transformer.fixture';
+import { context, message, openedBy, transform } from './testing/transformer.fixture';
 
 const READING_AVSC = JSON.stringify({
   type: 'record',
@@ -46,17 +46,7 @@ describe('PayloadTransformer.prepareWithSchema', () => {
   const prepare = (rule: TransformingRule, m: BridgeMessage) => transformer.prepareWithSchema(rule, m, context(m), () => ['telemetry.a']);
   const sealFromDevice = (text: string, topic = 'site/a/temp') =>
     Buffer.from(sealer.seal(new TextEncoder().encode(text), { keyring, keyName: 'devices', topic }));
-  /** Captures the plaintext buffers the sealer opens (views on the same memory), to check they are wiped. */
-  const opened = (): Buffer[] => {
-    const buffers: Buffer[] = [];
-    const real = sealer.open.bind(sealer);
-    jest.spyOn(sealer, 'open').mockImplementation((...args) => {
-      const result = real(...args);
-      buffers.push(Buffer.from(result.plaintext.buffer, result.plaintext.byteOffset, result.plaintext.byteLength));
-      return result;
-    });
-    return buffers;
-  };
+  const opened = (): Buffer[] => openedBy(sealer);
   const zeroed = (bytes: Buffer) => bytes.length > 0 && bytes.every((b) => b === 0);
 
   describe('encoding the output with a schema', () => {

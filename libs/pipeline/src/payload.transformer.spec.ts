@@ -5,7 +5,7 @@ import { compileProcess, processSchema, TransformFailedError, TransformProgram }
 import { PayloadTransformer } from './payload.transformer';
 import { ReplayDetectedError, ReplayGuard } from './replay.guard';
 import { TransformConfig } from '@app/bridge-config';
-import { context, message, transform } from './testing/transformer.fixture';
+import { context, message, openedBy, transform } from './testing/transformer.fixture';
 
 describe('PayloadTransformer', () => {
   let sodium: Sodium;
@@ -23,17 +23,7 @@ describe('PayloadTransformer', () => {
 
   const prepare = (t: TransformConfig, m: BridgeMessage, process?: TransformProgram) => transformer.prepare({ transform: t, process }, m, context(m));
   const program = (config: unknown): TransformProgram => compileProcess(processSchema.parse(config), () => ({})).program!;
-  /** Captures the plaintext buffers the sealer opens, to check they are wiped. */
-  const opened = (): Buffer[] => {
-    const buffers: Buffer[] = [];
-    const real = sealer.open.bind(sealer);
-    jest.spyOn(sealer, 'open').mockImplementation((...args) => {
-      const result = real(...args);
-      buffers.push(Buffer.from(result.plaintext.buffer, result.plaintext.byteOffset, result.plaintext.byteLength));
-      return result;
-    });
-    return buffers;
-  };
+  const opened = (): Buffer[] => openedBy(sealer);
   afterEach(() => jest.restoreAllMocks());
   const sealFromDevice = (text: string, topic: string) =>
     Buffer.from(new EnvelopeSealer(sodium).seal(new TextEncoder().encode(text), { keyring, keyName: 'devices', topic }));

@@ -1,4 +1,5 @@
 import { BridgeMessage } from '@app/core';
+import { EnvelopeSealer } from '@app/crypto';
 import { TemplateContext } from '@app/topic';
 import { TransformConfig } from '@app/bridge-config';
 
@@ -21,3 +22,15 @@ export const context = (m: BridgeMessage): TemplateContext => ({
   rule: 'r',
   clientId: 'c',
 });
+
+/** Captures the plaintext buffers `sealer` opens (views on the same memory), to check they are wiped. */
+export function openedBy(sealer: EnvelopeSealer): Buffer[] {
+  const buffers: Buffer[] = [];
+  const real = sealer.open.bind(sealer);
+  jest.spyOn(sealer, 'open').mockImplementation((...args) => {
+    const result = real(...args);
+    buffers.push(Buffer.from(result.plaintext.buffer, result.plaintext.byteOffset, result.plaintext.byteLength));
+    return result;
+  });
+  return buffers;
+}
