@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BenchCase, CaseTopics } from './cases';
+import { BenchCase, benchKafkaClient, CaseTopics } from './cases';
 
 export interface WorkerConfigInput {
   readonly mqttUrl: string;
@@ -48,6 +48,7 @@ export function writeWorkerConfig(input: WorkerConfigInput): string {
     `  brokers: [${kafkaBrokers.map((b) => JSON.stringify(b)).join(', ')}]`,
     '  clientId: bench-bridge',
     '  producer:',
+    `    client: ${benchCase.kafkaClient ?? benchKafkaClient()}`,
     '    maxBatchMessages: 1000',
     '    compression: none',
     'deadLetter: { topic: bench.dead-letter }',

@@ -38,6 +38,8 @@ export interface BenchCase {
   readonly configYaml?: (dir: string) => string;
   /** Runs once before the case's worker starts (e.g. writes a key file into the scratch `dir`). */
   readonly prepare?: (dir: string) => Promise<void>;
+  /** The worker's `kafka.producer.client`; default BENCH_KAFKA_CLIENT (auto: librdkafka where it is installed). */
+  readonly kafkaClient?: 'kafkajs' | 'librdkafka';
   /** Compared to min(limit A, limit B) at the same payload size; false: figures only. */
   readonly hasRatioTarget?: boolean;
 }
@@ -77,6 +79,7 @@ const CASE_MESSAGES: Readonly<Record<string, number>> = {
   // Same count as qos1-256b: the cases compared with it run as long or longer.
   'qos1-256b-reencrypt': 80_000,
   'qos1-256b-minimal': 80_000,
+  'qos1-256b-kafkajs': 80_000,
   // Each of its runs (1 worker, then several) sends this many.
   'qos1-256b-scale': 80_000,
   'qos0-1k': 50_000,
@@ -118,7 +121,16 @@ export const CASES: readonly BenchCase[] = [
   // Right after qos1-256b within the 256 B group, so the pairs of bench/lib/comparisons.ts run close together.
   reencryptCase('qos1-256b-reencrypt', 1, 256, CASE_MESSAGES['qos1-256b-reencrypt']),
   passthroughWithHeaders(1, 256, 'minimal'),
+  // Issue 19 item 2: the same passthrough written by kafkajs, beside the run's client.
+  { ...passthrough(1, 256), name: 'qos1-256b-kafkajs', messages: CASE_MESSAGES['qos1-256b-kafkajs'], kafkaClient: 'kafkajs', hasRatioTarget: false },
 ];
+
+/** BENCH_KAFKA_CLIENT: the bridge cases' `kafka.producer.client` (auto, librdkafka or kafkajs). */
+export function benchKafkaClient(): string {
+  const value = process.env.BENCH_KAFKA_CLIENT || 'auto';
+  if (!['auto', 'librdkafka', 'kafkajs'].includes(value)) throw new Error(`BENCH_KAFKA_CLIENT must be auto, librdkafka or kafkajs, got ${value}`);
+  return value;
+}
 
 /**
  * Opt-in (BENCH_CASES or BENCH_WORKERS, never in the default run, which it would lengthen by two

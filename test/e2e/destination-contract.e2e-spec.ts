@@ -3,7 +3,7 @@ import { MqttClient } from 'mqtt';
 import { connect as natsConnect, NatsConnection } from 'nats';
 import { AmqpClientFactory, AmqpDestination, amqpDestinationSchema } from '@app/amqp';
 import { describeDestinationContract } from '@app/core/testing/destination.contract';
-import { KafkaClientFactory, kafkaConnectionSchema, KafkaDestination, kafkaDestinationSchema, KafkaWriter } from '@app/kafka';
+import { KafkaClientFactory, kafkaConnectionSchema, KafkaDestination, kafkaDestinationSchema, openKafkaWriter, RdkafkaClientFactory } from '@app/kafka';
 import { MqttClientFactory, MqttDestination, mqttDestinationSchema } from '@app/mqtt';
 import { NatsClientFactory, NatsDestination, natsDestinationSchema } from '@app/nats';
 import { freePort } from '../harness/free-port';
@@ -106,24 +106,27 @@ describeDestinationContract('nats (JetStream)', {
   },
 });
 
-describeDestinationContract('kafka', {
-  // The shared Kafka cannot be stopped for one case, and pending writes belong to the shared writer.
-  bringsUp: false,
-  stalls: false,
-  closeEndsPendingWrites: false,
-  async create({ down }) {
-    const kafka = sharedKafka();
-    const topic = `contract.${uniqueId()}`;
-    if (!down) await kafka.createTopic(topic, 1);
-    const connection = kafkaConnectionSchema.parse({ brokers: down ? [`127.0.0.1:${await freePort()}`] : kafka.brokers, producer: { retry: RETRY } });
-    const writer = new KafkaWriter(new KafkaClientFactory(), connection);
-    return {
-      destination: new KafkaDestination('e2e/kafka[0]', kafkaDestinationSchema.parse({ type: 'kafka', topic }), writer, []),
-      delivered: async (payload) => !down && (await kafka.consume(topic, { count: 0, settleMs: 1_000 })).some((r) => r.value?.toString() === payload),
-      dispose: () => writer.close(1_000),
-    };
-  },
-});
+for (const client of ['kafkajs', 'librdkafka'] as const) {
+  describeDestinationContract(`kafka (${client})`, {
+    // The shared Kafka cannot be stopped for one case, and pending writes belong to the shared writer.
+    bringsUp: false,
+    stalls: false,
+    closeEndsPendingWrites: false,
+    async create({ down }) {
+      const kafka = sharedKafka();
+      const topic = `contract.${uniqueId()}`;
+      if (!down) await kafka.createTopic(topic, 1);
+      const connection = kafkaConnectionSchema.parse({ brokers: down ? [`127.0.0.1:${await freePort()}`] : kafka.brokers, producer: { client, retry: RETRY } });
+      const writer = openKafkaWriter(connection, { kafkajs: new KafkaClientFactory(), rdkafka: new RdkafkaClientFactory() });
+      expect(writer.client).toBe(client);
+      return {
+        destination: new KafkaDestination('e2e/kafka[0]', kafkaDestinationSchema.parse({ type: 'kafka', topic }), writer, []),
+        delivered: async (payload) => !down && (await kafka.consume(topic, { count: 0, settleMs: 1_000 })).some((r) => r.value?.toString() === payload),
+        dispose: () => writer.close(1_000),
+      };
+    },
+  });
+}
 
 describe('a worker whose secondary destinations are all down', () => {
   const kafka = sharedKafka();

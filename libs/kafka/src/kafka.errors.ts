@@ -18,7 +18,15 @@ const PERMANENT: Readonly<Record<string, string>> = {
  */
 export function toBridgeError(error: unknown): BridgeError {
   if (error instanceof BridgeError) return error;
-  for (const type of protocolErrorTypes(error)) {
+  return typedKafkaError(error, protocolErrorTypes(error));
+}
+
+/**
+ * The typed error for a Kafka failure whose protocol error types are `types` (Kafka's names,
+ * as kafkajs spells them): rejected for good when one is permanent, else unavailable.
+ */
+export function typedKafkaError(error: unknown, types: Iterable<string>): BridgeError {
+  for (const type of types) {
     const code = PERMANENT[type];
     if (code) return new DestinationRejectedError(`Kafka refused the record (${type})`, code, { cause: error });
   }

@@ -40,6 +40,13 @@ export const kafkaConnectionSchema = z
     requestTimeoutMs: z.number().int().min(100).default(30_000),
     producer: z
       .object({
+        /**
+         * Which library writes records: librdkafka (native, less CPU per record; an optional
+         * dependency built at install), kafkajs, or auto: librdkafka when it is installed, else kafkajs.
+         */
+        client: z.enum(['auto', 'librdkafka', 'kafkajs']).default('auto'),
+        /** librdkafka only: how long a batch waits for more records before it is sent (linger.ms). */
+        lingerMs: z.number().int().min(0).max(1_000).default(5),
         /** Most records in one produce request; more accumulate while a request is in flight. */
         maxBatchMessages: z.number().int().min(1).max(100_000).default(1_000),
         /** Most bytes in one produce request: Kafka refuses a partition batch over its message.max.bytes (1 MiB by default). */

@@ -1,13 +1,7 @@
-import { Logger } from '@nestjs/common';
-import { CompressionTypes, IHeaders, Kafka, Producer, TopicMessages } from 'kafkajs';
-import { DestinationRejectedError, ShutdownError } from '@app/core';
-import { kafkaClientConfig, KafkaClientFactory } from './kafka.client-factory';
-import { breaksProducerState, toBridgeError } from './kafka.errors';
-import { DeliveryConfig, KafkaConnectionConfig } from './kafka.schema';
-import { PinnedPartitioner } from './pinned.partitioner';
-import { SerialBatcher } from './serial-batcher';
+import { IHeaders } from 'kafkajs';
+import { DeliveryConfig } from './kafka.schema';
 
-/** One record as kafkajs will write it. */
+/** One record as the Kafka destination hands it to the writer. */
 export interface KafkaRecord {
   readonly topic: string;
   readonly key: string | null;
@@ -18,227 +12,30 @@ export interface KafkaRecord {
   readonly rule?: string;
 }
 
-/** Told about every retried batch, so retries can be counted per rule. */
+/** Told about records the writer sends again, so retries can be counted per rule. */
 export type RetryListener = (records: readonly KafkaRecord[]) => void;
 
-interface Lane {
-  /** Replaced when its idempotence state broke (see breaksProducerState). */
-  producer: Producer;
-  batcher: SerialBatcher<KafkaRecord>;
-  connected: boolean;
-}
-
 /**
- * The bridge's connection to one Kafka cluster. Each distinct delivery setting (acks,
- * idempotence) gets its own producer and its own ordered batch lane, because kafkajs fixes
- * idempotence per producer. Within a lane records are confirmed in the order written.
+ * The worker's one producer side of a Kafka cluster, shared by every Kafka destination and the
+ * dead-letter writer. Two implementations: `KafkajsWriter` (kafkajs) and `RdkafkaWriter`
+ * (librdkafka); `openKafkaWriter` chooses per `kafka.producer.client`.
  *
- * Each record's partition is chosen once (PinnedPartitioner), so a retried batch is byte for byte
- * the batch the broker may already have, and the idempotent producer's duplicate check holds. A
- * refused batch that spans partitions is first split by partition, for the same reason: the
- * partitions the broker did write get exactly their batch again.
+ * - `write` resolves once Kafka confirmed the record as `delivery` asks (acks, idempotence) and
+ *   rejects with a typed BridgeError: `retriable` false for a record Kafka will never take
+ *   (dead-letter it), a DeliveryFailedError once the retry policy gave up, a ShutdownError when
+ *   closed first. Records of one delivery setting and partition are written in call order.
+ * - `close` stops taking records, waits up to `timeoutMs` for those in flight, then rejects the
+ *   rest with ShutdownError (their MQTT messages stay unacknowledged and come again).
  */
-export class KafkaWriter {
-  private readonly log = new Logger(KafkaWriter.name);
-  private readonly kafka: Kafka;
-  private readonly lanes = new Map<string, Lane>();
-  private readonly partitioner = new PinnedPartitioner();
-  private closed = false;
-  private reachableNow = false;
-  private lastProbe?: { at: number; result: Promise<boolean> };
-
-  constructor(
-    factory: KafkaClientFactory,
-    private readonly config: KafkaConnectionConfig,
-    private readonly onRetry: RetryListener = () => undefined,
-  ) {
-    this.kafka = factory.createClient(kafkaClientConfig(config));
-  }
-
-  /** Records queued or in flight, over all lanes. */
-  get queued(): number {
-    let n = 0;
-    for (const lane of this.lanes.values()) n += lane.batcher.queued;
-    return n;
-  }
-
+export interface KafkaWriter {
   /** Whether the last contact with Kafka (a probe or a produce request) succeeded. */
-  get reachable(): boolean {
-    return this.reachableNow;
-  }
-
-  /**
-   * Checks the cluster answers (the result is reused for `maxAgeMs`, so health checks do not
-   * flood Kafka). The bridge still starts if not, and writes wait for it.
-   */
-  probe(maxAgeMs = 0): Promise<boolean> {
-    const now = Date.now();
-    if (this.lastProbe && now - this.lastProbe.at <= maxAgeMs) return this.lastProbe.result;
-    const result = this.describeCluster();
-    this.lastProbe = { at: now, result };
-    return result;
-  }
-
-  private async describeCluster(): Promise<boolean> {
-    const admin = this.kafka.admin();
-    try {
-      await admin.connect();
-      await admin.describeCluster();
-      this.reachableNow = true;
-    } catch (error) {
-      if (this.reachableNow || !this.lastProbe) this.log.warn(`Kafka ${this.config.brokers.join(',')} not reachable: ${(error as Error).message}`);
-      this.reachableNow = false;
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
-    return this.reachableNow;
-  }
-
-  /** Resolves when Kafka confirmed the record as `delivery` asks; rejects with a typed BridgeError. */
-  write(record: KafkaRecord, delivery: DeliveryConfig): Promise<void> {
-    if (this.closed) return Promise.reject(new ShutdownError('Kafka writer is closed'));
-    const size = recordSize(record);
-    if (size > this.config.producer.maxMessageBytes) {
-      return Promise.reject(
-        new DestinationRejectedError(
-          `record of ${size} bytes exceeds kafka.producer.maxMessageBytes (${this.config.producer.maxMessageBytes})`,
-          'record-too-large',
-        ),
-      );
-    }
-    return this.lane(delivery).batcher.push(record, size);
-  }
-
-  async close(timeoutMs = 10_000): Promise<void> {
-    this.closed = true;
-    await Promise.all(
-      [...this.lanes.values()].map(async (lane) => {
-        await lane.batcher.close(timeoutMs);
-        await lane.producer.disconnect().catch(() => undefined);
-      }),
-    );
-  }
-
-  private lane(delivery: DeliveryConfig): Lane {
-    const id = `${delivery.acks}/${delivery.idempotent}`;
-    let lane = this.lanes.get(id);
-    if (lane) return lane;
-    const acks = delivery.acks === 'all' ? -1 : delivery.acks;
-    const compression = this.config.producer.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
-    const created = { connected: false } as Lane;
-    created.producer = this.producer(delivery, created);
-    created.batcher = new SerialBatcher<KafkaRecord>(
-      async (records) => {
-        const producer = created.producer;
-        try {
-          if (!created.connected) {
-            await producer.connect();
-            created.connected = true;
-          }
-          this.partitioner.nextBatch();
-          await producer.sendBatch({ topicMessages: byTopic(records), acks, compression });
-          this.reachableNow = true;
-        } catch (error) {
-          if (delivery.idempotent && breaksProducerState(error)) this.replaceProducer(created, delivery, error);
-          const typed = toBridgeError(error);
-          if (typed.retriable) this.reachableNow = false;
-          throw typed;
-        }
-      },
-      {
-        maxBatch: this.config.producer.maxBatchMessages,
-        maxBatchBytes: this.config.producer.maxBatchBytes,
-        retry: this.config.producer.retry,
-        split: (records) => this.byPartition(records),
-        onRetry: (error, attempt, delay, records) => {
-          this.log.warn(`Kafka write of ${records.length} record(s) failed (attempt ${attempt}), retrying in ${delay} ms: ${(error as Error).message}`);
-          this.onRetry(records as readonly KafkaRecord[]);
-        },
-      },
-    );
-    this.lanes.set(id, created);
-    return created;
-  }
-
-  private producer(delivery: DeliveryConfig, lane: Lane): Producer {
-    const producer = this.kafka.producer({
-      idempotent: delivery.idempotent,
-      // One request in flight per lane keeps per-partition order through retries.
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: true,
-      createPartitioner: this.partitioner.create,
-    });
-    producer.on(producer.events.DISCONNECT, () => {
-      if (lane.producer === producer) lane.connected = false;
-    });
-    return producer;
-  }
-
-  /**
-   * A new producer id restarts every sequence at 0, so the batch can go through again. What the
-   * old producer may have written of it is written again: at-least-once, never lost.
-   */
-  private replaceProducer(lane: Lane, delivery: DeliveryConfig, error: unknown): void {
-    this.log.warn(`Kafka producer state no longer matches the broker's (${(error as Error).message}): replacing the producer`);
-    const old = lane.producer;
-    lane.connected = false;
-    lane.producer = this.producer(delivery, lane);
-    void old.disconnect().catch(() => undefined);
-  }
-
-  /**
-   * Index groups of the records per partition they were sent to, for a refused batch. A produce
-   * request is atomic per partition only: the broker may have written the other partitions'
-   * batches, and only the same batch again is recognised as a duplicate. Records never given a
-   * partition (refused before kafkajs partitioned them) form one group of their own.
-   */
-  private byPartition(records: readonly KafkaRecord[]): number[][] {
-    const groups = new Map<string, number[]>();
-    records.forEach((record, index) => {
-      const id = `${record.topic}\u0000${this.partitioner.partitionOf(record) ?? ''}`;
-      const group = groups.get(id);
-      if (group) group.push(index);
-      else groups.set(id, [index]);
-    });
-    return [...groups.values()];
-  }
-}
-
-/**
- * Groups records per topic for `sendBatch`. The records themselves go in as kafkajs messages
- * (kafkajs reads key, value, partition and headers and ignores the rest), so a batch allocates no
- * copy per record; almost every batch has a single topic, which takes no map either.
- */
-function byTopic(records: readonly KafkaRecord[]): TopicMessages[] {
-  if (records.length === 0) return [];
-  const first = records[0].topic;
-  if (records.every((r) => r.topic === first)) return [{ topic: first, messages: records as KafkaRecord[] }];
-  const topics = new Map<string, TopicMessages>();
-  for (const r of records) {
-    let entry = topics.get(r.topic);
-    if (!entry) {
-      entry = { topic: r.topic, messages: [] };
-      topics.set(r.topic, entry);
-    }
-    entry.messages.push(r);
-  }
-  return [...topics.values()];
-}
-
-/** Close to what the broker counts against message.max.bytes: value, key, headers and record overhead. */
-function recordSize(record: KafkaRecord): number {
-  let size = 70 + record.value.length + (record.key ? Buffer.byteLength(record.key) : 0);
-  const headers = record.headers;
-  // for-in, not Object.entries: this runs once per record, and the entries arrays were garbage.
-  for (const name in headers) {
-    size += Buffer.byteLength(name) + 8;
-    const value = headers[name];
-    if (Array.isArray(value)) for (const v of value) size += headerValueLength(v);
-    else size += headerValueLength(value);
-  }
-  return size;
-}
-
-function headerValueLength(value: string | Buffer | undefined): number {
-  return value === undefined ? 0 : typeof value === 'string' ? Buffer.byteLength(value) : value.length;
+  readonly reachable: boolean;
+  /** Records taken and not yet confirmed or failed. */
+  readonly queued: number;
+  /** Which client library writes (logged at start-up). */
+  readonly client: 'kafkajs' | 'librdkafka';
+  /** Checks the cluster answers, reusing the last answer for `maxAgeMs`. */
+  probe(maxAgeMs?: number): Promise<boolean>;
+  write(record: KafkaRecord, delivery: DeliveryConfig): Promise<void>;
+  close(timeoutMs?: number): Promise<void>;
 }

@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import { AmqpClientFactory } from '@app/amqp';
 import { BridgeError, Destination } from '@app/core';
 import { EnvelopeSealer, SodiumProvider } from '@app/crypto';
-import { kafkaClientConfig, KafkaClientFactory, KafkaWriter } from '@app/kafka';
+import { kafkaClientConfig, KafkaClientFactory, KafkaWriter, openKafkaWriter, RdkafkaClientFactory } from '@app/kafka';
 import { MqttClientFactory, MqttSource } from '@app/mqtt';
 import { NatsClientFactory } from '@app/nats';
 import { compileTemplate } from '@app/topic';
@@ -85,12 +85,13 @@ export class BridgeWorker {
     private readonly mqttFactory: MqttClientFactory,
     private readonly kafkaFactory: KafkaClientFactory,
     private readonly sodium: SodiumProvider = new SodiumProvider(),
+    rdkafkaFactory: RdkafkaClientFactory = new RdkafkaClientFactory(),
   ) {
     const { config } = loaded;
     this.maxHeldMs = config.http.maxHeldSeconds * 1000;
     this.clientId = config.mqtt.clientId ?? `mqtt-bridge-${randomBytes(4).toString('hex')}`;
     this.registries = new SchemaRegistries(config.schemaRegistries, { onRetry: (registry) => this.stats.schemaRegistryRetried(registry) });
-    this.writer = new KafkaWriter(kafkaFactory, config.kafka, (records) => {
+    this.writer = openKafkaWriter(config.kafka, { kafkajs: kafkaFactory, rdkafka: rdkafkaFactory }, (records) => {
       for (const record of records) if (record.rule) this.stats.retried(record.rule);
     });
     this.runtime = this.build(loaded);
@@ -266,7 +267,9 @@ export class BridgeWorker {
       connections.size > 1
         ? ` (${connections.size - 1} on an MQTT connection of their own: ${[...connections.keys()].filter((k) => k !== MAIN_CONNECTION).join(', ')})`
         : '';
-    this.log.log(`${what} ${filters.join(', ')} with ${loaded.rules.length} rule(s)${own}${fromKafka} from ${loaded.file}`);
+    this.log.log(
+      `${what} ${filters.join(', ')} with ${loaded.rules.length} rule(s)${own}${fromKafka} from ${loaded.file}; Kafka writes with ${this.writer.client}`,
+    );
   }
 
   /** Rules, destinations and routing plan of a configuration, sharing this worker's connections. */

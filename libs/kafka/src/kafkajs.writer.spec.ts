@@ -1,7 +1,7 @@
 import { Kafka, KafkaJSProtocolError, Message, PartitionMetadata, ProducerBatch, ProducerConfig } from 'kafkajs';
 import { KafkaClientFactory } from './kafka.client-factory';
 import { kafkaConnectionSchema } from './kafka.schema';
-import { KafkaWriter } from './kafka.writer';
+import { KafkajsWriter } from './kafkajs.writer';
 
 const partitions = (count: number): PartitionMetadata[] =>
   Array.from({ length: count }, (_, partitionId) => ({ partitionId, leader: 1, partitionErrorCode: 0, replicas: [1], isr: [1] }));
@@ -56,10 +56,10 @@ const config = kafkaConnectionSchema.parse({ brokers: ['k:9092'], producer: { re
 const idempotent = { acks: 'all', idempotent: true } as const;
 const keyless = (value: string, topic = 't') => ({ topic, key: null, value: Buffer.from(value), headers: {} });
 
-describe('KafkaWriter', () => {
+describe('KafkajsWriter', () => {
   it('resends a retried batch of keyless records to the partitions of the first attempt', async () => {
     const { factory, requests } = fakeKafka([() => protocolError('REQUEST_TIMED_OUT', true), () => protocolError('NOT_LEADER_FOR_PARTITION', true)]);
-    const writer = new KafkaWriter(factory, config);
+    const writer = new KafkajsWriter(factory, config);
     await Promise.all(['a', 'b', 'c', 'd'].map((v) => writer.write(keyless(v), idempotent)));
     expect(requests).toHaveLength(3);
     expect(requests[1].batches).toEqual(requests[0].batches);
@@ -76,7 +76,7 @@ describe('KafkaWriter', () => {
       () => undefined,
       () => protocolError('MESSAGE_TOO_LARGE', false),
     ]);
-    const writer = new KafkaWriter(factory, config);
+    const writer = new KafkajsWriter(factory, config);
     const results = await Promise.allSettled([
       writer.write(keyless('a'), idempotent),
       writer.write(keyless('big', 'tight'), idempotent),
@@ -96,7 +96,7 @@ describe('KafkaWriter', () => {
       () => protocolError('OUT_OF_ORDER_SEQUENCE_NUMBER', true),
       () => protocolError('OUT_OF_ORDER_SEQUENCE_NUMBER', true),
     ]);
-    const writer = new KafkaWriter(factory, config);
+    const writer = new KafkajsWriter(factory, config);
     await Promise.all(['a', 'b'].map((v) => writer.write({ ...keyless(v), key: v }, idempotent)));
     expect(requests.map((r) => r.producer)).toEqual([1, 2, 3]);
     expect(requests[2].batches).toEqual(requests[0].batches);
@@ -105,7 +105,7 @@ describe('KafkaWriter', () => {
 
   it('keeps the producer of a lane through ordinary retriable failures', async () => {
     const { factory, requests } = fakeKafka([() => protocolError('REQUEST_TIMED_OUT', true)]);
-    const writer = new KafkaWriter(factory, config);
+    const writer = new KafkajsWriter(factory, config);
     await writer.write(keyless('a'), idempotent);
     expect(requests.map((r) => r.producer)).toEqual([1, 1]);
     await writer.close();
