@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { BridgeMessage } from '@app/core';
 import { EnvelopeSealer } from '@app/crypto';
 import { TemplateContext } from '@app/topic';
