@@ -32,7 +32,7 @@ describe('dead letters and retries through real brokers', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function config(id: string, rules: string, retry: Record<string, number> = { initialMs: 100, maxMs: 1000 }, client = 'auto'): string {
+  function config(id: string, rules: string, retry: Record<string, number> = { initialMs: 100, maxMs: 1000 }, client = 'kafkajs'): string {
     return configYaml(
       {
         mqtt: { url: mosquitto.url, clientId: id, session: { persistent: true } },
@@ -49,7 +49,7 @@ describe('dead letters and retries through real brokers', () => {
     return Buffer.from(pc.sealSymmetric(new TextEncoder().encode(text), v.secret, devices.name, v.version, topic));
   };
 
-  it('loses nothing of a QoS 1 stream while Kafka is down for 30 s, poison included', async () => {
+  it.each(['kafkajs', 'librdkafka'])('loses nothing of a QoS 1 stream while Kafka is down for 30 s, poison included (%s)', async (client) => {
     const id = uniqueId();
     await kafka.createTopic(`${id}.out`, 1);
     await kafka.createTopic(`${id}.dlq`, 1);
@@ -62,6 +62,8 @@ describe('dead letters and retries through real brokers', () => {
     transform: { mode: decrypt, sourceKey: devices }
     destinations: [{ type: kafka, topic: ${id}.out, key: "stream" }]
 `,
+        undefined,
+        client,
       ),
     );
     try {

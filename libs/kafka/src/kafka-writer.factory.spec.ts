@@ -10,9 +10,8 @@ const config = (client: string) => kafkaConnectionSchema.parse({ brokers: ['k:90
 
 describe('openKafkaWriter', () => {
   it.each([
-    ['auto', undefined, 'librdkafka'],
-    ['auto', 'did not load', 'kafkajs'],
     ['kafkajs', undefined, 'kafkajs'],
+    ['kafkajs', 'did not load', 'kafkajs'],
     ['librdkafka', undefined, 'librdkafka'],
   ])('client %s, librdkafka unavailable: %s -> %s', (client, unavailable, chosen) => {
     expect(openKafkaWriter(config(client), { kafkajs, rdkafka: rdkafka(unavailable) }).client).toBe(chosen);

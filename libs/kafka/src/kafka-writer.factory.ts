@@ -10,18 +10,14 @@ export interface KafkaWriterClients {
   readonly rdkafka: RdkafkaClientFactory;
 }
 
-/**
- * The writer `kafka.producer.client` asks for. `auto` takes librdkafka where its native module
- * loaded and kafkajs elsewhere; naming librdkafka where it did not load is a start-up error.
- */
+/** The writer `kafka.producer.client` asks for; librdkafka where its native module did not load is a start-up error. */
 export function openKafkaWriter(config: KafkaConnectionConfig, clients: KafkaWriterClients, onRetry?: RetryListener): KafkaWriter {
-  const wanted = config.producer.client;
-  const unavailable = wanted === 'kafkajs' ? undefined : clients.rdkafka.unavailable;
-  if (wanted === 'librdkafka' && unavailable) {
+  if (config.producer.client === 'kafkajs') return new KafkajsWriter(clients.kafkajs, config, onRetry);
+  const unavailable = clients.rdkafka.unavailable;
+  if (unavailable) {
     throw new Error(
       `kafka.producer.client is librdkafka, but ${unavailable}. Install it (docs/performance.md, "Kafka client") or set kafka.producer.client: kafkajs`,
     );
   }
-  if (wanted === 'kafkajs' || unavailable) return new KafkajsWriter(clients.kafkajs, config, onRetry);
   return new RdkafkaWriter(clients.rdkafka, clients.kafkajs, config, onRetry);
 }

@@ -41,12 +41,12 @@ export const kafkaConnectionSchema = z
     producer: z
       .object({
         /**
-         * Which library writes records: librdkafka (native, less CPU per record; an optional
-         * dependency built at install), kafkajs, or auto: librdkafka when it is installed, else kafkajs.
+         * Which library writes records: kafkajs, or librdkafka (native, an optional dependency
+         * built at install: about 50 MB less memory under load, no less CPU; docs/performance.md).
          */
-        client: z.enum(['auto', 'librdkafka', 'kafkajs']).default('auto'),
+        client: z.enum(['kafkajs', 'librdkafka']).default('kafkajs'),
         /** librdkafka only: how long a batch waits for more records before it is sent (linger.ms). */
-        lingerMs: z.number().int().min(0).max(1_000).default(5),
+        lingerMs: z.number().int().min(0).max(1_000).default(20),
         /** Most records in one produce request; more accumulate while a request is in flight. */
         maxBatchMessages: z.number().int().min(1).max(100_000).default(1_000),
         /** Most bytes in one produce request: Kafka refuses a partition batch over its message.max.bytes (1 MiB by default). */

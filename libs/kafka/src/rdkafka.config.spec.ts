@@ -15,7 +15,7 @@ describe('rdkafkaProducerConfig', () => {
       'message.send.max.retries': 2_147_483_647,
       'retry.backoff.ms': 200,
       'retry.backoff.max.ms': 10_000,
-      'linger.ms': 5,
+      'linger.ms': 20,
       'compression.codec': 'none',
     });
   });

@@ -91,7 +91,7 @@ describe('RdkafkaWriter', () => {
     const second = settled(writer.write({ ...record('b', null), partition: 2 }, idempotent));
     await tick();
     const [producer] = producers;
-    expect(producer.config).toMatchObject({ acks: -1, 'enable.idempotence': true, 'linger.ms': 5 });
+    expect(producer.config).toMatchObject({ acks: -1, 'enable.idempotence': true, 'linger.ms': 20 });
     expect(producer.produced.map(({ value, key, partition, headers }) => ({ value, key, partition, headers }))).toEqual([
       { value: 'a', key: 'k', partition: null, headers: [{ 'mqtt.topic': 'a/b' }, { multi: 'x' }, { multi: Buffer.from('y') }] },
       { value: 'b', key: null, partition: 2, headers: [{ 'mqtt.topic': 'a/b' }, { multi: 'x' }, { multi: Buffer.from('y') }] },
