@@ -44,6 +44,15 @@ describe('dead letters and retries through real brokers', () => {
     );
   }
 
+  /** Collects the dead letters of MQTT topic dead/<id>, with their user properties. */
+  async function mqttDeadLetters(id: string) {
+    const watcher = await mqttClient(mosquitto.url, { clientId: uniqueId('dlqwatch') });
+    const letters: Array<{ payload: Buffer; props: Record<string, unknown> }> = [];
+    watcher.on('message', (_t, payload, packet) => letters.push({ payload, props: (packet.properties?.userProperties ?? {}) as Record<string, unknown> }));
+    await watcher.subscribeAsync(`dead/${id}`, { qos: 1 });
+    return { watcher, letters };
+  }
+
   const sealed = (text: string, topic: string) => {
     const v = devices.versions[0];
     return Buffer.from(pc.sealSymmetric(new TextEncoder().encode(text), v.secret, devices.name, v.version, topic));
@@ -154,10 +163,7 @@ describe('dead letters and retries through real brokers', () => {
   it('librdkafka: a record that waited maxElapsedMs for a stopped Kafka is dead-lettered, and not written once Kafka is back', async () => {
     const id = uniqueId();
     await kafka.createTopic(`${id}.out`, 1);
-    const watcher = await mqttClient(mosquitto.url, { clientId: uniqueId('dlqwatch') });
-    const letters: Array<{ payload: Buffer; props: Record<string, unknown> }> = [];
-    watcher.on('message', (_t, payload, packet) => letters.push({ payload, props: (packet.properties?.userProperties ?? {}) as Record<string, unknown> }));
-    await watcher.subscribeAsync(`dead/${id}`, { qos: 1 });
+    const { watcher, letters } = await mqttDeadLetters(id);
     const bridge = await startWorker(
       config(
         id,
@@ -202,10 +208,7 @@ describe('dead letters and retries through real brokers', () => {
   it('dead-letters to an MQTT topic with the reason in user properties and the original bytes', async () => {
     const id = uniqueId();
     await kafka.createTopic(`${id}.out`, 1);
-    const watcher = await mqttClient(mosquitto.url, { clientId: uniqueId('dlqwatch') });
-    const letters: Array<{ payload: Buffer; props: Record<string, unknown> }> = [];
-    watcher.on('message', (_t, payload, packet) => letters.push({ payload, props: (packet.properties?.userProperties ?? {}) as Record<string, unknown> }));
-    await watcher.subscribeAsync(`dead/${id}`, { qos: 1 });
+    const { watcher, letters } = await mqttDeadLetters(id);
     const bridge = await startWorker(
       config(
         id,

@@ -1,13 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { CompressionTypes, Kafka, Producer, TopicMessages } from 'kafkajs';
-import { DestinationRejectedError, ShutdownError } from '@app/core';
+import { ShutdownError } from '@app/core';
 import { kafkaClientConfig, KafkaClientFactory } from './kafka.client-factory';
 import { breaksProducerState, toBridgeError } from './kafka.errors';
 import { DeliveryConfig, KafkaConnectionConfig } from './kafka.schema';
 import { PinnedPartitioner } from './pinned.partitioner';
 import { ClusterProbe } from './cluster.probe';
 import { KafkaRecord, KafkaWriter, RetryListener } from './kafka.writer';
-import { recordSize } from './record-size';
+import { oversize, recordSize } from './record-size';
 import { SerialBatcher } from './serial-batcher';
 
 interface Lane {
@@ -66,14 +66,8 @@ export class KafkajsWriter implements KafkaWriter {
   write(record: KafkaRecord, delivery: DeliveryConfig): Promise<void> {
     if (this.closed) return Promise.reject(new ShutdownError('Kafka writer is closed'));
     const size = recordSize(record);
-    if (size > this.config.producer.maxMessageBytes) {
-      return Promise.reject(
-        new DestinationRejectedError(
-          `record of ${size} bytes exceeds kafka.producer.maxMessageBytes (${this.config.producer.maxMessageBytes})`,
-          'record-too-large',
-        ),
-      );
-    }
+    const refused = oversize(size, this.config.producer.maxMessageBytes);
+    if (refused) return Promise.reject(refused);
     return this.lane(delivery).batcher.push(record, size);
   }
 

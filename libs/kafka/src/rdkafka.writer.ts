@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { IHeaders } from 'kafkajs';
-import { DeliveryFailedError, DestinationRejectedError, DestinationUnavailableError, nextDelay, ShutdownError } from '@app/core';
+import { DeliveryFailedError, DestinationUnavailableError, nextDelay, ShutdownError } from '@app/core';
 import { ClusterProbe } from './cluster.probe';
 import { kafkaClientConfig, KafkaClientFactory } from './kafka.client-factory';
 import { DeliveryConfig, KafkaConnectionConfig } from './kafka.schema';
@@ -9,7 +9,7 @@ import { RdkafkaClientFactory } from './rdkafka.client-factory';
 import { rdkafkaProducerConfig } from './rdkafka.config';
 import { isConnectionCode, isFatal, isPurged, rdkafkaToBridgeError } from './rdkafka.errors';
 import { RD, RdkafkaDeliveryReport, RdkafkaError, RdkafkaHeaders, RdkafkaProducer } from './rdkafka.native';
-import { recordSize } from './record-size';
+import { oversize, recordSize } from './record-size';
 
 interface Pending {
   readonly record: KafkaRecord;
@@ -79,15 +79,8 @@ export class RdkafkaWriter implements KafkaWriter {
 
   write(record: KafkaRecord, delivery: DeliveryConfig): Promise<void> {
     if (this.closed) return Promise.reject(new ShutdownError('Kafka writer is closed'));
-    const size = recordSize(record);
-    if (size > this.config.producer.maxMessageBytes) {
-      return Promise.reject(
-        new DestinationRejectedError(
-          `record of ${size} bytes exceeds kafka.producer.maxMessageBytes (${this.config.producer.maxMessageBytes})`,
-          'record-too-large',
-        ),
-      );
-    }
+    const refused = oversize(recordSize(record), this.config.producer.maxMessageBytes);
+    if (refused) return Promise.reject(refused);
     const lane = this.lane(delivery);
     return new Promise<void>((resolve, reject) => {
       const pending: Pending = { record, since: Date.now(), resolve, reject };

@@ -1,3 +1,4 @@
+import { DestinationRejectedError } from '@app/core';
 import { KafkaRecord } from './kafka.writer';
 
 /** Close to what the broker counts against message.max.bytes: value, key, headers and record overhead. */
@@ -16,4 +17,10 @@ export function recordSize(record: KafkaRecord): number {
 
 function headerValueLength(value: string | Buffer | undefined): number {
   return value === undefined ? 0 : typeof value === 'string' ? Buffer.byteLength(value) : value.length;
+}
+
+/** The error for a record of `size` (recordSize) over `maxMessageBytes`, refused before it is sent; undefined when it fits. */
+export function oversize(size: number, maxMessageBytes: number): DestinationRejectedError | undefined {
+  if (size <= maxMessageBytes) return undefined;
+  return new DestinationRejectedError(`record of ${size} bytes exceeds kafka.producer.maxMessageBytes (${maxMessageBytes})`, 'record-too-large');
 }
