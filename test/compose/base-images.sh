@@ -77,7 +77,7 @@ fi
 
 if have "apache/kafka:$KAFKA_VERSION"; then say "apache/kafka:$KAFKA_VERSION present"; else
   say "apache/kafka:$KAFKA_VERSION: Debian + OpenJDK 17 + jars from $KAFKA_JARS"
-  [[ -f "$KAFKA_JARS/kafka_2.13-$KAFKA_VERSION.jar" ]] || { echo "no Kafka jars in $KAFKA_JARS (run npm run test:e2e once, or set KAFKA_JARS)"; exit 1; }
+  [[ -f "$KAFKA_JARS/kafka_2.13-$KAFKA_VERSION.jar" ]] || { echo "no Kafka jars in $KAFKA_JARS (docs/deployment.md: resolveKafkaJars, or npm run test:e2e once; or set KAFKA_JARS)"; exit 1; }
   mkdir -p "$WORK/kafka"
   cp -a "$KAFKA_JARS" "$WORK/kafka/libs"
   cp "$HERE/kafka-standin/"* "$WORK/kafka/"
