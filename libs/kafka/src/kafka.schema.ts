@@ -42,7 +42,7 @@ export const kafkaConnectionSchema = z
       .object({
         /**
          * Which library writes records: kafkajs, or librdkafka (native, an optional dependency
-         * built at install: a shorter latency tail, more CPU per record; docs/performance.md).
+         * built at install; measured no faster in this bridge: docs/performance.md).
          */
         client: z.enum(['kafkajs', 'librdkafka']).default('kafkajs'),
         /** librdkafka only: how long a batch waits for more records before it is sent (linger.ms). */
