@@ -31,7 +31,7 @@ import { formatReport, limitFor, withDerived, writeReport } from './lib/report';
 import { BenchReport, LatencyResult, RateResult, TARGETS } from './lib/results';
 import { RunEnv, mqttPrefix } from './lib/run-env';
 import { runSharedCase } from './lib/shared-run';
-import { workerMaxInFlight } from './lib/bridge-config';
+import { workerMaxBatchMessages, workerMaxInFlight } from './lib/bridge-config';
 import { rssBaselines } from './lib/rss-baseline';
 import { workerExecArgv } from '../test/harness/worker/worker-handle';
 
@@ -240,7 +240,7 @@ async function main(): Promise<number> {
       scale: Number(process.env.BENCH_SCALE ?? 1),
       rounds,
       workerMaxInFlight: workerMaxInFlight(),
-      kafkaMaxBatchMessages: 1000,
+      kafkaMaxBatchMessages: workerMaxBatchMessages(),
       mosquitto: brokers.pids.mosquitto ? 'test harness configuration (MosquittoBroker.start())' : 'external (MQTT_URL)',
       cpuProfile: profileDir ?? false,
       workerExecArgv: workerExecArgv(),

@@ -29,6 +29,14 @@ export function workerMaxInFlight(): number {
   return value;
 }
 
+/** The worker's `kafka.producer.maxBatchMessages` (BENCH_KAFKA_MAX_BATCH, default 1000 like the configuration's). */
+export function workerMaxBatchMessages(): number {
+  const value = Number(process.env.BENCH_KAFKA_MAX_BATCH ?? 1000);
+  if (!Number.isInteger(value) || value < 1 || value > 100_000)
+    throw new Error(`BENCH_KAFKA_MAX_BATCH must be an integer 1..100000, got ${process.env.BENCH_KAFKA_MAX_BATCH}`);
+  return value;
+}
+
 export function writeWorkerConfig(input: WorkerConfigInput): string {
   const { mqttUrl, kafkaBrokers, benchCase, topics, dir } = input;
   const rules = benchCase
@@ -49,7 +57,7 @@ export function writeWorkerConfig(input: WorkerConfigInput): string {
     '  clientId: bench-bridge',
     '  producer:',
     `    client: ${benchCase.kafkaClient ?? benchKafkaClient()}`,
-    '    maxBatchMessages: 1000',
+    `    maxBatchMessages: ${workerMaxBatchMessages()}`,
     '    compression: none',
     'deadLetter: { topic: bench.dead-letter }',
     ...(benchCase.configYaml ? [benchCase.configYaml(dir)] : []),
