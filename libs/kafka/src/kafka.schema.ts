@@ -50,10 +50,10 @@ export const kafkaConnectionSchema = z
         /** Most records in one produce request; more accumulate while a request is in flight. */
         maxBatchMessages: z.number().int().min(1).max(100_000).default(1_000),
         /** Most bytes in one produce request: Kafka refuses a partition batch over its message.max.bytes (1 MiB by default). */
-        maxBatchBytes: z.number().int().min(1024).default(900_000),
+        maxBatchBytes: z.number().int().min(1024).max(900_000_000).default(900_000),
         compression: z.enum(['none', 'gzip']).default('none'),
         /** Records larger than this are refused before sending (the broker's message.max.bytes). */
-        maxMessageBytes: z.number().int().min(1024).default(1_048_576),
+        maxMessageBytes: z.number().int().min(1024).max(900_000_000).default(1_048_576),
         /** How the bridge retries a produce request that failed for a transient reason. */
         retry: retryPolicySchema,
       })

@@ -15,6 +15,10 @@ describe('RdkafkaClientFactory (the installed native module)', () => {
     expect(factory.eventCode(eventError('all broker connections are down'))).toBe(RD.ALL_BROKERS_DOWN);
     expect(factory.eventCode(eventError('broker transport failure'))).toBe(RD.TRANSPORT);
     expect(factory.eventCode(eventError('something else'))).toBe(-1);
+    expect(factory.eventCode(Object.assign(eventError('broker received an out of order sequence number'), { origin: 'broker' }))).toBe(
+      RD.OUT_OF_ORDER_SEQUENCE_NUMBER,
+    );
+    expect(factory.eventCode(Object.assign(eventError('cluster authorization failed'), { origin: 'broker' }))).toBe(RD.CLUSTER_AUTHORIZATION_FAILED);
     // Where the binding's instanceof Error fails (a Jest sandbox): the whole text, no code.
     expect(factory.eventCode(Object.assign(new Error('Local: All broker connections are down'), { code: undefined }) as unknown as RdkafkaError)).toBe(
       RD.ALL_BROKERS_DOWN,

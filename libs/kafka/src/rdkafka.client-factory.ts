@@ -2,6 +2,18 @@ import { Injectable } from '@nestjs/common';
 import { RdkafkaConfig } from './rdkafka.config';
 import { RD, RdkafkaError, RdkafkaProducer } from './rdkafka.native';
 
+/** Error events whose code the writer acts on when it is an idempotence failure (rdkafka.errors.ts). */
+const IDEMPOTENCE_CODES = [
+  RD.OUT_OF_ORDER_SEQUENCE_NUMBER,
+  RD.INVALID_PRODUCER_EPOCH,
+  RD.INVALID_PRODUCER_ID_MAPPING,
+  RD.UNKNOWN_PRODUCER_ID,
+  RD.PRODUCER_FENCED,
+  RD.FENCED,
+  RD.INCONSISTENT,
+  RD.GAPLESS_GUARANTEE,
+];
+
 const MODULE = '@confluentinc/kafka-javascript';
 
 type NativeModule = { Producer: new (config: RdkafkaConfig) => RdkafkaProducer };
@@ -47,7 +59,7 @@ export class RdkafkaClientFactory {
     const codes = new Map<string, number>();
     if (!this.load().module) return codes;
     const binding = require(`${MODULE}/librdkafka`) as NativeBinding;
-    for (const code of [RD.ALL_BROKERS_DOWN, RD.TRANSPORT]) {
+    for (const code of [RD.ALL_BROKERS_DOWN, RD.TRANSPORT, RD.CLUSTER_AUTHORIZATION_FAILED, ...IDEMPOTENCE_CODES]) {
       codes.set(afterOrigin(binding.err2str(code)), code);
     }
     return codes;

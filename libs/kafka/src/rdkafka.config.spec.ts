@@ -34,9 +34,17 @@ describe('rdkafkaProducerConfig', () => {
   });
 
   it('bounds the wait of a policy with maxAttempts only by the time its attempts take against an unreachable cluster', () => {
-    const config = parse({ connectionTimeoutMs: 1_000, producer: { retry: { initialMs: 100, maxMs: 150, maxAttempts: 3 } } });
+    const config = parse({ connectionTimeoutMs: 10_000, requestTimeoutMs: 1_000, producer: { retry: { initialMs: 100, maxMs: 150, maxAttempts: 3 } } });
     // 3 connection timeouts, and backoffs of 100 and 150 (capped) between them.
-    expect(rdkafkaProducerConfig(config, idempotent)['message.timeout.ms']).toBe(3_250);
+    expect(rdkafkaProducerConfig(config, idempotent)['message.timeout.ms']).toBe(30_250);
+    // Never shorter than one request's wait (and the linger before it).
+    const quick = parse({ connectionTimeoutMs: 1_000, requestTimeoutMs: 30_000, producer: { retry: { initialMs: 100, maxMs: 150, maxAttempts: 3 } } });
+    expect(rdkafkaProducerConfig(quick, idempotent)['message.timeout.ms']).toBe(30_020);
+  });
+
+  it('keeps a maxElapsedMs timeout above lingerMs, as librdkafka requires', () => {
+    const config = parse({ producer: { lingerMs: 20, retry: { maxElapsedMs: 10 } } });
+    expect(rdkafkaProducerConfig(config, idempotent)['message.timeout.ms']).toBe(21);
   });
 
   it.each([

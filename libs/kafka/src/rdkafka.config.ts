@@ -57,12 +57,18 @@ export function rdkafkaProducerConfig(config: KafkaConnectionConfig, delivery: D
  * How long a record may wait for Kafka. librdkafka counts an attempt only for a request it sent,
  * and sends none while no broker answers, so `maxAttempts` alone would never end a wait: it
  * becomes the time that many attempts take against an unreachable cluster (each a connection
- * timeout, with the policy's backoff between them), as with kafkajs.
+ * timeout, with the policy's backoff between them), as with kafkajs, and at least one request's
+ * timeout.
  */
 function messageTimeoutMs(config: KafkaConnectionConfig): number {
   const { maxAttempts, maxElapsedMs, initialMs, maxMs } = config.producer.retry;
-  if (maxElapsedMs > 0 || maxAttempts === 0) return maxElapsedMs;
+  const { lingerMs } = config.producer;
+  if (maxAttempts === 0 && maxElapsedMs === 0) return 0;
+  // librdkafka refuses a timeout not above linger.ms.
+  if (maxElapsedMs > 0) return Math.min(Math.max(maxElapsedMs, lingerMs + 1), 2_147_483_647);
   let total = maxAttempts * config.connectionTimeoutMs;
   for (let attempt = 1; attempt < maxAttempts; attempt++) total += Math.min(maxMs, initialMs * 2 ** Math.min(attempt - 1, 30));
-  return Math.min(total, 2_147_483_647);
+  // The timeout also runs while a request is answered: never shorter than one request's wait,
+  // or records a slow broker did write would be dead-lettered (and duplicated).
+  return Math.min(Math.max(total, config.requestTimeoutMs + lingerMs), 2_147_483_647);
 }

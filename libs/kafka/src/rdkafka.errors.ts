@@ -25,6 +25,29 @@ export function isFatal(error: RdkafkaError): boolean {
 }
 
 /**
+ * Codes after which the idempotent producer's id or sequence numbers no longer match the
+ * broker's: librdkafka raises them as fatal, but the binding passes the fatal flag on for
+ * neither error events nor delivery reports, only the underlying code. The records of the
+ * failing request are reported with it; a new producer must send them again.
+ */
+const BREAKS_IDEMPOTENCE = new Set<number>([
+  RD.FATAL,
+  RD.INCONSISTENT,
+  RD.FENCED,
+  RD.GAPLESS_GUARANTEE,
+  RD.OUT_OF_ORDER_SEQUENCE_NUMBER,
+  RD.INVALID_PRODUCER_EPOCH,
+  RD.INVALID_PRODUCER_ID_MAPPING,
+  RD.UNKNOWN_PRODUCER_ID,
+  RD.PRODUCER_FENCED,
+]);
+
+/** Whether `code` leaves an idempotent producer unusable (see BREAKS_IDEMPOTENCE). */
+export function breaksIdempotence(code: number): boolean {
+  return BREAKS_IDEMPOTENCE.has(code);
+}
+
+/**
  * Whether librdkafka dropped the record unsent or unconfirmed: purged from its queues, which it
  * does to what it holds when the producer fails for good (and when closed).
  */

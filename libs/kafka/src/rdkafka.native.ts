@@ -32,6 +32,8 @@ export interface RdkafkaProducer {
   on(event: 'event.error', listener: (error: RdkafkaError) => void): void;
   flush(timeoutMs: number, callback: (error: RdkafkaError | null) => void): void;
   disconnect(timeoutMs: number, callback: () => void): void;
+  /** The binding's disconnect without the flush: releases the native callbacks of a producer whose connect failed. */
+  _disconnect?(callback: () => void): void;
 }
 
 /** librdkafka error codes the writer reads (rdkafka.h). */
@@ -44,6 +46,14 @@ export const RD = {
   PURGE_QUEUE: -152,
   PURGE_INFLIGHT: -151,
   FATAL: -150,
+  INCONSISTENT: -149,
+  FENCED: -144,
+  GAPLESS_GUARANTEE: -148,
+  OUT_OF_ORDER_SEQUENCE_NUMBER: 45,
+  INVALID_PRODUCER_EPOCH: 47,
+  INVALID_PRODUCER_ID_MAPPING: 49,
+  UNKNOWN_PRODUCER_ID: 59,
+  PRODUCER_FENCED: 90,
   CORRUPT_MESSAGE: 2,
   MSG_SIZE_TOO_LARGE: 10,
   TOPIC_EXCEPTION: 17,

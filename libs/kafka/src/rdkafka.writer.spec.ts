@@ -132,7 +132,8 @@ describe('RdkafkaWriter', () => {
     await tick();
     const [old] = producers;
     old.report(0);
-    old.fail(rdError(RD.FATAL, 'Fatal error: out of order sequence', true));
+    // As the binding hands it over: the underlying code (restored from its text), no fatal flag.
+    old.fail(rdError(RD.OUT_OF_ORDER_SEQUENCE_NUMBER, 'broker received an out of order sequence number'));
     results.push(settled(writer.write(record('d'), idempotent)));
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(old.disconnected).toBe(true);
@@ -155,6 +156,48 @@ describe('RdkafkaWriter', () => {
     expect(producers[1].values).toEqual(['a']);
     producers[1].report(0);
     expect(await result).toBe('ok');
+  });
+
+  it('takes an idempotence error in a delivery report for a failed producer, not for a refused record', async () => {
+    const { writer, producers } = setup();
+    const result = settled(writer.write(record('a'), idempotent));
+    await tick();
+    producers[0].report(0, rdError(RD.UNKNOWN_PRODUCER_ID, 'Broker: Unknown producer id'));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(producers[1].values).toEqual(['a']);
+    producers[1].report(0);
+    expect(await result).toBe('ok');
+  });
+
+  it('stops replacing failed producers where the retry policy ends, and fails the records', async () => {
+    const { writer, producers } = setup({ retry: { initialMs: 1, maxMs: 2, maxAttempts: 2 } });
+    const result = settled(writer.write(record('a'), idempotent));
+    for (let i = 0; i < 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      producers[i].report(producers[i].produced.length - 1, rdError(RD.PURGE_QUEUE, 'Local: Purged in queue'));
+    }
+    expect(await result).toMatchObject({ code: 'destination-unavailable', retriable: true, attempts: 2 });
+    expect(producers).toHaveLength(2);
+  });
+
+  it('fails the records at once when an idempotent producer is refused for good (no IDEMPOTENT_WRITE permission)', async () => {
+    const { writer, producers } = setup();
+    const result = settled(writer.write(record('a'), idempotent));
+    await tick();
+    producers[0].fail(rdError(RD.CLUSTER_AUTHORIZATION_FAILED, 'broker: cluster authorization failed'));
+    expect(await result).toMatchObject({ code: 'not-authorized', retriable: false });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(producers).toHaveLength(1);
+  });
+
+  it('rejects writes, now and later, when librdkafka refuses the configuration, instead of leaving them waiting', async () => {
+    const { writer } = setup({}, () => {
+      throw new Error('Configuration property "batch.size" value 3000000000 is outside allowed range');
+    });
+    for (const value of ['a', 'b']) {
+      expect(await settled(writer.write(record(value), idempotent))).toMatchObject({ code: 'invalid-config', retriable: false });
+    }
+    await writer.close(50);
   });
 
   it('counts the records a producer holds once per connection failure it reports', async () => {

@@ -1,13 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { IHeaders } from 'kafkajs';
-import { DeliveryFailedError, DestinationUnavailableError, nextDelay, ShutdownError } from '@app/core';
+import { DeliveryFailedError, DestinationRejectedError, DestinationUnavailableError, nextDelay, ShutdownError } from '@app/core';
 import { ClusterProbe } from './cluster.probe';
 import { kafkaClientConfig, KafkaClientFactory } from './kafka.client-factory';
 import { DeliveryConfig, KafkaConnectionConfig } from './kafka.schema';
 import { KafkaRecord, KafkaWriter, RetryListener } from './kafka.writer';
 import { RdkafkaClientFactory } from './rdkafka.client-factory';
 import { rdkafkaProducerConfig } from './rdkafka.config';
-import { isConnectionCode, isFatal, isPurged, rdkafkaToBridgeError } from './rdkafka.errors';
+import { breaksIdempotence, isConnectionCode, isFatal, isPurged, rdkafkaToBridgeError } from './rdkafka.errors';
 import { RD, RdkafkaDeliveryReport, RdkafkaError, RdkafkaHeaders, RdkafkaProducer } from './rdkafka.native';
 import { oversize, recordSize } from './record-size';
 
@@ -27,11 +27,14 @@ interface Lane {
   ready: boolean;
   connecting: boolean;
   /** Not yet handed to librdkafka (not connected, or its queue full), in write order. */
-  readonly waiting: Pending[];
+  waiting: Pending[];
   /** Handed to librdkafka and not yet reported, in write order (a Set iterates in insertion order). */
   readonly inflight: Set<Pending>;
   connectAttempt: number;
   connectSince: number;
+  /** Producers replaced since the last confirmed record, and since when: paced by the retry policy. */
+  replacements: number;
+  replacingSince: number;
   retryTimer?: NodeJS.Timeout;
 }
 
@@ -111,7 +114,7 @@ export class RdkafkaWriter implements KafkaWriter {
         const producer = lane.producer;
         lane.producer = undefined;
         lane.ready = false;
-        if (producer) await new Promise<void>((resolve) => producer.disconnect(1_000, resolve));
+        if (producer) await disconnect(producer, 1_000);
       }),
     );
   }
@@ -120,7 +123,18 @@ export class RdkafkaWriter implements KafkaWriter {
     const id = `${delivery.acks}/${delivery.idempotent}`;
     let lane = this.lanes.get(id);
     if (!lane) {
-      lane = { id, delivery, ready: false, connecting: false, waiting: [], inflight: new Set(), connectAttempt: 0, connectSince: 0 };
+      lane = {
+        id,
+        delivery,
+        ready: false,
+        connecting: false,
+        waiting: [],
+        inflight: new Set(),
+        connectAttempt: 0,
+        connectSince: 0,
+        replacements: 0,
+        replacingSince: 0,
+      };
       this.lanes.set(id, lane);
     }
     return lane;
@@ -160,16 +174,22 @@ export class RdkafkaWriter implements KafkaWriter {
     const pending = report.opaque as Pending | undefined;
     if (!pending || pending.producer !== producer || lane.producer !== producer) return;
     // Closing rejects what is left itself; before that, a purge means the producer failed for good.
-    if (error && (isFatal(error) || isPurged(error))) return this.replace(lane, error);
+    if (error && (isFatal(error) || isPurged(error) || (lane.delivery.idempotent && breaksIdempotence(error.code)))) return this.replace(lane, error);
     lane.inflight.delete(pending);
     if (!error) {
       this.reachableNow = true;
+      lane.replacements = 0;
       pending.resolve();
     } else {
       this.fail(pending, error);
     }
     if (lane.waiting.length > 0) this.drain(lane);
-    else if (this.idle.length > 0 && this.queued === 0) this.idle.splice(0).forEach((resolve) => resolve());
+    this.settled();
+  }
+
+  /** close() waits for this: nothing left unsettled. */
+  private settled(): void {
+    if (this.idle.length > 0 && this.queued === 0) this.idle.splice(0).forEach((resolve) => resolve());
   }
 
   /** librdkafka gave up on the record: for good (rejected) or after the retry policy's limits. */
@@ -179,18 +199,32 @@ export class RdkafkaWriter implements KafkaWriter {
     const attempts = typed.retriable ? Math.max(1, this.config.producer.retry.maxAttempts) : 1;
     this.log.warn(`Kafka write to ${pending.record.topic} failed: ${error.message}`);
     pending.reject(new DeliveryFailedError(typed, attempts, new Date(pending.since), new Date()));
+    this.settled();
   }
 
   private connect(lane: Lane): void {
     if (lane.connecting || lane.ready || lane.retryTimer || this.closed) return;
     lane.connecting = true;
     if (lane.connectAttempt === 0) lane.connectSince = Date.now();
-    const producer = this.factory.createProducer(rdkafkaProducerConfig(this.config, lane.delivery));
+    let producer: RdkafkaProducer;
+    try {
+      producer = this.factory.createProducer(rdkafkaProducerConfig(this.config, lane.delivery));
+    } catch (error) {
+      // librdkafka refused the configuration: nothing written on this lane can succeed.
+      lane.connecting = false;
+      const refused = new DestinationRejectedError(`librdkafka refused the producer configuration: ${(error as Error).message}`, 'invalid-config', {
+        cause: error,
+      });
+      this.rejectAll(lane, new DeliveryFailedError(refused, 1, new Date(), new Date()));
+      return;
+    }
     producer.on('delivery-report', (error, report) => this.report(lane, producer, error, report));
     producer.on('event.error', (error) => this.onError(lane, producer, error));
     producer.connect({ timeout: Math.max(1_000, this.config.connectionTimeoutMs) }, (error) => {
       lane.connecting = false;
-      if (this.closed) return error ? undefined : disconnect(producer);
+      // A failed connect leaves the binding's native callbacks registered (and the producer uncollectable) until released.
+      if (error) producer._disconnect?.(() => undefined);
+      if (this.closed) return error ? undefined : void disconnect(producer);
       if (error) return this.connectFailed(lane, error);
       producer.setPollInBackground(true);
       lane.producer = producer;
@@ -218,7 +252,7 @@ export class RdkafkaWriter implements KafkaWriter {
         new Date(lane.connectSince),
         new Date(),
       );
-      for (const pending of lane.waiting.splice(0)) pending.reject(failure);
+      this.rejectAll(lane, failure);
       lane.connectAttempt = 0;
       delay = policy.maxMs;
     }
@@ -231,7 +265,9 @@ export class RdkafkaWriter implements KafkaWriter {
   private onError(lane: Lane, producer: RdkafkaProducer, error: RdkafkaError): void {
     if (lane.producer !== producer) return;
     const code = this.factory.eventCode(error);
-    if (code === RD.FATAL || isFatal(error)) return this.replace(lane, error);
+    // On an idempotent lane, no IDEMPOTENT_WRITE permission shows as cluster authorization failing.
+    const idempotenceLost = lane.delivery.idempotent && (breaksIdempotence(code) || code === RD.CLUSTER_AUTHORIZATION_FAILED);
+    if (code === RD.FATAL || isFatal(error) || idempotenceLost) return this.replace(lane, error);
     if (isConnectionCode(code)) {
       if (this.reachableNow) this.log.warn(`Kafka connection lost (${error.message}); librdkafka retries, records wait`);
       this.reachableNow = false;
@@ -242,34 +278,56 @@ export class RdkafkaWriter implements KafkaWriter {
 
   /**
    * A new producer (new producer id) restarts every sequence, so what the old one held can go
-   * through again; what the old one may have written of it is written again.
+   * through again; what the old one may have written of it is written again. Paced by the retry
+   * policy, whose limits end it like any outage; a refusal for good (say, no IDEMPOTENT_WRITE
+   * permission) fails the records at once.
    */
   private replace(lane: Lane, error: RdkafkaError): void {
-    this.log.warn(`Kafka producer failed for good (${error.message}): replacing it and sending its ${lane.inflight.size} unconfirmed record(s) again`);
     const old = lane.producer;
     const unconfirmed = [...lane.inflight];
     lane.inflight.clear();
     for (const pending of unconfirmed) pending.producer = undefined;
-    lane.waiting.unshift(...unconfirmed);
+    lane.waiting = unconfirmed.concat(lane.waiting);
     lane.producer = undefined;
     lane.ready = false;
+    if (old) void disconnect(old, 0);
+    const typed = rdkafkaToBridgeError({ ...error, message: error.message, code: this.factory.eventCode(error) });
+    const now = Date.now();
+    if (lane.replacements === 0) lane.replacingSince = now;
+    lane.replacements++;
+    const delay = typed.retriable ? nextDelay(this.config.producer.retry, lane.replacements, now - lane.replacingSince) : undefined;
+    if (delay === undefined) {
+      this.log.warn(`Kafka producer failed for good (${error.message}): failing its ${lane.waiting.length} record(s)`);
+      this.rejectAll(lane, new DeliveryFailedError(typed, lane.replacements, new Date(lane.replacingSince), new Date(now)));
+      lane.replacements = 0;
+      return;
+    }
+    this.log.warn(`Kafka producer failed for good (${error.message}): replacing it and sending its ${unconfirmed.length} unconfirmed record(s) again`);
     if (unconfirmed.length > 0) this.onRetry(unconfirmed.map((p) => p.record));
-    if (old) disconnect(old);
-    // Paced, so a producer that fails for good at once (say, no IDEMPOTENT_WRITE permission) does not spin.
+    clearTimeout(lane.retryTimer);
     lane.retryTimer = setTimeout(() => {
       lane.retryTimer = undefined;
       this.connect(lane);
-    }, this.config.producer.retry.initialMs);
+    }, delay);
+  }
+
+  /** Fails every record the lane holds that librdkafka does not. */
+  private rejectAll(lane: Lane, error: unknown): void {
+    for (const pending of lane.waiting.splice(0)) pending.reject(error);
+    this.settled();
   }
 }
 
-/** Closes a producer that is being given up; one that never connected has nothing to close. */
-function disconnect(producer: RdkafkaProducer): void {
-  try {
-    producer.disconnect(0, () => undefined);
-  } catch {
-    // Not connected: nothing to release.
-  }
+/** Closes a producer (flushing for up to `timeoutMs`); one that is not connected has nothing to close. */
+function disconnect(producer: RdkafkaProducer, timeoutMs = 0): Promise<void> {
+  return new Promise<void>((resolve) => {
+    try {
+      producer.disconnect(timeoutMs, resolve);
+    } catch {
+      // Not connected (its flush throws): nothing to release.
+      resolve();
+    }
+  });
 }
 
 /** kafkajs-style headers as librdkafka takes them: one single-entry object per value. */
