@@ -14,3 +14,4 @@ export * from './kafka-topic-name';
 export * from './kafka.record-source';
 export * from './offset-tracker';
 export * from './kafka.registration';
+export * from './kafkajs.produce-encoding';
