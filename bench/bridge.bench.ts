@@ -15,10 +15,21 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Kafka } from 'kafkajs';
-import { kafkaClientConfig, kafkaConnectionSchema } from '@app/kafka';
+import { kafkaClientConfig, kafkaConnectionSchema, useProduceEncoding } from '@app/kafka';
 import { startBrokers, Brokers } from './lib/brokers';
 import { runBridgeCase } from './lib/bridge-run';
-import { BenchCase, benchMqttHeaders, benchWorkers, LATENCY_BASE_CASE, MESSAGES_BY_SIZE, SCALE_CASE, scaled, selectedCases, sizeLabel } from './lib/cases';
+import {
+  BenchCase,
+  benchKafkaEncoding,
+  benchMqttHeaders,
+  benchWorkers,
+  LATENCY_BASE_CASE,
+  MESSAGES_BY_SIZE,
+  SCALE_CASE,
+  scaled,
+  selectedCases,
+  sizeLabel,
+} from './lib/cases';
 import { measureCeiling } from './lib/ceiling';
 import { compareRuns } from './lib/comparisons';
 import { formatSummary, summarizeProfile } from './lib/cpu-profile';
@@ -88,6 +99,8 @@ async function main(): Promise<number> {
   const brokers: Brokers = await startBrokers(log);
   cleanups.push(() => brokers.stop());
 
+  // Limit B writes in this process: with the same request encoding as the bridge cases.
+  useProduceEncoding(benchKafkaEncoding() === 'bridge');
   const kafka = new Kafka(kafkaClientConfig(kafkaConnectionSchema.parse({ brokers: brokers.kafkaBrokers, clientId: 'bench' })));
   const admin = kafka.admin();
   await admin.connect();
@@ -246,6 +259,7 @@ async function main(): Promise<number> {
       workerExecArgv: workerExecArgv(),
       worker: process.env.BENCH_WORKER === 'compiled' ? 'compiled (tsc, node)' : 'ts-node',
       kafkaNoDelayExperiment: process.env.BENCH_KAFKA_NODELAY === '1',
+      kafkaEncoding: benchKafkaEncoding(),
       mqttHeaders: benchMqttHeaders(),
       scaleWorkers: cases.some((c) => c.name === SCALE_CASE) ? [1, benchWorkers()] : undefined,
     },

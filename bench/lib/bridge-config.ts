@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BenchCase, benchKafkaClient, CaseTopics } from './cases';
+import { BenchCase, benchKafkaClient, benchKafkaEncoding, CaseTopics } from './cases';
 
 export interface WorkerConfigInput {
   readonly mqttUrl: string;
@@ -57,6 +57,7 @@ export function writeWorkerConfig(input: WorkerConfigInput): string {
     '  clientId: bench-bridge',
     '  producer:',
     `    client: ${benchCase.kafkaClient ?? benchKafkaClient()}`,
+    `    encoding: ${benchCase.kafkaEncoding ?? benchKafkaEncoding()}`,
     `    maxBatchMessages: ${workerMaxBatchMessages()}`,
     '    compression: none',
     'deadLetter: { topic: bench.dead-letter }',

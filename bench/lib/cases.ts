@@ -40,6 +40,8 @@ export interface BenchCase {
   readonly prepare?: (dir: string) => Promise<void>;
   /** The worker's `kafka.producer.client`; default BENCH_KAFKA_CLIENT (kafkajs). */
   readonly kafkaClient?: 'kafkajs' | 'librdkafka';
+  /** The worker's `kafka.producer.encoding`; default BENCH_KAFKA_ENCODING (bridge). */
+  readonly kafkaEncoding?: KafkaEncoding;
   /** Compared to min(limit A, limit B) at the same payload size; false: figures only. */
   readonly hasRatioTarget?: boolean;
 }
@@ -80,6 +82,7 @@ const CASE_MESSAGES: Readonly<Record<string, number>> = {
   'qos1-256b-reencrypt': 80_000,
   'qos1-256b-minimal': 80_000,
   'qos1-256b-librdkafka': 80_000,
+  'qos1-256b-kafkajs-encoding': 80_000,
   // Each of its runs (1 worker, then several) sends this many.
   'qos1-256b-scale': 80_000,
   'qos0-1k': 50_000,
@@ -123,7 +126,28 @@ export const CASES: readonly BenchCase[] = [
   passthroughWithHeaders(1, 256, 'minimal'),
   // Issue 19 item 2: the same passthrough written by librdkafka, beside the run's client.
   { ...passthrough(1, 256), name: 'qos1-256b-librdkafka', messages: CASE_MESSAGES['qos1-256b-librdkafka'], kafkaClient: 'librdkafka', hasRatioTarget: false },
+  // The same passthrough with kafkajs encoding its produce requests itself: what the bridge's encoder saves.
+  {
+    ...passthrough(1, 256),
+    name: 'qos1-256b-kafkajs-encoding',
+    messages: CASE_MESSAGES['qos1-256b-kafkajs-encoding'],
+    kafkaClient: 'kafkajs',
+    kafkaEncoding: 'kafkajs',
+    hasRatioTarget: false,
+  },
 ];
+
+export type KafkaEncoding = 'bridge' | 'kafkajs';
+
+/**
+ * BENCH_KAFKA_ENCODING: who encodes kafkajs's produce requests in the bridge cases, limit B and
+ * the ceiling (`kafka.producer.encoding`: bridge, the default, or kafkajs).
+ */
+export function benchKafkaEncoding(): KafkaEncoding {
+  const value = process.env.BENCH_KAFKA_ENCODING || 'bridge';
+  if (value !== 'bridge' && value !== 'kafkajs') throw new Error(`BENCH_KAFKA_ENCODING must be bridge or kafkajs, got ${value}`);
+  return value;
+}
 
 /** BENCH_KAFKA_CLIENT: the bridge cases' `kafka.producer.client` (kafkajs, the default, or librdkafka). */
 export function benchKafkaClient(): string {

@@ -18,7 +18,8 @@
  */
 import { CompressionTypes, Kafka, Message, Partitioners } from 'kafkajs';
 import { connectAsync } from 'mqtt';
-import { kafkaClientConfig, kafkaConnectionSchema, MQTT_HEADER_MODES, mqttHeaders } from '@app/kafka';
+import { kafkaClientConfig, kafkaConnectionSchema, MQTT_HEADER_MODES, mqttHeaders, useProduceEncoding } from '@app/kafka';
+import { benchKafkaEncoding } from './cases';
 import { CeilingCounters, rdkafkaSink } from './ceiling-rdkafka.sink';
 
 /** The bridge's defaults: kafka.producer.maxBatchMessages (the benchmark's 1000) and maxBatchBytes. */
@@ -37,6 +38,8 @@ async function main(): Promise<void> {
   if (!url || !filter || !(qos === 0 || qos === 1) || !brokers || !topic || !mode) {
     throw new Error('usage: ceiling-bridge-process.ts <mqtt url> <filter> <qos> <brokers> <topic> <all|minimal|none>');
   }
+  // The same request encoding as the bridge cases, so the ceiling stays "the same libraries".
+  useProduceEncoding(benchKafkaEncoding() === 'bridge');
   const kafka = new Kafka(kafkaClientConfig(kafkaConnectionSchema.parse({ brokers: brokers.split(','), clientId: 'bench-ceiling' })));
   const producer = kafka.producer({
     idempotent: true,

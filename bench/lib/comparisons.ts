@@ -50,6 +50,11 @@ const PAIRS: readonly Pair[] = [
     reference: bridgeCase('qos1-256b'),
   },
   {
+    label: "passthrough with the bridge's produce-request encoding vs kafkajs's own, QoS 1 256 B",
+    run: bridgeCase('qos1-256b'),
+    reference: bridgeCase('qos1-256b-kafkajs-encoding'),
+  },
+  {
     label: 'passthrough vs the at-most-once ceiling, QoS 1 256 B',
     run: bridgeCase('qos1-256b'),
     reference: ceiling256('kafkajs'),

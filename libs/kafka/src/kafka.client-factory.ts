@@ -1,21 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Kafka, KafkaConfig, logLevel, SASLOptions } from 'kafkajs';
-import { KAFKAJS_ENCODED_VERSION, useProduceEncoding } from './kafkajs.produce-encoding';
 import { KafkaConnectionConfig } from './kafka.schema';
-
-let encodingChecked = false;
 
 /** The seam between the bridge and kafkajs: tests replace `createClient` with a fake. */
 @Injectable()
 export class KafkaClientFactory {
   createClient(config: KafkaConfig): Kafka {
-    if (!encodingChecked) {
-      encodingChecked = true;
-      if (!useProduceEncoding()) {
-        new Logger(KafkaClientFactory.name).warn(`kafkajs is not ${KAFKAJS_ENCODED_VERSION}: its own, slower Produce request encoding is used`);
-      }
-    }
     return new Kafka(config);
   }
 }

@@ -45,6 +45,11 @@ export const kafkaConnectionSchema = z
          * built at install; measured no faster in this bridge: docs/performance.md).
          */
         client: z.enum(['kafkajs', 'librdkafka']).default('kafkajs'),
+        /**
+         * kafkajs only: who encodes produce requests. `bridge`: one buffer per request, the same
+         * bytes kafkajs 2.2.4 writes, for less CPU and garbage (docs/performance.md); `kafkajs`: its own.
+         */
+        encoding: z.enum(['bridge', 'kafkajs']).default('bridge'),
         /** librdkafka only: how long a batch waits for more records before it is sent (linger.ms). */
         lingerMs: z.number().int().min(0).max(1_000).default(20),
         /** Most records in one produce request; more accumulate while a request is in flight. */

@@ -1,4 +1,4 @@
-import { describe, expect, it, jest } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { encodedProduce, useProduceEncoding } from './kafkajs.produce-encoding';
 import { encodeProduceRequest } from './produce-request.encoder';
 
@@ -44,18 +44,28 @@ describe('encodedProduce', () => {
 });
 
 describe('useProduceEncoding', () => {
-  it('changes nothing for another kafkajs version', () => {
-    const { requests } = require('kafkajs/src/protocol/requests') as { requests: { Produce: unknown } };
-    const before = requests.Produce;
-    expect(useProduceEncoding('2.3.0')).toBe(false);
-    expect(requests.Produce).toBe(before);
+  const kafkajsRequests = () => (require('kafkajs/src/protocol/requests') as { requests: { Produce: unknown } }).requests;
+
+  afterEach(() => {
+    useProduceEncoding(false);
   });
 
-  it('replaces kafkajs’s Produce definition once, for the version it reproduces', () => {
-    const { requests } = require('kafkajs/src/protocol/requests') as { requests: { Produce: unknown } };
-    expect(useProduceEncoding()).toBe(true);
-    const installed = requests.Produce;
-    expect(useProduceEncoding()).toBe(true);
-    expect(requests.Produce).toBe(installed);
+  it('changes nothing for another kafkajs version', () => {
+    const before = kafkajsRequests().Produce;
+    expect(useProduceEncoding(true, '2.3.0')).toBe(false);
+    expect(kafkajsRequests().Produce).toBe(before);
+  });
+
+  it('replaces kafkajs’s Produce definition once, and puts kafkajs’s own back when turned off', () => {
+    const kafkajs = kafkajsRequests().Produce;
+    expect(useProduceEncoding(true)).toBe(true);
+    const installed = kafkajsRequests().Produce;
+    expect(installed).not.toBe(kafkajs);
+    expect(useProduceEncoding(true)).toBe(true);
+    expect(kafkajsRequests().Produce).toBe(installed);
+    expect(useProduceEncoding(false)).toBe(false);
+    expect(kafkajsRequests().Produce).toBe(kafkajs);
+    expect(useProduceEncoding(false)).toBe(false);
+    expect(kafkajsRequests().Produce).toBe(kafkajs);
   });
 });

@@ -17,32 +17,37 @@ interface RequestDefinition {
   protocol(options: { version: number }): (args: ProduceRequestArgs) => BuiltRequest;
 }
 
-const INSTALLED = Symbol('bridge produce encoding');
+interface EncodedDefinition extends RequestDefinition {
+  /** kafkajs's own definition, put back by `useProduceEncoding(false)`. */
+  readonly [KAFKAJS_DEFINITION]: RequestDefinition;
+}
+
+const KAFKAJS_DEFINITION = Symbol('kafkajs produce definition');
 
 /**
- * Makes every kafkajs producer in this process encode its uncompressed Produce requests (v3 and
- * later) with `encodeProduceRequest`: one buffer per request instead of kafkajs's buffer per
- * record and per header, the same bytes (produce-request.encoder.spec.ts compares them with
- * kafkajs's own encoder). Compressed requests, records with a timestamp and older request
- * versions are left to kafkajs.
+ * With `on`, makes every kafkajs producer in this process encode its uncompressed Produce
+ * requests (v3 and later) with `encodeProduceRequest`: one buffer per request instead of
+ * kafkajs's buffer per record and per header, the same bytes (produce-request.encoder.spec.ts
+ * compares them with kafkajs's own encoder). Compressed requests, records with a timestamp and
+ * older request versions are left to kafkajs. Without `on`, kafkajs's own encoding is back.
  *
  * This replaces a request definition inside kafkajs, which its broker looks up on every produce,
  * so it is bound to the exact release it was written against: with any other version it changes
- * nothing and returns false. Safe to call more than once.
+ * nothing and returns false. Returns whether the bridge's encoding is in use.
  */
-export function useProduceEncoding(kafkajsVersion: string = installedKafkajsVersion()): boolean {
-  if (kafkajsVersion !== KAFKAJS_ENCODED_VERSION) return false;
+export function useProduceEncoding(on: boolean, kafkajsVersion: string = installedKafkajsVersion()): boolean {
   // kafkajs exports no hook for its request encoders.
-  const { requests } = require('kafkajs/src/protocol/requests') as { requests: Record<string, RequestDefinition & { [INSTALLED]?: true }> };
-  if (requests.Produce[INSTALLED]) return true;
-  requests.Produce = encodedProduce(requests.Produce);
-  return true;
+  const { requests } = require('kafkajs/src/protocol/requests') as { requests: { Produce: RequestDefinition | EncodedDefinition } };
+  const current = requests.Produce;
+  const kafkajs = KAFKAJS_DEFINITION in current ? current[KAFKAJS_DEFINITION] : current;
+  requests.Produce = on && kafkajsVersion === KAFKAJS_ENCODED_VERSION ? (current === kafkajs ? encodedProduce(kafkajs) : current) : kafkajs;
+  return requests.Produce !== kafkajs;
 }
 
 /** `original` with the uncompressed v3+ requests encoded by `encodeProduceRequest`. */
-export function encodedProduce(original: RequestDefinition): RequestDefinition & { [INSTALLED]: true } {
+export function encodedProduce(original: RequestDefinition): EncodedDefinition {
   return {
-    [INSTALLED]: true,
+    [KAFKAJS_DEFINITION]: original,
     versions: original.versions,
     protocol: (options) => {
       const build = original.protocol(options);

@@ -7,6 +7,7 @@ import { DeliveryConfig, KafkaConnectionConfig } from './kafka.schema';
 import { PinnedPartitioner } from './pinned.partitioner';
 import { ClusterProbe } from './cluster.probe';
 import { KafkaRecord, KafkaWriter, RetryListener } from './kafka.writer';
+import { KAFKAJS_ENCODED_VERSION, useProduceEncoding } from './kafkajs.produce-encoding';
 import { oversize, recordSize } from './record-size';
 import { SerialBatcher } from './serial-batcher';
 
@@ -42,6 +43,12 @@ export class KafkajsWriter implements KafkaWriter {
     private readonly config: KafkaConnectionConfig,
     private readonly onRetry: RetryListener = () => undefined,
   ) {
+    const bridgeEncoding = config.producer.encoding === 'bridge';
+    if (useProduceEncoding(bridgeEncoding) !== bridgeEncoding) {
+      this.log.warn(
+        `kafkajs is not ${KAFKAJS_ENCODED_VERSION}: kafkajs encodes the produce requests (kafka.producer.encoding bridge needs ${KAFKAJS_ENCODED_VERSION})`,
+      );
+    }
     this.kafka = factory.createClient(kafkaClientConfig(config));
     this.prober = new ClusterProbe(this.kafka, config.brokers, (reachable) => (this.reachableNow = reachable));
   }

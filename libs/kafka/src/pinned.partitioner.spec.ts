@@ -25,6 +25,26 @@ describe('PinnedPartitioner', () => {
     expect(pins.partitionOf(keyless)).toBe(first);
   });
 
+  it('puts keyed records where kafkajs’s default partitioner (the Java client’s) does, past its hash cache too', () => {
+    const pins = new PinnedPartitioner();
+    const partition = pins.create();
+    const kafkajs = Partitioners.DefaultPartitioner();
+    for (let i = 0; i < 10_200; i += i < 200 ? 1 : 97) {
+      for (const key of [`site/${i}/temp`, Buffer.from(`raw-${i}`), `zürich/${i}`]) {
+        for (const count of [1, 3, 7]) {
+          const message: Message = { value: 'v', key };
+          const expected = kafkajs({ topic: 't', partitionMetadata: meta(count), message: { value: 'v', key } });
+          expect(partition({ topic: 't', partitionMetadata: meta(count), message })).toBe(expected);
+        }
+      }
+    }
+    // Over the cache's 10,000 distinct keys it starts again, and still hashes the same.
+    for (let i = 0; i < 10_050; i++) partition({ topic: 't', partitionMetadata: meta(3), message: { value: 'v', key: `k${i}` } });
+    expect(partition({ topic: 't', partitionMetadata: meta(5), message: { value: 'v', key: 'k3' } })).toBe(
+      kafkajs({ topic: 't', partitionMetadata: meta(5), message: { value: 'v', key: 'k3' } }),
+    );
+  });
+
   it('keeps a keyed record where it was hashed even when the partition count grows before the retry', () => {
     const pins = new PinnedPartitioner();
     const partition = pins.create();

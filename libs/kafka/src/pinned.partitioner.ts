@@ -1,5 +1,13 @@
 import { randomInt } from 'node:crypto';
-import { PartitionerArgs, Partitioners } from 'kafkajs';
+import { PartitionerArgs } from 'kafkajs';
+import { keyPartition, murmur2 } from './murmur2';
+
+/** Where a record's partition is kept on the record itself: a WeakMap entry per record slowed every scavenge. */
+const PIN = Symbol('kafka partition');
+type Pinned = { [PIN]?: number };
+
+/** Distinct string keys whose hashes are kept: keys repeat (the MQTT topic by default), hashing them does not. */
+const HASHES_KEPT = 10_000;
 
 /**
  * Chooses a record's partition once and keeps it through every retry.
@@ -14,8 +22,7 @@ import { PartitionerArgs, Partitioners } from 'kafkajs';
  * partition per topic for a whole batch (`nextBatch()`), rotating between batches.
  */
 export class PinnedPartitioner {
-  private readonly pinned = new WeakMap<object, number>();
-  private readonly keyed = Partitioners.DefaultPartitioner();
+  private readonly hashes = new Map<string, number>();
   private readonly sticky = new Map<string, { batch: number; partition: number; counter: number }>();
   private batch = 0;
 
@@ -29,17 +36,32 @@ export class PinnedPartitioner {
 
   /** The partition a record was pinned to, if kafkajs asked for it already. */
   partitionOf(record: object): number | undefined {
-    return this.pinned.get(record);
+    return (record as Pinned)[PIN];
   }
 
   private partition(args: PartitionerArgs): number {
     const { message, topic, partitionMetadata } = args;
-    const known = this.pinned.get(message);
+    const pinned = message as Pinned;
+    const known = pinned[PIN];
     // A pin outside the topic's partitions (topic deleted and recreated smaller) was never written.
     if (known !== undefined && partitionMetadata.some((p) => p.partitionId === known)) return known;
-    const chosen = message.partition ?? (message.key !== null && message.key !== undefined ? this.keyed(args) : this.stickyFor(topic, partitionMetadata));
-    this.pinned.set(message, chosen);
+    const key = message.key;
+    const chosen =
+      message.partition ??
+      (key !== null && key !== undefined ? keyPartition(this.hash(key), partitionMetadata.length) : this.stickyFor(topic, partitionMetadata));
+    pinned[PIN] = chosen;
     return chosen;
+  }
+
+  private hash(key: Buffer | string): number {
+    if (typeof key !== 'string') return murmur2(key);
+    let hash = this.hashes.get(key);
+    if (hash === undefined) {
+      if (this.hashes.size >= HASHES_KEPT) this.hashes.clear();
+      hash = murmur2(Buffer.from(key));
+      this.hashes.set(key, hash);
+    }
+    return hash;
   }
 
   private stickyFor(topic: string, partitions: PartitionerArgs['partitionMetadata']): number {
