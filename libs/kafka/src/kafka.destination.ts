@@ -36,11 +36,16 @@ export class KafkaDestination implements Destination {
     return this.writer.reachable;
   }
 
-  async write(record: OutboundRecord): Promise<void> {
-    if (this.closed) throw new ShutdownError(`Kafka destination ${this.name} is closed`);
-    const { topic, key, headers } = this.outgoing(record);
-    const delivery = this.delivery[record.message.qos];
-    return this.writer.write({ topic, key, value: record.payload(topic), partition: this.config.partition, headers, rule: record.rule }, delivery);
+  // Not async: returning the writer's promise from an async function costs every record two more microtask turns.
+  write(record: OutboundRecord): Promise<void> {
+    if (this.closed) return Promise.reject(new ShutdownError(`Kafka destination ${this.name} is closed`));
+    try {
+      const { topic, key, headers } = this.outgoing(record);
+      const delivery = this.delivery[record.message.qos];
+      return this.writer.write({ topic, key, value: record.payload(topic), partition: this.config.partition, headers, rule: record.rule }, delivery);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   describe(record: OutboundRecord): DestinationPreview {

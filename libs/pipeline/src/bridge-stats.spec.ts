@@ -16,3 +16,23 @@ describe('BridgeStats process metrics', () => {
     expect(await new BridgeStats().registry.metrics()).not.toContain('process_cpu_user_seconds_total');
   });
 });
+
+describe('BridgeStats per-message metrics', () => {
+  it('reports received, delivered and latency as counted, the same on every scrape', async () => {
+    const stats = new BridgeStats();
+    for (let i = 0; i < 3; i++) stats.received('r');
+    stats.delivered('r', 'r/kafka[0]', performance.now());
+    stats.delivered('r', 'r/kafka[0]', performance.now());
+    stats.delivered('r', 'r/nats[1]', performance.now() - 20_000);
+    for (let scrape = 0; scrape < 2; scrape++) {
+      const text = await stats.registry.metrics();
+      expect(text).toContain('bridge_messages_received_total{rule="r"} 3');
+      expect(text).toContain('bridge_messages_delivered_total{rule="r",destination="r/kafka[0]"} 2');
+      expect(text).toContain('bridge_messages_delivered_total{rule="r",destination="r/nats[1]"} 1');
+      expect(text).toContain('bridge_delivery_latency_seconds_count{rule="r"} 3');
+      expect(text).toContain('bridge_delivery_latency_seconds_bucket{le="10",rule="r"} 2');
+      expect(text).toContain('bridge_delivery_latency_seconds_bucket{le="30",rule="r"} 3');
+    }
+    expect(stats.snapshot().r).toMatchObject({ received: 3, delivered: 3 });
+  });
+});

@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Metric, Registry } from 'prom-client';
+import { RuleLatencyHistogram } from './rule-latency.histogram';
 
 /** Counters per rule, as the tests and the replay report read them. */
 export interface RuleCounters {
@@ -35,15 +36,34 @@ export class BridgeStats {
   readonly registry = new Registry();
   private processMetrics = false;
   private readonly rules = new Map<string, RuleCounters>();
+  /** Records confirmed, per rule and destination. */
+  private readonly deliveredTo = new Map<string, Map<string, number>>();
   /** Copies no rule took (duplicates of overlapping subscriptions, skipped retained messages). */
   unrouted = 0;
+  // Received and delivered happen once per message: plain counts, handed to prom-client when scraped
+  // (its inc() builds and hashes the labels on every call).
   private readonly metrics = {
-    received: new Counter({ name: 'bridge_messages_received_total', help: 'Messages taken by a rule', labelNames: ['rule'], registers: [this.registry] }),
+    received: new Counter({
+      name: 'bridge_messages_received_total',
+      help: 'Messages taken by a rule',
+      labelNames: ['rule'],
+      registers: [this.registry],
+      collect: () => {
+        const counter = this.metrics.received;
+        counter.reset();
+        for (const [rule, counts] of this.rules) if (counts.received > 0) counter.inc({ rule }, counts.received);
+      },
+    }),
     delivered: new Counter({
       name: 'bridge_messages_delivered_total',
       help: 'Records confirmed by a destination',
       labelNames: ['rule', 'destination'],
       registers: [this.registry],
+      collect: () => {
+        const counter = this.metrics.delivered;
+        counter.reset();
+        for (const [rule, destinations] of this.deliveredTo) for (const [destination, n] of destinations) counter.inc({ rule, destination }, n);
+      },
     }),
     deadLettered: new Counter({
       name: 'bridge_messages_dead_lettered_total',
@@ -64,13 +84,11 @@ export class BridgeStats {
       help: 'Copies no rule took (overlap duplicates, skipped retained)',
       registers: [this.registry],
     }),
-    latency: new Histogram({
-      name: 'bridge_delivery_latency_seconds',
-      help: 'From MQTT receipt to the destination confirming the record',
-      labelNames: ['rule'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers: [this.registry],
-    }),
+    latency: new RuleLatencyHistogram(
+      'bridge_delivery_latency_seconds',
+      'From MQTT receipt to the destination confirming the record',
+      [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    ),
     keyReloads: new Counter({ name: 'bridge_key_reloads_total', help: 'Key file loads, by result', labelNames: ['result'], registers: [this.registry] }),
     mqttConnectFailures: new Counter({
       name: 'bridge_mqtt_connect_failures_total',
@@ -86,6 +104,8 @@ export class BridgeStats {
   };
 
   constructor(live?: LiveState) {
+    // prom-client's registry takes any metric with a name and get(); its types list only its own classes.
+    this.registry.registerMetric(this.metrics.latency as unknown as Metric);
     if (!live) return;
     new Gauge({
       name: 'bridge_in_flight_messages',
@@ -147,14 +167,18 @@ export class BridgeStats {
 
   received(rule: string): void {
     this.rule(rule).received++;
-    this.metrics.received.inc({ rule });
   }
 
   /** A destination confirmed; `receivedAt` is the message's `performance.now()` at receipt. */
   delivered(rule: string, destination: string, receivedAt: number): void {
     this.rule(rule).delivered++;
-    this.metrics.delivered.inc({ rule, destination });
-    this.metrics.latency.observe({ rule }, (performance.now() - receivedAt) / 1000);
+    let destinations = this.deliveredTo.get(rule);
+    if (!destinations) {
+      destinations = new Map();
+      this.deliveredTo.set(rule, destinations);
+    }
+    destinations.set(destination, (destinations.get(destination) ?? 0) + 1);
+    this.metrics.latency.observe(rule, (performance.now() - receivedAt) / 1000);
   }
 
   /** `stage` is what failed: a destination's name, `transform` or `source`. */
