@@ -15,8 +15,8 @@ export const HEADER = {
 
 /**
  * Which of the bridge's own headers a Kafka destination writes (`mqttHeaders` in its
- * configuration). kafkajs encodes every header into a buffer of its own, so each one costs
- * CPU and garbage per record: fewer headers buy throughput at the price of metadata.
+ * configuration). Every header is encoded into every record, so each one costs CPU per
+ * record: fewer headers buy throughput at the price of metadata.
  * - `all`: topic, QoS, retain flag, rule, and the MQTT 5 properties the publisher set.
  * - `minimal`: the MQTT topic and the MQTT 5 properties the publisher set (those cost nothing
  *   when absent, and cannot be recovered from anything else); QoS, retain flag and rule go.
