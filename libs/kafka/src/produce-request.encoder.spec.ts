@@ -74,6 +74,15 @@ describe('encodeProduceRequest', () => {
     expect(encodeProduceRequest(data, NOW)).toEqual(await kafkajsBytes(data));
   });
 
+  it('writes own headers only, as kafkajs does, and an empty transactional id without the transactional flag', async () => {
+    const headers = Object.assign(Object.create({ inherited: 'x' }) as Record<string, string>, { own: 'y' });
+    expect(encodeProduceRequest(request([{ key: 'k', value: Buffer.from('v'), headers }]), NOW)).toEqual(
+      await kafkajsBytes(request([{ key: 'k', value: Buffer.from('v'), headers: { own: 'y' } }])),
+    );
+    const emptyId = request([bridgeRecord(1)], { transactionalId: '' });
+    expect(encodeProduceRequest(emptyId, NOW)).toEqual(await kafkajsBytes(emptyId));
+  });
+
   it('leaves records with a timestamp to kafkajs', () => {
     expect(encodeProduceRequest(request([bridgeRecord(1), { ...bridgeRecord(2), timestamp: '1700000000000' }]), NOW)).toBeUndefined();
   });

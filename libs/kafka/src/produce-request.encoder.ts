@@ -86,7 +86,8 @@ export function encodeProduceRequest(request: ProduceRequestData, now: number): 
       out.writeInt32BE(batchSize - 12, batch + 8);
       out.writeInt32BE(0, batch + 12);
       out.writeInt8(2, batch + 16);
-      out.writeInt16BE(transactionalId === null ? 0 : TRANSACTIONAL, batch + CRC_FROM);
+      // As kafkajs: an empty id is written but does not mark the batch transactional.
+      out.writeInt16BE(transactionalId ? TRANSACTIONAL : 0, batch + CRC_FROM);
       out.writeInt32BE(messages.length - 1, batch + 23);
       writeInt64(out, batch + 27, now);
       writeInt64(out, batch + 35, now);
@@ -115,7 +116,7 @@ function headersSize(lengths: number[], headers: ProduceMessage['headers']): num
   let count = 0;
   let size = 0;
   for (const name in headers) {
-    const value = headers[name];
+    const value = ownHeader(headers, name);
     if (value === undefined) continue;
     const nameLength = remember(lengths, Buffer.byteLength(name));
     const values = Array.isArray(value) ? value : [value as Bytes];
@@ -125,6 +126,11 @@ function headersSize(lengths: number[], headers: ProduceMessage['headers']): num
     }
   }
   return varintSize(count) + size;
+}
+
+/** A header's value, undefined for inherited names (kafkajs takes own names only) and absent values; for-in, not Object.keys: no array per record. */
+function ownHeader(headers: NonNullable<ProduceMessage['headers']>, name: string): Bytes | ReadonlyArray<Buffer | string> {
+  return Object.prototype.hasOwnProperty.call(headers, name) ? headers[name] : undefined;
 }
 
 function writeRecord(out: Buffer, at: number, message: ProduceMessage, offsetDelta: number, lengths: number[], next: { length: number }): number {
@@ -137,12 +143,12 @@ function writeRecord(out: Buffer, at: number, message: ProduceMessage, offsetDel
   const headers = message.headers;
   let count = 0;
   for (const name in headers) {
-    const value = headers[name];
+    const value = ownHeader(headers, name);
     if (value !== undefined) count += Array.isArray(value) ? value.length : 1;
   }
   at = writeVarint(out, at, count);
   for (const name in headers) {
-    const value = headers[name];
+    const value = ownHeader(headers, name);
     if (value === undefined) continue;
     const nameLength = lengths[next.length++];
     const values = Array.isArray(value) ? value : [value as Bytes];

@@ -36,3 +36,14 @@ describe('BridgeStats per-message metrics', () => {
     expect(stats.snapshot().r).toMatchObject({ received: 3, delivered: 3 });
   });
 });
+
+describe('BridgeStats metric order', () => {
+  it('lists the delivery latency histogram where prom-client registered it before: after the unrouted counter', async () => {
+    const text = await new BridgeStats().registry.metrics();
+    const order = ['bridge_messages_unrouted_total', 'bridge_delivery_latency_seconds', 'bridge_key_reloads_total'].map((name) =>
+      text.indexOf(`# HELP ${name} `),
+    );
+    expect(order.every((at) => at >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+  });
+});

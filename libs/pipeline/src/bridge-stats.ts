@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Metric, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { RuleLatencyHistogram } from './rule-latency.histogram';
 
 /** Counters per rule, as the tests and the replay report read them. */
@@ -88,6 +88,7 @@ export class BridgeStats {
       'bridge_delivery_latency_seconds',
       'From MQTT receipt to the destination confirming the record',
       [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      [this.registry],
     ),
     keyReloads: new Counter({ name: 'bridge_key_reloads_total', help: 'Key file loads, by result', labelNames: ['result'], registers: [this.registry] }),
     mqttConnectFailures: new Counter({
@@ -104,8 +105,6 @@ export class BridgeStats {
   };
 
   constructor(live?: LiveState) {
-    // prom-client's registry takes any metric with a name and get(); its types list only its own classes.
-    this.registry.registerMetric(this.metrics.latency as unknown as Metric);
     if (!live) return;
     new Gauge({
       name: 'bridge_in_flight_messages',

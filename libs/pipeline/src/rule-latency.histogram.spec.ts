@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { Histogram, Metric, Registry } from 'prom-client';
+import { Histogram, Registry } from 'prom-client';
 import { RuleLatencyHistogram } from './rule-latency.histogram';
 
 const BOUNDS = [0.001, 0.01, 0.1, 1];
@@ -9,8 +9,7 @@ describe('RuleLatencyHistogram', () => {
     const theirs = new Registry();
     const reference = new Histogram({ name: 'lat_seconds', help: 'h', labelNames: ['rule'], buckets: BOUNDS, registers: [theirs] });
     const ours = new Registry();
-    const histogram = new RuleLatencyHistogram('lat_seconds', 'h', BOUNDS);
-    ours.registerMetric(histogram as unknown as Metric);
+    const histogram = new RuleLatencyHistogram('lat_seconds', 'h', BOUNDS, [ours]);
     // On a bound, between bounds, above the last one, and two rules.
     for (const [rule, seconds] of [
       ['a', 0.001],
@@ -30,8 +29,7 @@ describe('RuleLatencyHistogram', () => {
 
   it('starts again from nothing when the registry resets its metrics', async () => {
     const registry = new Registry();
-    const histogram = new RuleLatencyHistogram('lat_seconds', 'h', BOUNDS);
-    registry.registerMetric(histogram as unknown as Metric);
+    const histogram = new RuleLatencyHistogram('lat_seconds', 'h', BOUNDS, [registry]);
     histogram.observe('a', 0.5);
     registry.resetMetrics();
     expect(await registry.metrics()).not.toContain('rule="a"');

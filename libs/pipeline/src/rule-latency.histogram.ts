@@ -1,3 +1,5 @@
+import { Metric, Registry } from 'prom-client';
+
 /** One exported sample, as prom-client's registry formats them. */
 interface Sample {
   readonly metricName: string;
@@ -27,7 +29,11 @@ export class RuleLatencyHistogram {
     readonly name: string,
     readonly help: string,
     private readonly bounds: readonly number[],
-  ) {}
+    registers: readonly Registry[] = [],
+  ) {
+    // prom-client's registry takes any metric with a name and get(); its types list only its own classes.
+    for (const registry of registers) registry.registerMetric(this as unknown as Metric);
+  }
 
   observe(rule: string, seconds: number): void {
     let cell = this.cells.get(rule);
