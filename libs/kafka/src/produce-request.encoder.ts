@@ -112,19 +112,25 @@ function bytesSize(lengths: number[], value: Bytes): number {
   return varintSize(length) + length;
 }
 
+/** Also remembers the header count, so the second pass need not count again. */
 function headersSize(lengths: number[], headers: ProduceMessage['headers']): number {
+  const slot = lengths.push(0) - 1;
   let count = 0;
   let size = 0;
   for (const name in headers) {
     const value = ownHeader(headers, name);
     if (value === undefined) continue;
     const nameLength = remember(lengths, Buffer.byteLength(name));
-    const values = Array.isArray(value) ? value : [value as Bytes];
-    for (const v of values) {
+    const nameSize = varintSize(nameLength) + nameLength;
+    if (Array.isArray(value)) {
+      for (const v of value) size += nameSize + bytesSize(lengths, v);
+      count += value.length;
+    } else {
+      size += nameSize + bytesSize(lengths, value as Bytes);
       count++;
-      size += varintSize(nameLength) + nameLength + bytesSize(lengths, v);
     }
   }
+  lengths[slot] = count;
   return varintSize(count) + size;
 }
 
@@ -141,24 +147,21 @@ function writeRecord(out: Buffer, at: number, message: ProduceMessage, offsetDel
   at = writeBytes(out, at, message.key, lengths, next);
   at = writeBytes(out, at, message.value, lengths, next);
   const headers = message.headers;
-  let count = 0;
-  for (const name in headers) {
-    const value = ownHeader(headers, name);
-    if (value !== undefined) count += Array.isArray(value) ? value.length : 1;
-  }
-  at = writeVarint(out, at, count);
+  at = writeVarint(out, at, lengths[next.length++]);
   for (const name in headers) {
     const value = ownHeader(headers, name);
     if (value === undefined) continue;
     const nameLength = lengths[next.length++];
-    const values = Array.isArray(value) ? value : [value as Bytes];
-    for (const v of values) {
-      at = writeVarint(out, at, nameLength);
-      at += out.write(name, at, nameLength, 'utf8');
-      at = writeBytes(out, at, v, lengths, next);
-    }
+    if (Array.isArray(value)) for (const v of value) at = writeHeader(out, at, name, nameLength, v, lengths, next);
+    else at = writeHeader(out, at, name, nameLength, value as Bytes, lengths, next);
   }
   return at;
+}
+
+function writeHeader(out: Buffer, at: number, name: string, nameLength: number, value: Bytes, lengths: number[], next: { length: number }): number {
+  at = writeVarint(out, at, nameLength);
+  at += out.write(name, at, nameLength, 'utf8');
+  return writeBytes(out, at, value, lengths, next);
 }
 
 function writeBytes(out: Buffer, at: number, value: Bytes, lengths: number[], next: { length: number }): number {
